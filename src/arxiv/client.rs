@@ -1,0 +1,2 @@
+//! SKELETON
+pub struct ArxivClient;

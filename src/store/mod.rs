@@ -1,0 +1,141 @@
+//! Persistence behind a narrow, backend-neutral interface.
+//!
+//! Callers hold an `Arc<dyn Store>`; [`sqlite::SqliteStore`] is the embedded default. A
+//! PostgreSQL backend for multi-process deployments would be another implementation of
+//! [`Store`], with no change to callers.
+
+pub mod sqlite;
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::arxiv::ArxivId;
+use crate::paper::{AnnounceType, Paper};
+
+pub use sqlite::SqliteStore;
+
+/// Errors from a store backend.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database could not be opened or created.
+    #[error("cannot open the store at {path}: {message}")]
+    Open { path: String, message: String },
+    /// A migration failed (a newer binary's database, a corrupt file, ...).
+    #[error("cannot migrate the store: {0}")]
+    Migrate(String),
+    /// A query failed.
+    #[error("store query failed: {0}")]
+    Query(String),
+    /// Stored data could not be decoded (written by an incompatible version?).
+    #[error("corrupt stored data for {what}: {message}")]
+    Corrupt { what: String, message: String },
+}
+
+/// How a mailing's membership was obtained.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailingSource {
+    /// The API's `submittedDate` window for the mailing.
+    Api,
+    /// The new-submissions RSS feed on the day of the mailing.
+    Rss,
+    /// Atom files loaded with `hotpapers import`.
+    Import,
+}
+
+impl MailingSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MailingSource::Api => "api",
+            MailingSource::Rss => "rss",
+            MailingSource::Import => "import",
+        }
+    }
+}
+
+/// A mailing as recorded in the store.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MailingRecord {
+    /// arXiv's listing date.
+    pub date: NaiveDate,
+    pub window_start: DateTime<Utc>,
+    pub window_end: DateTime<Utc>,
+    pub source: MailingSource,
+    /// When it was first ingested (unchanged by re-ingesting identical data).
+    pub ingested_at: DateTime<Utc>,
+    /// Number of member papers.
+    pub paper_count: u32,
+}
+
+/// A paper in a mailing.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MailingPaper {
+    pub paper: Paper,
+    pub announce_type: AnnounceType,
+}
+
+/// One observed attention value: `value` of `source.metric` for `paper` at `observed_at`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Signal {
+    /// Version-less paper id.
+    pub paper: ArxivId,
+    /// Source name as in the config, e.g. `x`, `hn`, `bluesky`.
+    pub source: String,
+    /// Metric name within the source, e.g. `retweets`, `points`.
+    pub metric: String,
+    pub value: f64,
+    pub observed_at: DateTime<Utc>,
+}
+
+/// What an upsert changed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct UpsertStats {
+    /// Papers not seen before.
+    pub inserted: usize,
+    /// Papers whose stored metadata changed (e.g. a newer version).
+    pub updated: usize,
+    /// Papers already stored exactly as given.
+    pub unchanged: usize,
+}
+
+/// The store interface. Every write is idempotent: repeating it with the same data changes
+/// nothing.
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug {
+    /// Inserts papers or updates their metadata. A paper is only updated when the incoming
+    /// data differs; an older version never overwrites a newer one. Every version seen is
+    /// remembered.
+    async fn upsert_papers(&self, papers: &[Paper]) -> Result<UpsertStats, StoreError>;
+
+    /// One paper by id (the version, if any, is ignored).
+    async fn paper(&self, id: &ArxivId) -> Result<Option<Paper>, StoreError>;
+
+    /// Versions of a paper seen so far, ascending.
+    async fn versions(&self, id: &ArxivId) -> Result<Vec<u32>, StoreError>;
+
+    /// Records mailing `record.date` with its members, atomically, replacing any previous
+    /// membership of that mailing. Members must already be stored with `upsert_papers`.
+    /// Re-recording identical data changes nothing (not even `ingested_at`).
+    async fn record_mailing(
+        &self,
+        record: &MailingRecord,
+        members: &[(ArxivId, AnnounceType)],
+    ) -> Result<(), StoreError>;
+
+    /// A recorded mailing.
+    async fn mailing(&self, date: NaiveDate) -> Result<Option<MailingRecord>, StoreError>;
+
+    /// The most recent recorded mailing.
+    async fn latest_mailing(&self) -> Result<Option<MailingRecord>, StoreError>;
+
+    /// Members of a mailing with their metadata, ordered by id.
+    async fn mailing_papers(&self, date: NaiveDate) -> Result<Vec<MailingPaper>, StoreError>;
+
+    /// Stores attention snapshots. A snapshot with the same (paper, source, metric,
+    /// observed_at) as a stored one replaces its value.
+    async fn record_signals(&self, signals: &[Signal]) -> Result<(), StoreError>;
+
+    /// For each of `papers`, the latest snapshot of every (source, metric).
+    async fn latest_signals(&self, papers: &[ArxivId]) -> Result<Vec<Signal>, StoreError>;
+}

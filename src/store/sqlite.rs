@@ -1,0 +1,2 @@
+//! SKELETON
+#[derive(Debug)] pub struct SqliteStore;
