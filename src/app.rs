@@ -1,1 +1,639 @@
-//! SKELETON
+//! The application core: one method per user-facing operation, shared by every front end.
+//!
+//! Front ends (the CLI, later Discord and the console) parse their input, call [`App`], and
+//! render what it returns. Nothing here knows about terminals or Discord.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use tracing::{info, warn};
+
+use crate::arxiv::atom::{self, AtomError};
+use crate::arxiv::calendar::NoMailing;
+use crate::arxiv::client::{ArxivError, ArxivOptions};
+use crate::arxiv::id::IdError;
+use crate::arxiv::taxonomy::{self, CategoryFilter, UnknownCategory};
+use crate::arxiv::{ArxivClient, ArxivId, MailingCalendar};
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::digest::{self, Digest, SourceStatus};
+use crate::http::{HttpClient, HttpError, HttpOptions, RetryPolicy};
+use crate::paper::{AnnounceType, Paper};
+use crate::progress::Progress;
+use crate::ranking::{RankingRule, Score};
+use crate::store::{MailingRecord, MailingSource, Signal, SqliteStore, Store, StoreError};
+
+/// Everything that can go wrong in an operation, worded for the person who asked.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    InvalidId(#[from] IdError),
+    #[error(transparent)]
+    UnknownCategory(#[from] UnknownCategory),
+    #[error(transparent)]
+    NoMailing(#[from] NoMailing),
+    #[error("the mailing of {date} is announced at {announced_at} (UTC); it is not out yet")]
+    NotYetAnnounced {
+        date: NaiveDate,
+        announced_at: DateTime<Utc>,
+    },
+    #[error("arXiv has no paper {0}")]
+    PaperNotFound(ArxivId),
+    #[error(transparent)]
+    Arxiv(#[from] ArxivError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Http(#[from] HttpError),
+    #[error("{path}: {message}")]
+    Import { path: PathBuf, message: String },
+    #[error("invalid configuration: {0}")]
+    Config(String),
+}
+
+/// What `ingest` did.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IngestReport {
+    pub date: NaiveDate,
+    pub source: MailingSource,
+    /// Papers recorded as members of the mailing.
+    pub papers: usize,
+    pub new: usize,
+    pub cross: usize,
+    /// Papers that were not stored before.
+    pub inserted: usize,
+    /// Papers whose stored metadata changed.
+    pub updated: usize,
+    /// Non-fatal problems (an empty feed, ids arXiv did not return, ...).
+    pub warnings: Vec<String>,
+}
+
+/// What `import` did.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ImportReport {
+    pub files: usize,
+    pub papers: usize,
+    pub inserted: usize,
+    pub updated: usize,
+    /// Mailings whose membership was (re)built from the imported papers.
+    pub mailings: Vec<NaiveDate>,
+    pub warnings: Vec<String>,
+}
+
+/// A paper with everything known about it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PaperCard {
+    pub paper: Paper,
+    /// Versions seen, ascending.
+    pub versions: Vec<u32>,
+    /// Latest value of each `source.metric`.
+    pub signals: BTreeMap<String, f64>,
+    pub measured_at: BTreeMap<String, DateTime<Utc>>,
+    pub score: Score,
+    /// Whether it was fetched from arXiv just now (not in the store before).
+    pub fetched: bool,
+}
+
+/// A digest request from any front end.
+#[derive(Clone, Debug, Default)]
+pub struct DigestRequest {
+    /// Listing date; `None` for the latest announced mailing.
+    pub date: Option<NaiveDate>,
+    /// How many papers; `None` for the configured default, `Some(0)` for all.
+    pub top: Option<usize>,
+    /// Category filters (ids, archives or groups); empty for the configured ones.
+    pub categories: Vec<String>,
+}
+
+/// The application: configuration, store, arXiv client, calendar and ranking rule.
+#[derive(Debug)]
+pub struct App {
+    config: Config,
+    store: Arc<dyn Store>,
+    arxiv: ArxivClient,
+    calendar: MailingCalendar,
+    clock: Arc<dyn Clock>,
+    rule: RankingRule,
+    /// The configured category filters (empty: all of arXiv).
+    categories: Vec<CategoryFilter>,
+}
+
+impl App {
+    /// Opens the configured SQLite store and builds the clients.
+    pub async fn open(config: Config, clock: Arc<dyn Clock>) -> Result<App, AppError> {
+        let store = SqliteStore::open(&config.store.path).await?;
+        App::with_store(config, Arc::new(store), clock)
+    }
+
+    /// Builds the application over an existing store (tests, other backends).
+    pub fn with_store(
+        config: Config,
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<App, AppError> {
+        let categories = category_filters(&config)?;
+        let http = HttpClient::new(
+            HttpOptions {
+                timeout: config.http.timeout,
+                max_body_bytes: config.http.max_response_bytes,
+                user_agent: crate::http::user_agent(&config.http.contact),
+                retry: RetryPolicy {
+                    max_retries: config.http.max_retries,
+                    base_delay: config.http.retry_base_delay,
+                    max_delay: config.http.retry_max_delay,
+                },
+            },
+            clock.clone(),
+        )?;
+        let arxiv = ArxivClient::new(
+            ArxivOptions {
+                api_url: config.arxiv.api_url.clone(),
+                rss_url: config.arxiv.rss_url.clone(),
+                request_spacing: config.arxiv.request_spacing,
+                page_size: config.arxiv.page_size,
+                id_batch_size: config.arxiv.id_batch_size,
+                max_empty_page_retries: 3,
+            },
+            http,
+            clock.clone(),
+        );
+        let calendar = MailingCalendar::new(config.arxiv.holidays.iter().copied());
+        Ok(App {
+            config,
+            store,
+            arxiv,
+            calendar,
+            clock,
+            rule: RankingRule::default(),
+            categories,
+        })
+    }
+
+    /// The configuration in effect.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The mailing calendar in effect.
+    pub fn calendar(&self) -> &MailingCalendar {
+        &self.calendar
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// Fetches mailing `date` (default: the latest announced) into the store.
+    ///
+    /// A dated mailing is fetched from the API by its submission window, then filtered to the
+    /// exact window; the latest mailing comes from the new-submissions RSS feeds, which also say
+    /// which papers are cross-lists.
+    pub async fn ingest(
+        &self,
+        date: Option<NaiveDate>,
+        progress: &dyn Progress,
+    ) -> Result<IngestReport, AppError> {
+        match date {
+            Some(d) => self.ingest_window(d, progress).await,
+            None => self.ingest_latest(progress).await,
+        }
+    }
+
+    /// Resolves a listing date to a mailing that has been announced.
+    fn announced_mailing(&self, date: NaiveDate) -> Result<crate::arxiv::Mailing, AppError> {
+        let mailing = self.calendar.mailing(date)?;
+        if mailing.announced_at > self.clock.now() {
+            return Err(AppError::NotYetAnnounced {
+                date,
+                announced_at: mailing.announced_at,
+            });
+        }
+        Ok(mailing)
+    }
+
+    async fn ingest_window(
+        &self,
+        date: NaiveDate,
+        progress: &dyn Progress,
+    ) -> Result<IngestReport, AppError> {
+        let mailing = self.announced_mailing(date)?;
+        let query_cats = self.query_categories();
+        info!(%date, start = %mailing.window_start, end = %mailing.window_end, "fetching mailing from the arXiv API");
+        let papers = self
+            .arxiv
+            .submitted_between(&query_cats, mailing.window_start, mailing.window_end, progress)
+            .await?;
+        let papers: Vec<Paper> = papers
+            .into_iter()
+            .filter(|p| mailing.contains(p.published) && self.in_scope(p))
+            .collect();
+        let members: Vec<(ArxivId, AnnounceType)> = papers
+            .iter()
+            .map(|p| (p.id.versionless(), self.announce_type_of(p)))
+            .collect();
+        let mut warnings = Vec::new();
+        if papers.is_empty() {
+            warnings.push(format!(
+                "arXiv returned no papers for the mailing of {date}; nothing recorded (a holiday missing from [arxiv] holidays, or the API has not caught up yet)"
+            ));
+        }
+        self.record(
+            mailing.date,
+            mailing.window_start,
+            mailing.window_end,
+            MailingSource::Api,
+            &papers,
+            &members,
+            warnings,
+        )
+        .await
+    }
+
+    async fn ingest_latest(&self, progress: &dyn Progress) -> Result<IngestReport, AppError> {
+        let expected = self.calendar.latest_announced(self.clock.now());
+        let mut announced: BTreeMap<ArxivId, AnnounceType> = BTreeMap::new();
+        let mut feed_date: Option<NaiveDate> = None;
+        let mut capped = false;
+        let mut warnings = Vec::new();
+        for feed in self.rss_feeds() {
+            let rss = self.arxiv.fetch_rss(&feed).await?;
+            if rss.items.len() >= 2000 {
+                capped = true;
+            }
+            if let Some(d) = rss.mailing_date {
+                feed_date = Some(feed_date.map_or(d, |x| x.max(d)));
+            }
+            for item in rss.items {
+                if !item.announce_type.is_new() {
+                    continue;
+                }
+                let t = announced
+                    .entry(item.id.versionless())
+                    .or_insert(item.announce_type);
+                // A paper new in one followed feed and cross-listed in another is new.
+                *t = (*t).min(item.announce_type);
+            }
+        }
+        let date = feed_date.unwrap_or(expected.date);
+        let mailing = match self.calendar.mailing(date) {
+            Ok(m) => m,
+            Err(_) => expected,
+        };
+        if announced.is_empty() {
+            warnings.push(format!(
+                "the arXiv feeds list no new submissions for {date} (weekend, holiday, or not rebuilt yet); nothing recorded"
+            ));
+            return Ok(IngestReport {
+                date,
+                source: MailingSource::Rss,
+                papers: 0,
+                new: 0,
+                cross: 0,
+                inserted: 0,
+                updated: 0,
+                warnings,
+            });
+        }
+        let ids: Vec<ArxivId> = announced.keys().cloned().collect();
+        let mut papers = self.arxiv.fetch_ids(&ids, progress).await?;
+        if capped {
+            warnings.push(
+                "a feed hit arXiv's 2,000-item cap; completed from the API's submission window".into(),
+            );
+            let extra = self
+                .arxiv
+                .submitted_between(
+                    &self.query_categories(),
+                    mailing.window_start,
+                    mailing.window_end,
+                    progress,
+                )
+                .await?;
+            for p in extra {
+                if mailing.contains(p.published) && self.in_scope(&p) {
+                    let t = self.announce_type_of(&p);
+                    if announced.insert(p.id.versionless(), t).is_none() {
+                        papers.push(p);
+                    }
+                }
+            }
+        }
+        let returned: BTreeSet<&str> = papers.iter().map(|p| p.id.key()).collect();
+        let missing: Vec<String> = announced
+            .keys()
+            .filter(|id| !returned.contains(id.key()))
+            .map(ToString::to_string)
+            .collect();
+        if !missing.is_empty() {
+            warnings.push(format!(
+                "arXiv's API did not return {} announced paper(s): {}",
+                missing.len(),
+                missing.join(", ")
+            ));
+        }
+        let members: Vec<(ArxivId, AnnounceType)> = papers
+            .iter()
+            .filter_map(|p| {
+                announced
+                    .get(&p.id.versionless())
+                    .map(|t| (p.id.versionless(), *t))
+            })
+            .collect();
+        self.record(
+            date,
+            mailing.window_start,
+            mailing.window_end,
+            MailingSource::Rss,
+            &papers,
+            &members,
+            warnings,
+        )
+        .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn record(
+        &self,
+        date: NaiveDate,
+        window_start: DateTime<Utc>,
+        window_end: DateTime<Utc>,
+        source: MailingSource,
+        papers: &[Paper],
+        members: &[(ArxivId, AnnounceType)],
+        warnings: Vec<String>,
+    ) -> Result<IngestReport, AppError> {
+        let stats = self.store.upsert_papers(papers).await?;
+        if !members.is_empty() {
+            let record = MailingRecord {
+                date,
+                window_start,
+                window_end,
+                source,
+                ingested_at: self.clock.now(),
+                paper_count: u32::try_from(members.len()).unwrap_or(u32::MAX),
+            };
+            self.store.record_mailing(&record, members).await?;
+        }
+        for w in &warnings {
+            warn!("{w}");
+        }
+        Ok(IngestReport {
+            date,
+            source,
+            papers: members.len(),
+            new: members.iter().filter(|m| m.1 == AnnounceType::New).count(),
+            cross: members.iter().filter(|m| m.1 == AnnounceType::Cross).count(),
+            inserted: stats.inserted,
+            updated: stats.updated,
+            warnings,
+        })
+    }
+
+    /// Categories for the API's `cat:` clause: the configured filters expanded to category ids.
+    fn query_categories(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for f in &self.categories {
+            for c in taxonomy::all() {
+                if f.matches(c.id) && !out.iter().any(|x| x == c.id) {
+                    out.push(c.id.to_string());
+                }
+            }
+        }
+        out
+    }
+
+    /// RSS feeds to read for the latest mailing: the configured categories joined with `+`
+    /// (in chunks), or one feed per archive group for all of arXiv.
+    fn rss_feeds(&self) -> Vec<String> {
+        let names: Vec<String> = if self.categories.is_empty() {
+            taxonomy::archives().into_iter().map(str::to_string).collect()
+        } else {
+            self.categories.iter().map(ToString::to_string).collect()
+        };
+        // Chunks keep URLs short and each feed under arXiv's 2,000-item cap in practice.
+        names.chunks(8).map(|c| c.join("+")).collect()
+    }
+
+    /// Whether a paper belongs to the configured categories.
+    fn in_scope(&self, p: &Paper) -> bool {
+        self.categories.is_empty()
+            || p.categories
+                .iter()
+                .any(|c| self.categories.iter().any(|f| f.matches(c)))
+    }
+
+    /// New when the primary category is followed, else a cross-list.
+    fn announce_type_of(&self, p: &Paper) -> AnnounceType {
+        if self.categories.is_empty()
+            || self.categories.iter().any(|f| f.matches(&p.primary_category))
+        {
+            AnnounceType::New
+        } else {
+            AnnounceType::Cross
+        }
+    }
+
+    /// Loads arXiv API Atom files (offline backfill). Each paper joins the mailing its v1
+    /// submission time falls in, so imported files can feed digests.
+    pub async fn import(&self, files: &[PathBuf]) -> Result<ImportReport, AppError> {
+        let mut report = ImportReport::default();
+        let mut papers: BTreeMap<ArxivId, Paper> = BTreeMap::new();
+        for path in files {
+            let bytes = tokio::fs::read(path).await.map_err(|e| AppError::Import {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
+            let feed = atom::parse_feed(&bytes).map_err(|e| import_error(path, &e))?;
+            for r in &feed.rejected {
+                report.warnings.push(format!(
+                    "{}: skipped entry {}: {}",
+                    path.display(),
+                    r.id.as_deref().unwrap_or("(no id)"),
+                    r.reason
+                ));
+            }
+            for p in feed.entries {
+                let keep = match papers.get(&p.id) {
+                    Some(old) => p.version >= old.version,
+                    None => true,
+                };
+                if keep {
+                    papers.insert(p.id.clone(), p);
+                }
+            }
+            report.files += 1;
+        }
+        let papers: Vec<Paper> = papers.into_values().collect();
+        let stats = self.store.upsert_papers(&papers).await?;
+        report.papers = papers.len();
+        report.inserted = stats.inserted;
+        report.updated = stats.updated;
+
+        // Group by mailing and add the imported papers to each mailing's membership.
+        let mut by_mailing: BTreeMap<NaiveDate, Vec<&Paper>> = BTreeMap::new();
+        for p in papers.iter().filter(|p| self.in_scope(p)) {
+            let m = self.calendar.mailing_for_submission(p.published);
+            by_mailing.entry(m.date).or_default().push(p);
+        }
+        for (date, members) in by_mailing {
+            let mailing = self.calendar.mailing(date)?;
+            let mut all: BTreeMap<ArxivId, AnnounceType> = self
+                .store
+                .mailing_papers(date)
+                .await?
+                .into_iter()
+                .map(|mp| (mp.paper.id.versionless(), mp.announce_type))
+                .collect();
+            for p in members {
+                all.entry(p.id.versionless())
+                    .or_insert_with(|| self.announce_type_of(p));
+            }
+            let existing = self.store.mailing(date).await?;
+            let record = MailingRecord {
+                date,
+                window_start: mailing.window_start,
+                window_end: mailing.window_end,
+                source: existing.as_ref().map_or(MailingSource::Import, |m| m.source),
+                ingested_at: existing.map_or(self.clock.now(), |m| m.ingested_at),
+                paper_count: u32::try_from(all.len()).unwrap_or(u32::MAX),
+            };
+            let members: Vec<(ArxivId, AnnounceType)> = all.into_iter().collect();
+            self.store.record_mailing(&record, &members).await?;
+            report.mailings.push(date);
+        }
+        Ok(report)
+    }
+
+    /// A paper by any id or URL form: from the store, else fetched from arXiv and cached.
+    /// Asking for a version newer than the stored one refetches.
+    pub async fn paper(&self, input: &str) -> Result<PaperCard, AppError> {
+        let id = ArxivId::parse(input)?;
+        let stored = self.store.paper(&id).await?;
+        let stale = match (&stored, id.version()) {
+            (Some(p), Some(v)) => v > p.version,
+            (Some(_), None) => false,
+            (None, _) => true,
+        };
+        let (paper, fetched) = if stale {
+            let fetched = self
+                .arxiv
+                .fetch_ids(&[id.versionless()], &crate::progress::NoProgress)
+                .await?;
+            let Some(paper) = fetched.into_iter().find(|p| p.id.key() == id.key()) else {
+                return Err(AppError::PaperNotFound(id.versionless()));
+            };
+            self.store.upsert_papers(std::slice::from_ref(&paper)).await?;
+            (paper, true)
+        } else {
+            match stored {
+                Some(p) => (p, false),
+                None => return Err(AppError::PaperNotFound(id.versionless())),
+            }
+        };
+        let versions = self.store.versions(&paper.id).await?;
+        let signals = self.store.latest_signals(std::slice::from_ref(&paper.id)).await?;
+        let (values, times) = fold_signals(&signals);
+        let score = self.rule.score(&values);
+        Ok(PaperCard {
+            paper,
+            versions,
+            signals: values,
+            measured_at: times,
+            score,
+            fetched,
+        })
+    }
+
+    /// The ranked digest of a mailing, fetching the mailing first when the store lacks it.
+    pub async fn digest(
+        &self,
+        req: &DigestRequest,
+        progress: &dyn Progress,
+    ) -> Result<Digest, AppError> {
+        let filters: Vec<CategoryFilter> = if req.categories.is_empty() {
+            self.categories.clone()
+        } else {
+            req.categories
+                .iter()
+                .map(|c| CategoryFilter::parse(c))
+                .collect::<Result<_, _>>()?
+        };
+        let date = match req.date {
+            Some(d) => {
+                self.announced_mailing(d)?;
+                d
+            }
+            None => self.calendar.latest_announced(self.clock.now()).date,
+        };
+        if self.store.mailing(date).await?.is_none() {
+            let report = if req.date.is_none() {
+                self.ingest_latest(progress).await?
+            } else {
+                self.ingest_window(date, progress).await?
+            };
+            if report.date != date {
+                info!(expected = %date, got = %report.date, "the feeds are for another mailing");
+            }
+        }
+        let papers = self.store.mailing_papers(date).await?;
+        let ids: Vec<ArxivId> = papers.iter().map(|m| m.paper.id.clone()).collect();
+        let signals = self.store.latest_signals(&ids).await?;
+        let top = req.top.unwrap_or(self.config.digest.top);
+        Ok(digest::build(
+            papers,
+            &signals,
+            |p| {
+                filters.is_empty()
+                    || p.categories
+                        .iter()
+                        .any(|c| filters.iter().any(|f| f.matches(c)))
+            },
+            digest::BuildOptions {
+                date,
+                generated_at: self.clock.now(),
+                top,
+                categories: filters.iter().map(ToString::to_string).collect(),
+                rule: &self.rule,
+                sources: Vec::<SourceStatus>::new(),
+                include_cross_lists: true,
+            },
+        ))
+    }
+}
+
+/// The configured `[arxiv] categories` as filters, checked against the taxonomy.
+pub fn category_filters(config: &Config) -> Result<Vec<CategoryFilter>, AppError> {
+    config
+        .arxiv
+        .categories
+        .iter()
+        .map(|c| CategoryFilter::parse(c))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| AppError::Config(format!("arxiv.categories: {e}")))
+}
+
+fn import_error(path: &Path, e: &AtomError) -> AppError {
+    AppError::Import {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
+}
+
+/// Latest value per `source.metric` and latest observation per source.
+fn fold_signals(
+    signals: &[Signal],
+) -> (BTreeMap<String, f64>, BTreeMap<String, DateTime<Utc>>) {
+    let mut values = BTreeMap::new();
+    let mut times: BTreeMap<String, DateTime<Utc>> = BTreeMap::new();
+    for s in signals {
+        values.insert(format!("{}.{}", s.source, s.metric), s.value);
+        let t = times.entry(s.source.clone()).or_insert(s.observed_at);
+        if s.observed_at > *t {
+            *t = s.observed_at;
+        }
+    }
+    (values, times)
+}

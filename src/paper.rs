@@ -15,6 +15,7 @@ pub struct Paper {
     /// Title with whitespace collapsed.
     pub title: String,
     /// Abstract with whitespace collapsed.
+    #[serde(rename = "abstract")]
     pub abstract_text: String,
     /// Authors in arXiv's order.
     pub authors: Vec<Author>,

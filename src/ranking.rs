@@ -1,1 +1,202 @@
-//! SKELETON
+//! Turning attention signals into one transparent score.
+//!
+//! Per source, *engagement* is a weighted linear sum of that source's metrics (for X, the
+//! seed post's rule: retweets + likes). The score adds, over sources,
+//! `source_weight × ln(1 + engagement)`: the logarithm keeps one source with a huge audience
+//! from drowning the others, and with a single source the order is exactly its engagement
+//! order. Every score carries its [`Contribution`]s so front ends can explain a rank.
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::arxiv::ArxivId;
+
+/// How one source's metrics become engagement, and how much that source weighs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SourceWeights {
+    /// Source name, as in signal keys (`x`, `bluesky`, `hn`, `hf`).
+    pub source: String,
+    /// Multiplier of `ln(1 + engagement)`.
+    pub weight: f64,
+    /// Metric name → weight in the engagement sum. Metrics not listed count 0.
+    pub metrics: BTreeMap<String, f64>,
+}
+
+/// The ranking rule: sources in priority order (the first breaks ties).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RankingRule {
+    pub sources: Vec<SourceWeights>,
+}
+
+fn weights(source: &str, weight: f64, metrics: &[(&str, f64)]) -> SourceWeights {
+    SourceWeights {
+        source: source.to_string(),
+        weight,
+        metrics: metrics.iter().map(|(m, w)| (m.to_string(), *w)).collect(),
+    }
+}
+
+impl Default for RankingRule {
+    /// Defaults, and why:
+    /// - `x`: retweets + likes, the seed post's rule ("ranked by retweets + favorites").
+    /// - `bluesky`: reposts + likes + quotes, the same rule on the network that replaced
+    ///   academic Twitter, plus 3 per post that shares the paper (a share is a stronger
+    ///   signal than a like).
+    /// - `hn`: points + comments: both are deliberate acts on a high-bar forum.
+    /// - `hf`: upvotes + comments on Hugging Face Papers (a curated, ML-heavy audience).
+    ///
+    /// All sources weigh 1: with the logarithm, a 10× difference in engagement is worth
+    /// about 2.3 points whichever the source.
+    fn default() -> Self {
+        RankingRule {
+            sources: vec![
+                weights("x", 1.0, &[("retweets", 1.0), ("likes", 1.0)]),
+                weights(
+                    "bluesky",
+                    1.0,
+                    &[
+                        ("posts", 3.0),
+                        ("reposts", 1.0),
+                        ("likes", 1.0),
+                        ("quotes", 1.0),
+                    ],
+                ),
+                weights("hn", 1.0, &[("points", 1.0), ("comments", 1.0)]),
+                weights("hf", 1.0, &[("upvotes", 1.0), ("comments", 1.0)]),
+            ],
+        }
+    }
+}
+
+/// What one source added to a paper's score.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Contribution {
+    pub source: String,
+    /// Weighted sum of the source's metrics.
+    pub engagement: f64,
+    /// `weight × ln(1 + engagement)`.
+    pub points: f64,
+}
+
+/// A paper's score with its explanation.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Score {
+    pub total: f64,
+    /// One entry per configured source that has at least one metric for the paper, in rule order.
+    pub contributions: Vec<Contribution>,
+}
+
+impl RankingRule {
+    /// Scores one paper from its signals, keyed `source.metric` (e.g. `x.retweets`).
+    /// Negative or non-finite values (a broken upstream) count as 0.
+    pub fn score(&self, signals: &BTreeMap<String, f64>) -> Score {
+        let mut score = Score::default();
+        for sw in &self.sources {
+            let mut seen = false;
+            let mut engagement = 0.0;
+            for (metric, w) in &sw.metrics {
+                if let Some(v) = signals.get(&format!("{}.{}", sw.source, metric)) {
+                    seen = true;
+                    let v = if v.is_finite() && *v > 0.0 { *v } else { 0.0 };
+                    engagement += w * v;
+                }
+            }
+            if seen {
+                let points = sw.weight * engagement.max(0.0).ln_1p();
+                score.total += points;
+                score.contributions.push(Contribution {
+                    source: sw.source.clone(),
+                    engagement,
+                    points,
+                });
+            }
+        }
+        score
+    }
+
+    /// Engagement of the first configured source (the tie-breaker), 0 when absent.
+    fn first_engagement(&self, score: &Score) -> f64 {
+        self.sources
+            .first()
+            .and_then(|first| score.contributions.iter().find(|c| c.source == first.source))
+            .map_or(0.0, |c| c.engagement)
+    }
+
+    /// Deterministic order: higher score, then higher engagement of the first configured
+    /// source, then arXiv id ascending.
+    pub fn compare(&self, a: (&ArxivId, &Score), b: (&ArxivId, &Score)) -> Ordering {
+        b.1.total
+            .total_cmp(&a.1.total)
+            .then_with(|| self.first_engagement(b.1).total_cmp(&self.first_engagement(a.1)))
+            .then_with(|| a.0.cmp(b.0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sig(pairs: &[(&str, f64)]) -> BTreeMap<String, f64> {
+        pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
+    }
+
+    fn id(s: &str) -> ArxivId {
+        ArxivId::parse(s).expect("valid id")
+    }
+
+    #[test]
+    fn x_engagement_is_retweets_plus_likes() {
+        let s = RankingRule::default().score(&sig(&[("x.retweets", 2546.0), ("x.likes", 259.0)]));
+        assert_eq!(s.contributions.len(), 1);
+        assert_eq!(s.contributions[0].engagement, 2805.0);
+        assert!((s.total - 2806f64.ln()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn no_signals_scores_zero_without_contributions() {
+        let s = RankingRule::default().score(&BTreeMap::new());
+        assert_eq!(s, Score::default());
+    }
+
+    #[test]
+    fn broken_values_count_as_zero() {
+        let s = RankingRule::default().score(&sig(&[("x.retweets", f64::NAN), ("x.likes", -5.0)]));
+        assert_eq!(s.total, 0.0);
+        assert_eq!(s.contributions[0].engagement, 0.0);
+    }
+
+    #[test]
+    fn single_source_order_is_engagement_order_with_id_tiebreak() {
+        let rule = RankingRule::default();
+        // Ranks 13 and 14 of the seed post tie at 65 (29+36 and 30+35): lower id first.
+        let mut items = vec![
+            (id("2107.00231"), rule.score(&sig(&[("x.retweets", 30.0), ("x.likes", 35.0)]))),
+            (id("2107.00048"), rule.score(&sig(&[("x.retweets", 29.0), ("x.likes", 36.0)]))),
+            (id("2107.00061"), rule.score(&sig(&[("x.retweets", 36.0), ("x.likes", 33.0)]))),
+        ];
+        items.sort_by(|a, b| rule.compare((&a.0, &a.1), (&b.0, &b.1)));
+        let order: Vec<String> = items.iter().map(|(i, _)| i.to_string()).collect();
+        assert_eq!(order, ["2107.00061", "2107.00048", "2107.00231"]);
+    }
+
+    #[test]
+    fn log_keeps_one_huge_source_from_drowning_others() {
+        let rule = RankingRule::default();
+        let viral_on_x = rule.score(&sig(&[("x.likes", 10_000.0)]));
+        let broad = rule.score(&sig(&[("x.likes", 300.0), ("hn.points", 300.0), ("hf.upvotes", 50.0)]));
+        assert!(broad.total > viral_on_x.total);
+    }
+
+    #[test]
+    fn equal_score_ties_break_on_first_source_engagement() {
+        let rule = RankingRule::default();
+        // Same total (ln 101 each) from different sources: the one with X engagement wins.
+        let a = rule.score(&sig(&[("hn.points", 100.0)]));
+        let b = rule.score(&sig(&[("x.likes", 100.0)]));
+        assert_eq!(a.total, b.total);
+        let ord = rule.compare((&id("2107.00001"), &a), (&id("2107.00002"), &b));
+        assert_eq!(ord, Ordering::Greater);
+    }
+}

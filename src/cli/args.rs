@@ -1,0 +1,155 @@
+//! Command-line arguments (clap derive). The help texts are the CLI reference.
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand, ValueEnum};
+
+const AFTER_HELP: &str = "\
+Examples:
+  hotpapers ingest                          # fetch the latest mailing into the store
+  hotpapers ingest --date 2021-07-02        # fetch a past mailing
+  hotpapers digest --date 2021-07-02 --top 14 --format markdown > hot-papers-2021-07-02.md
+  hotpapers digest --category cs.LG --category stat.ML --format text
+  hotpapers paper 2107.00641
+  hotpapers paper https://arxiv.org/pdf/2107.00641v2.pdf --format json
+  hotpapers import backfill/*.xml
+
+Configuration: ./config.toml when present (or --config PATH), overridden by
+HOTPAPERS_<SECTION>__<KEY> environment variables, e.g. HOTPAPERS_STORE__PATH=/data/hp.db.
+Logs go to stderr; RUST_LOG overrides -v/-q (e.g. RUST_LOG=hotpapers=debug).";
+
+/// hotpapers: which new arXiv papers are hot today.
+#[derive(Debug, Parser)]
+#[command(name = "hotpapers", version, about, after_help = AFTER_HELP)]
+pub struct Cli {
+    /// Configuration file (default: ./config.toml when present, else built-in defaults).
+    #[arg(long, short = 'c', global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// More logging on stderr (-v: progress notes, -vv: every request).
+    #[arg(long, short = 'v', global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Only errors on stderr; no progress bars.
+    #[arg(long, short = 'q', global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Fetch one arXiv mailing into the store.
+    ///
+    /// Without --date, reads the latest mailing from arXiv's new-submission feeds. With
+    /// --date D, fetches the papers whose first version was submitted in mailing D's window
+    /// (the two 14:00 America/New_York cutoffs before D). Running it twice changes nothing.
+    #[command(after_help = "Example:\n  hotpapers ingest --date 2021-07-02")]
+    Ingest {
+        /// The mailing's listing date (arXiv's "New submissions for Fri, 2 Jul 21" is 2021-07-02).
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+        date: Option<NaiveDate>,
+    },
+
+    /// Load arXiv API Atom files (offline backfill).
+    ///
+    /// Each paper is stored and joins the mailing its first version's submission time falls in.
+    #[command(after_help = "Example:\n  curl -o page.xml 'https://export.arxiv.org/api/query?id_list=2107.00641'\n  hotpapers import page.xml")]
+    Import {
+        /// Atom files as returned by the arXiv API.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+
+    /// Show one paper: from the store, else fetched from arXiv and cached.
+    #[command(after_help = "Accepted forms: 2107.00641, 2107.00641v2, arXiv:2107.00641, hep-th/9901001,\n\
+        math.GT/0309136, https://arxiv.org/abs/2107.00641, .../pdf/2107.00641v1.pdf, .../html/2107.00641v1,\n\
+        export.arxiv.org URLs, alphaxiv.org/abs/..., huggingface.co/papers/..., doi.org/10.48550/arXiv.2107.00641\n\n\
+        Example:\n  hotpapers paper https://arxiv.org/abs/2107.00641v1 --format json")]
+    Paper {
+        /// An arXiv id or URL.
+        #[arg(value_name = "ID_OR_URL")]
+        id: String,
+        #[arg(long, value_enum, default_value_t = PaperFormat::Text)]
+        format: PaperFormat,
+    },
+
+    /// Print the ranked digest of a mailing, fetching what the store lacks.
+    #[command(after_help = "Examples:\n  hotpapers digest --date 2021-07-02 --top 14 --format markdown\n  hotpapers digest --category cs.CV --format json")]
+    Digest {
+        /// The mailing's listing date (default: the latest announced mailing).
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+        date: Option<NaiveDate>,
+        /// How many papers (default: [digest] top; 0 for all).
+        #[arg(long, value_name = "N")]
+        top: Option<usize>,
+        /// Only papers in this category, archive (cs) or group (physics); repeatable.
+        #[arg(long, value_name = "C")]
+        category: Vec<String>,
+        #[arg(long, value_enum, default_value_t = DigestFormat::Text)]
+        format: DigestFormat,
+    },
+
+    /// Check or print the effective configuration (secrets redacted).
+    Config {
+        #[arg(value_enum, default_value_t = ConfigAction::Check)]
+        action: ConfigAction,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PaperFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DigestFormat {
+    /// The blog format of the seed post.
+    Markdown,
+    Text,
+    /// Stable, documented JSON.
+    Json,
+}
+
+impl DigestFormat {
+    pub fn to_format(self) -> hotpapers::digest::Format {
+        match self {
+            DigestFormat::Markdown => hotpapers::digest::Format::Markdown,
+            DigestFormat::Text => hotpapers::digest::Format::Text,
+            DigestFormat::Json => hotpapers::digest::Format::Json,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ConfigAction {
+    /// Validate the configuration and say so.
+    Check,
+    /// Print the effective configuration as TOML.
+    Show,
+}
+
+fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| format!("'{s}' is not a date; use YYYY-MM-DD, e.g. 2021-07-02"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn dates_must_be_iso() {
+        assert!(parse_date("2021-07-02").is_ok());
+        assert!(parse_date("07/02/2021").unwrap_err().contains("YYYY-MM-DD"));
+    }
+}

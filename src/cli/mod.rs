@@ -1,0 +1,119 @@
+//! Argument parsing, logging set-up and dispatch for the `hotpapers` binary.
+
+mod args;
+mod output;
+mod progress;
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use clap::Parser as _;
+use hotpapers::app::{App, DigestRequest};
+use hotpapers::clock::SystemClock;
+use hotpapers::config::Config;
+
+use args::{Cli, Command, ConfigAction, PaperFormat};
+
+/// Parses arguments, runs the command, and turns any error into one line on stderr.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose, cli.quiet);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // `{:#}` prints the whole context chain on one line: "a: b: c".
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(verbose: u8, quiet: bool) {
+    use tracing_subscriber::EnvFilter;
+    let default = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "warn,hotpapers=info",
+        (false, _) => "info,hotpapers=debug",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_target(false)
+        .try_init();
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = Config::load(cli.config.as_deref())?;
+    let command = match cli.command {
+        Command::Config { action } => return config_command(&config, action),
+        other => other,
+    };
+    let app = App::open(config, Arc::new(SystemClock)).await?;
+    let progress = progress::TerminalProgress::new(!cli.quiet);
+    let mut stdout = std::io::stdout().lock();
+    match command {
+        Command::Ingest { date } => {
+            let report = app.ingest(date, &progress).await?;
+            writeln!(stdout, "{}", output::ingest_report(&report))?;
+        }
+        Command::Import { files } => {
+            let report = app.import(&files).await?;
+            writeln!(stdout, "{}", output::import_report(&report))?;
+        }
+        Command::Paper { id, format } => {
+            let card = app.paper(&id).await?;
+            let text = match format {
+                PaperFormat::Text => output::paper_text(&card),
+                PaperFormat::Json => output::paper_json(&card),
+            };
+            write!(stdout, "{text}")?;
+        }
+        Command::Digest {
+            date,
+            top,
+            category,
+            format,
+        } => {
+            let req = DigestRequest {
+                date,
+                top,
+                categories: category,
+            };
+            let digest = app.digest(&req, &progress).await?;
+            write!(stdout, "{}", format.to_format().render(&digest))?;
+        }
+        Command::Config { action } => config_command(app.config(), action)?,
+    }
+    stdout.flush().context("cannot write to stdout")?;
+    Ok(())
+}
+
+fn config_command(config: &Config, action: ConfigAction) -> anyhow::Result<()> {
+    match action {
+        ConfigAction::Check => {
+            // Loading validated keys, types and URLs; categories are checked against the taxonomy.
+            hotpapers::app::category_filters(config)?;
+            println!("configuration OK");
+        }
+        ConfigAction::Show => {
+            let text = toml::to_string_pretty(config).context("cannot print the configuration")?;
+            print!("{text}");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,337 @@
+//! The blog format of the post that inspired hotpapers (`shared/seed/hot-papers-2021-07-02.md`):
+//! front matter, then per paper `# N. Title`, authors, one attention line per source in the
+//! seed's style, links, categories and the abstract.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use chrono::{DateTime, Utc};
+
+use super::{Digest, DigestEntry};
+use crate::arxiv::taxonomy;
+
+/// Sources in the order their attention lines appear, with the blog tag they add.
+const SOURCE_ORDER: &[(&str, &str)] = &[
+    // The blog's existing tag for X is "Twitter"; keep it so old and new posts share a tag page.
+    ("x", "Twitter"),
+    ("bluesky", "Bluesky"),
+    ("hn", "Hacker News"),
+    ("hf", "Hugging Face"),
+];
+
+/// Renders the digest as a blog post.
+pub fn render(d: &Digest) -> String {
+    let mut out = String::with_capacity(4096 + d.entries.len() * 2048);
+    front_matter(&mut out, d);
+    for e in &d.entries {
+        paper(&mut out, e);
+    }
+    if d.entries.is_empty() {
+        out.push_str("No papers in this mailing matched.\n");
+    }
+    out
+}
+
+fn front_matter(out: &mut String, d: &Digest) {
+    let date = d.date.format("%Y-%m-%d");
+    let _ = writeln!(out, "---");
+    let _ = writeln!(out, "title: Hot Papers {date}");
+    let _ = writeln!(out, "date: {}", d.generated_at.format("%Y-%m-%dT%H:%M:%S%.3fZ"));
+    let _ = writeln!(out, "template: \"post\"");
+    let _ = writeln!(out, "draft: false");
+    let _ = writeln!(out, "slug: \"hot-papers-{date}\"");
+    let _ = writeln!(out, "category: \"arXiv\"");
+    let _ = writeln!(out, "tags:");
+    for tag in tags(d) {
+        let _ = writeln!(out, "  - \"{}\"", yaml_escape(&tag));
+    }
+    let _ = writeln!(out, "description: \"Hot papers {date}\"");
+    let _ = writeln!(out, "socialImage: \"/media/flying-marine.jpg\"");
+    let _ = writeln!(out);
+    let _ = writeln!(out, "---");
+    let _ = writeln!(out);
+}
+
+/// "arXiv", the sources that have data, then the most frequent category and group names.
+fn tags(d: &Digest) -> Vec<String> {
+    let mut tags = vec!["arXiv".to_string()];
+    for (source, tag) in SOURCE_ORDER {
+        let has = d
+            .entries
+            .iter()
+            .any(|e| e.signals.keys().any(|k| k.split('.').next() == Some(source)));
+        if has {
+            tags.push((*tag).to_string());
+        }
+    }
+    let mut cats: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut groups: BTreeMap<&'static str, usize> = BTreeMap::new();
+    for e in &d.entries {
+        for c in &e.paper.categories {
+            *cats.entry(c.as_str()).or_default() += 1;
+        }
+        if let Some(cat) = taxonomy::get(&e.paper.primary_category) {
+            *groups.entry(cat.group.name()).or_default() += 1;
+        }
+    }
+    // Highest count first; ties by name so the output is deterministic.
+    let top = |m: &BTreeMap<_, usize>| -> Option<_> {
+        m.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map(|(k, _)| *k)
+    };
+    if let Some(name) = top(&cats).and_then(taxonomy::get).map(|c| c.name) {
+        tags.push(name.to_string());
+    }
+    if let Some(group) = top(&groups) {
+        tags.push(group.to_string());
+    }
+    tags.dedup();
+    tags
+}
+
+fn paper(out: &mut String, e: &DigestEntry) {
+    let p = &e.paper;
+    let _ = writeln!(out, "# {}. {}", e.rank, escape(&p.title));
+    let _ = writeln!(out);
+    let authors: Vec<String> = p.author_names().map(escape).collect();
+    let _ = writeln!(out, "{}", authors.join(", "));
+    let _ = writeln!(out);
+    let lines = attention_lines(e);
+    if !lines.is_empty() {
+        for l in lines {
+            let _ = writeln!(out, "{l}");
+        }
+        let _ = writeln!(out);
+    }
+    let _ = writeln!(
+        out,
+        "- links: [abs]({}) | [pdf]({})",
+        p.id.abs_url(),
+        p.id.pdf_url()
+    );
+    let cats: Vec<String> = p
+        .categories
+        .iter()
+        .map(|c| format!("[{c}](https://arxiv.org/list/{c}/recent)"))
+        .collect();
+    let _ = writeln!(out, "- {}", cats.join(" | "));
+    let _ = writeln!(out);
+    let _ = writeln!(out, "{}", escape_block(&p.abstract_text));
+    out.push_str("\n\n\n\n\n");
+}
+
+/// One line per source with data, in the seed's style. X is exactly the seed's
+/// `- retweets: N, favorites: M (MM/DD/YYYY HH:MM:SS)`.
+pub fn attention_lines(e: &DigestEntry) -> Vec<String> {
+    let mut sources: Vec<String> = SOURCE_ORDER.iter().map(|(s, _)| s.to_string()).collect();
+    for key in e.signals.keys() {
+        if let Some((s, _)) = key.split_once('.') {
+            if !sources.iter().any(|x| x == s) {
+                sources.push(s.to_string());
+            }
+        }
+    }
+    let mut lines = Vec::new();
+    for source in sources {
+        let metrics: Vec<(&str, f64)> = e
+            .signals
+            .iter()
+            .filter_map(|(k, v)| {
+                k.split_once('.')
+                    .filter(|(s, _)| *s == source)
+                    .map(|(_, m)| (m, *v))
+            })
+            .collect();
+        if metrics.is_empty() {
+            continue;
+        }
+        let get = |name: &str| metrics.iter().find(|(m, _)| *m == name).map_or(0.0, |x| x.1);
+        let body = match source.as_str() {
+            "x" => format!(
+                "retweets: {}, favorites: {}",
+                number(get("retweets")),
+                number(get("likes"))
+            ),
+            other => {
+                let label = match other {
+                    "bluesky" => "bluesky",
+                    "hn" => "hacker news",
+                    "hf" => "hugging face",
+                    o => o,
+                };
+                let parts: Vec<String> = metrics
+                    .iter()
+                    .map(|(m, v)| format!("{}: {}", m.replace('_', " "), number(*v)))
+                    .collect();
+                format!("{label} {}", parts.join(", "))
+            }
+        };
+        let when = e.measured_at.get(&source).map(seed_time).unwrap_or_default();
+        if when.is_empty() {
+            lines.push(format!("- {body}"));
+        } else {
+            lines.push(format!("- {body} ({when})"));
+        }
+    }
+    lines
+}
+
+fn seed_time(t: &DateTime<Utc>) -> String {
+    t.format("%m/%d/%Y %H:%M:%S").to_string()
+}
+
+/// Counts are integers in practice; print them without a fraction.
+pub fn number(v: f64) -> String {
+    if v.is_finite() && v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else if v.is_finite() {
+        format!("{v:.2}")
+    } else {
+        "0".to_string()
+    }
+}
+
+/// Escapes inline Markdown (and raw HTML) so upstream text renders literally.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '~' | '#' => {
+                out.push('\\');
+                out.push(c);
+            }
+            // Line breaks would end the heading or list item they sit in.
+            '\n' | '\r' => out.push(' '),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Escapes a paragraph: inline escaping, plus a leading character that would start a list or
+/// a rule (headings and quotes are already escaped inline).
+pub fn escape_block(s: &str) -> String {
+    let escaped = escape(s);
+    if escaped.starts_with(['-', '+', '=']) {
+        return format!("\\{escaped}");
+    }
+    // "1. text" or "1) text" would start an ordered list: escape the delimiter.
+    if let Some(pos) = escaped.find(['.', ')']) {
+        let head = &escaped[..pos];
+        if !head.is_empty() && head.len() <= 9 && head.bytes().all(|b| b.is_ascii_digit()) {
+            return format!("{head}\\{}", &escaped[pos..]);
+        }
+    }
+    escaped
+}
+
+fn yaml_escape(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::arxiv::ArxivId;
+    use crate::digest::Digest;
+    use crate::paper::{AnnounceType, Author, Paper};
+    use crate::ranking::Score;
+    use chrono::{NaiveDate, TimeZone};
+
+    fn entry() -> DigestEntry {
+        let t = Utc.with_ymd_and_hms(2021, 7, 1, 17, 0, 0).unwrap();
+        DigestEntry {
+            rank: 3,
+            paper: Paper {
+                id: ArxivId::parse("2107.00630").unwrap(),
+                version: 1,
+                title: "Variational Diffusion Models".into(),
+                abstract_text: "Diffusion-based generative models have demonstrated a capacity.".into(),
+                authors: ["Diederik P. Kingma", "Tim Salimans", "Ben Poole", "Jonathan Ho"]
+                    .iter()
+                    .map(|n| Author {
+                        name: n.to_string(),
+                        affiliations: vec![],
+                    })
+                    .collect(),
+                primary_category: "cs.LG".into(),
+                categories: vec!["cs.LG".into(), "stat.ML".into()],
+                published: t,
+                updated: t,
+                comment: None,
+                journal_ref: None,
+                doi: None,
+                links: vec![],
+            },
+            announce_type: AnnounceType::New,
+            score: Score::default(),
+            signals: [("x.retweets".to_string(), 704.0), ("x.likes".to_string(), 188.0)]
+                .into_iter()
+                .collect(),
+            measured_at: [(
+                "x".to_string(),
+                Utc.with_ymd_and_hms(2021, 7, 3, 7, 45, 53).unwrap(),
+            )]
+            .into_iter()
+            .collect(),
+            summary: None,
+        }
+    }
+
+    #[test]
+    fn paper_block_matches_the_seed_post() {
+        let mut out = String::new();
+        paper(&mut out, &entry());
+        let expected = "# 3. Variational Diffusion Models\n\n\
+            Diederik P. Kingma, Tim Salimans, Ben Poole, Jonathan Ho\n\n\
+            - retweets: 704, favorites: 188 (07/03/2021 07:45:53)\n\n\
+            - links: [abs](https://arxiv.org/abs/2107.00630) | [pdf](https://arxiv.org/pdf/2107.00630)\n\
+            - [cs.LG](https://arxiv.org/list/cs.LG/recent) | [stat.ML](https://arxiv.org/list/stat.ML/recent)\n\n\
+            Diffusion-based generative models have demonstrated a capacity.\n\n\n\n\n\n";
+        assert_eq!(out, expected);
+    }
+
+    #[test]
+    fn front_matter_matches_the_seed_shape() {
+        let d = Digest {
+            date: NaiveDate::from_ymd_opt(2021, 7, 2).unwrap(),
+            generated_at: Utc.with_ymd_and_hms(2021, 7, 3, 7, 45, 53).unwrap(),
+            categories: vec![],
+            candidates: 1,
+            entries: vec![entry()],
+            sources: vec![],
+        };
+        let md = render(&d);
+        assert!(md.starts_with(
+            "---\ntitle: Hot Papers 2021-07-02\ndate: 2021-07-03T07:45:53.000Z\ntemplate: \"post\"\n\
+             draft: false\nslug: \"hot-papers-2021-07-02\"\ncategory: \"arXiv\"\ntags:\n  - \"arXiv\"\n  - \"Twitter\"\n"
+        ));
+        assert!(md.contains("description: \"Hot papers 2021-07-02\"\nsocialImage: \"/media/flying-marine.jpg\"\n\n---\n\n# 3."));
+    }
+
+    #[test]
+    fn sources_without_data_get_no_line_and_others_follow_the_style() {
+        let mut e = entry();
+        e.signals.clear();
+        assert!(attention_lines(&e).is_empty());
+        e.signals.insert("hn.points".into(), 120.0);
+        e.signals.insert("hn.comments".into(), 45.0);
+        assert_eq!(attention_lines(&e), ["- hacker news comments: 45, points: 120"]);
+    }
+
+    #[test]
+    fn upstream_text_cannot_break_the_markdown() {
+        assert_eq!(escape("a*b_c [x](y) <script> `z`"), "a\\*b\\_c \\[x\\](y) \\<script\\> \\`z\\`");
+        assert_eq!(escape_block("# not a heading"), "\\# not a heading");
+        assert_eq!(escape_block("1. not a list"), "1\\. not a list");
+        assert_eq!(escape_block("- not a list"), "\\- not a list");
+        assert_eq!(escape_block("Plain text."), "Plain text.");
+        assert_eq!(escape("two\nlines"), "two lines");
+    }
+
+    #[test]
+    fn numbers_print_like_counts() {
+        assert_eq!(number(2546.0), "2546");
+        assert_eq!(number(1.5), "1.50");
+        assert_eq!(number(f64::NAN), "0");
+    }
+}

@@ -1,0 +1,133 @@
+//! Attention sources: where hotpapers measures how much a paper is talked about.
+//!
+//! Every source answers two questions through [`Source`]:
+//! - [`Source::collect`]: one sweep over everything that links arXiv in a time window, grouped
+//!   by paper. Its request count grows with pages of results, never with the number of papers.
+//! - [`Source::lookup`]: the signals of one paper, for `paper` / `/paper`.
+//!
+//! Links are mapped to papers with [`ArxivId::from_url`], so abs/pdf/html/versioned/alphaXiv/
+//! Hugging Face/DOI forms all count for the same paper. A failing source degrades a digest (it
+//! is reported as missing); it never aborts it.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::arxiv::ArxivId;
+use crate::http::HttpError;
+use crate::store::Signal;
+
+/// The time span a sweep covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Window {
+    pub since: DateTime<Utc>,
+    pub until: DateTime<Utc>,
+}
+
+/// What one sweep found.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Collection {
+    /// Aggregated per (paper, metric), stamped with the time of measurement.
+    pub signals: Vec<Signal>,
+    /// Upstream requests made (for budgets and the request-count target).
+    pub requests: u32,
+    /// Upstream items (posts, stories, tweets) that linked a paper.
+    pub mentions: usize,
+}
+
+/// Why a source could not deliver.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error(transparent)]
+    Http(#[from] HttpError),
+    /// The upstream answered something that is not what its API documents.
+    #[error("unexpected {source_name} response: {message}")]
+    Malformed {
+        source_name: &'static str,
+        message: String,
+    },
+    /// Credentials are required but missing or rejected.
+    #[error("{source_name}: {message}")]
+    Auth {
+        source_name: &'static str,
+        message: String,
+    },
+    /// The configured request budget is used up.
+    #[error("{source_name}: daily request budget of {budget} used up")]
+    Budget {
+        source_name: &'static str,
+        budget: u32,
+    },
+}
+
+/// One attention source.
+#[async_trait]
+pub trait Source: Send + Sync + fmt::Debug {
+    /// Name used in config (`[sources.<name>]`) and signal keys (`<name>.<metric>`).
+    fn name(&self) -> &'static str;
+
+    /// Signals for the papers in `papers` from everything posted in `window`.
+    /// `now` stamps the snapshots.
+    async fn collect(
+        &self,
+        window: Window,
+        papers: &BTreeSet<ArxivId>,
+        now: DateTime<Utc>,
+    ) -> Result<Collection, SourceError>;
+
+    /// Signals of one paper.
+    async fn lookup(&self, paper: &ArxivId, now: DateTime<Utc>)
+    -> Result<Vec<Signal>, SourceError>;
+}
+
+/// Sums metrics per paper and turns them into snapshots: the common tail of every source.
+#[derive(Debug, Default)]
+pub struct Tally {
+    sums: BTreeMap<ArxivId, BTreeMap<&'static str, f64>>,
+}
+
+impl Tally {
+    /// Adds `value` to `metric` of `paper` (version-less).
+    pub fn add(&mut self, paper: &ArxivId, metric: &'static str, value: f64) {
+        *self
+            .sums
+            .entry(paper.versionless())
+            .or_default()
+            .entry(metric)
+            .or_default() += value;
+    }
+
+    /// Papers seen so far.
+    pub fn len(&self) -> usize {
+        self.sums.len()
+    }
+
+    /// Whether nothing was counted.
+    pub fn is_empty(&self) -> bool {
+        self.sums.is_empty()
+    }
+
+    /// Snapshots of `source`, restricted to `papers` when it is not empty.
+    pub fn into_signals(
+        self,
+        source: &str,
+        papers: &BTreeSet<ArxivId>,
+        now: DateTime<Utc>,
+    ) -> Vec<Signal> {
+        self.sums
+            .into_iter()
+            .filter(|(id, _)| papers.is_empty() || papers.contains(id))
+            .flat_map(|(id, metrics)| {
+                metrics.into_iter().map(move |(metric, value)| Signal {
+                    paper: id.clone(),
+                    source: source.to_string(),
+                    metric: metric.to_string(),
+                    value,
+                    observed_at: now,
+                })
+            })
+            .collect()
+    }
+}

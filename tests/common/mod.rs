@@ -1,0 +1,231 @@
+//! Shared test support: the seed post as data, an Atom feed builder in arXiv's current
+//! layout, and a fake arXiv API that pages, filters by `submittedDate` and answers `id_list`
+//! like the real one.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Duration, NaiveDateTime, TimeZone, Utc};
+use wiremock::{Request, Respond, ResponseTemplate};
+
+/// One paper of the seed post (`tests/fixtures/seed/hot-papers-2021-07-02.md`).
+#[derive(Clone, Debug)]
+pub struct SeedPaper {
+    pub rank: usize,
+    pub id: String,
+    pub title: String,
+    pub authors: Vec<String>,
+    pub retweets: u64,
+    pub favorites: u64,
+    pub categories: Vec<String>,
+    pub abstract_text: String,
+}
+
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}
+
+/// Parses the seed post. Its one piece of encoding damage ("R√©" for "Ré") is repaired: real
+/// arXiv data is proper UTF-8.
+pub fn seed_papers() -> Vec<SeedPaper> {
+    let text = std::fs::read_to_string(fixture("seed/hot-papers-2021-07-02.md")).expect("seed");
+    let text = text.replace("R√©", "Ré");
+    let mut papers = Vec::new();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i];
+        if let Some(rest) = line.strip_prefix("# ") {
+            let (rank, title) = rest.split_once(". ").expect("rank");
+            let authors: Vec<String> = lines[i + 2].split(", ").map(str::to_string).collect();
+            let counts = lines[i + 4];
+            let nums: Vec<u64> = counts
+                .trim_start_matches("- retweets: ")
+                .split(|c: char| !c.is_ascii_digit())
+                .filter(|s| !s.is_empty())
+                .take(2)
+                .map(|s| s.parse().expect("count"))
+                .collect();
+            let links = lines[i + 6];
+            let id = links
+                .split("arxiv.org/abs/")
+                .nth(1)
+                .and_then(|s| s.split(')').next())
+                .expect("id")
+                .to_string();
+            let categories: Vec<String> = lines[i + 7]
+                .trim_start_matches("- ")
+                .split(" | ")
+                .map(|c| c.trim_start_matches('[').split(']').next().expect("cat").to_string())
+                .collect();
+            let abstract_text = lines[i + 9].to_string();
+            papers.push(SeedPaper {
+                rank: rank.parse().expect("rank"),
+                id,
+                title: title.to_string(),
+                authors,
+                retweets: nums[0],
+                favorites: nums[1],
+                categories,
+                abstract_text,
+            });
+            i += 10;
+        } else {
+            i += 1;
+        }
+    }
+    papers
+}
+
+/// An entry of a generated feed.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    pub id: String,
+    pub version: u32,
+    pub title: String,
+    pub authors: Vec<String>,
+    pub categories: Vec<String>,
+    pub abstract_text: String,
+    pub published: DateTime<Utc>,
+}
+
+impl Entry {
+    /// A minimal entry with one author and one category.
+    pub fn simple(id: &str, published: DateTime<Utc>, category: &str) -> Entry {
+        Entry {
+            id: id.to_string(),
+            version: 1,
+            title: format!("Paper {id}"),
+            authors: vec!["A. Author".to_string()],
+            categories: vec![category.to_string()],
+            abstract_text: format!("Abstract of {id}."),
+            published,
+        }
+    }
+}
+
+/// The seed's 14 papers as mailing-2021-07-02 entries (submitted inside the window
+/// 2021-06-30T18:00Z .. 2021-07-01T18:00Z), with titles hard-wrapped as arXiv does.
+pub fn seed_entries() -> Vec<Entry> {
+    let start = Utc.with_ymd_and_hms(2021, 6, 30, 18, 30, 0).unwrap();
+    seed_papers()
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| Entry {
+            id: p.id,
+            version: 1,
+            // arXiv wraps long titles: "Vision  Transformers" in the seed is "Vision\n  Transformers".
+            title: p.title.replace("  ", "\n  "),
+            authors: p.authors,
+            categories: p.categories,
+            abstract_text: p.abstract_text,
+            published: start + Duration::minutes(61 * i as i64),
+        })
+        .collect()
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// A feed in arXiv's current (2025+) layout.
+pub fn atom_feed(entries: &[Entry], total: usize, start: usize) -> String {
+    let mut s = String::from(
+        "<?xml version='1.0' encoding='UTF-8'?>\n<feed xmlns:opensearch=\"http://a9.com/-/spec/opensearch/1.1/\" xmlns:arxiv=\"http://arxiv.org/schemas/atom\" xmlns=\"http://www.w3.org/2005/Atom\">\n  <id>https://arxiv.org/api/fake</id>\n  <title>arXiv Query: fake</title>\n  <updated>2021-07-03T00:00:00Z</updated>\n",
+    );
+    s += &format!(
+        "  <opensearch:itemsPerPage>{}</opensearch:itemsPerPage>\n  <opensearch:totalResults>{total}</opensearch:totalResults>\n  <opensearch:startIndex>{start}</opensearch:startIndex>\n",
+        entries.len()
+    );
+    for e in entries {
+        let t = e.published.format("%Y-%m-%dT%H:%M:%SZ");
+        s += &format!(
+            "  <entry>\n    <id>http://arxiv.org/abs/{id}v{v}</id>\n    <title>{title}</title>\n    <updated>{t}</updated>\n    <link href=\"https://arxiv.org/abs/{id}v{v}\" rel=\"alternate\" type=\"text/html\"/>\n    <link href=\"https://arxiv.org/pdf/{id}v{v}\" rel=\"related\" type=\"application/pdf\" title=\"pdf\"/>\n    <summary>{abs}</summary>\n",
+            id = e.id,
+            v = e.version,
+            title = xml_escape(&e.title),
+            abs = xml_escape(&e.abstract_text),
+        );
+        for c in &e.categories {
+            s += &format!("    <category term=\"{c}\" scheme=\"http://arxiv.org/schemas/atom\"/>\n");
+        }
+        s += &format!("    <published>{t}</published>\n");
+        s += &format!(
+            "    <arxiv:primary_category term=\"{}\"/>\n",
+            e.categories.first().map_or("cs.LG", String::as_str)
+        );
+        for a in &e.authors {
+            s += &format!("    <author>\n      <name>{}</name>\n    </author>\n", xml_escape(a));
+        }
+        s += "  </entry>\n";
+    }
+    s += "</feed>\n";
+    s
+}
+
+/// A fake of `GET /api/query` that behaves like arXiv: `id_list` lookups (default
+/// `max_results` 10), `search_query` with a `submittedDate:[A TO B]` minute range (inclusive),
+/// paging with `start`/`max_results`. It records every query string it served.
+#[derive(Clone, Default)]
+pub struct FakeArxiv {
+    pub papers: Vec<Entry>,
+    pub log: Arc<Mutex<Vec<String>>>,
+}
+
+impl FakeArxiv {
+    pub fn new(papers: Vec<Entry>) -> Self {
+        FakeArxiv { papers, log: Arc::default() }
+    }
+
+    pub fn requests(&self) -> Vec<String> {
+        self.log.lock().unwrap().clone()
+    }
+}
+
+fn parse_minute(s: &str) -> Option<DateTime<Utc>> {
+    NaiveDateTime::parse_from_str(&format!("{s}00"), "%Y%m%d%H%M%S")
+        .ok()
+        .map(|n| n.and_utc())
+}
+
+impl Respond for FakeArxiv {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let query = req.url.query().unwrap_or_default().to_string();
+        self.log.lock().unwrap().push(query);
+        let params: Vec<(String, String)> = req.url.query_pairs().into_owned().collect();
+        let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        let start: usize = get("start").and_then(|s| s.parse().ok()).unwrap_or(0);
+        let max: usize = get("max_results").and_then(|s| s.parse().ok()).unwrap_or(10);
+        let mut matching: Vec<Entry> = if let Some(ids) = get("id_list").filter(|s| !s.is_empty()) {
+            ids.split(',')
+                .filter_map(|want| {
+                    let key = want.split('v').next().unwrap_or(want);
+                    self.papers.iter().find(|p| p.id == key).cloned()
+                })
+                .collect()
+        } else {
+            let q = get("search_query").unwrap_or_default();
+            let range = q.split("submittedDate:[").nth(1).and_then(|r| r.split(']').next());
+            let (lo, hi) = match range.and_then(|r| r.split_once(" TO ")) {
+                Some((a, b)) => (parse_minute(a.trim()), parse_minute(b.trim())),
+                None => (None, None),
+            };
+            self.papers
+                .iter()
+                .filter(|p| {
+                    let minute = p.published.format("%Y%m%d%H%M").to_string();
+                    let m = parse_minute(&minute);
+                    lo.is_none_or(|lo| m >= Some(lo)) && hi.is_none_or(|hi| m <= Some(hi))
+                })
+                .cloned()
+                .collect()
+        };
+        matching.sort_by_key(|p| p.published);
+        let total = matching.len();
+        let page: Vec<Entry> = matching.into_iter().skip(start).take(max).collect();
+        ResponseTemplate::new(200)
+            .insert_header("content-type", "application/atom+xml; charset=utf-8")
+            .set_body_string(atom_feed(&page, total, start))
+    }
+}
