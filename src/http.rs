@@ -653,13 +653,15 @@ impl HttpClient {
         let headers = resp.headers().clone();
         let final_url = sanitize_url(resp.url().as_str());
         let declared = resp.content_length();
-        if declared.is_some_and(|len| len > limit as u64) {
+        if declared.is_some_and(|len| len > u64::try_from(limit).unwrap_or(u64::MAX)) {
             return Err(HttpError::TooLarge {
                 url: url.to_string(),
                 limit,
             });
         }
-        let initial = declared.map_or(8 * 1024, |len| len as usize).min(limit);
+        let initial = declared
+            .map_or(8 * 1024, |len| usize::try_from(len).unwrap_or(limit))
+            .min(limit);
         let mut buf = BytesMut::with_capacity(initial);
         while let Some(chunk) = resp.chunk().await.map_err(|e| transport_error(e, url))? {
             if buf.len().saturating_add(chunk.len()) > limit {
