@@ -1,45 +1,1252 @@
-//! Parser for arXiv API Atom feeds. SKELETON.
+//! Parser for arXiv API Atom feeds (`export.arxiv.org/api/query`).
+//!
+//! The API has served two layouts over the years: the legacy one declares `xmlns` on every element,
+//! the current one declares the namespaces once on `<feed>`. Both are the same document to a
+//! namespace-aware reader, so this parser streams the body with [`quick_xml::NsReader`] and matches
+//! every element by *(namespace URI, local name)*, never by prefix text or element order. Unknown
+//! elements (in any namespace) are skipped wholesale.
+//!
+//! The parser is deliberately forgiving per entry and strict per document: a broken entry lands in
+//! [`AtomFeed::rejected`] with a reason while its siblings still parse, but a body that is not
+//! well-formed Atom (truncated download, HTML error page, `Rate exceeded` text) is an error, because
+//! a half-read page would silently lose papers.
 
-use crate::paper::Paper;
+use chrono::{DateTime, Utc};
+use quick_xml::NsReader;
+use quick_xml::events::{BytesRef, BytesStart, Event};
+use quick_xml::name::ResolveResult;
+
+use crate::arxiv::ArxivId;
+use crate::arxiv::taxonomy::looks_like_category;
+use crate::paper::{Author, Link, Paper, collapse_whitespace};
+
+/// The Atom 1.0 namespace: `feed`, `entry`, `id`, `title`, `link`, ...
+pub const ATOM_NS: &str = "http://www.w3.org/2005/Atom";
+/// arXiv's extension namespace: `primary_category`, `comment`, `affiliation`, ...
+pub const ARXIV_NS: &str = "http://arxiv.org/schemas/atom";
+/// OpenSearch 1.1: the paging totals.
+pub const OPENSEARCH_NS: &str = "http://a9.com/-/spec/opensearch/1.1/";
+/// Dublin Core elements (used by the RSS feeds).
+pub const DC_NS: &str = "http://purl.org/dc/elements/1.1/";
+
+/// The marker in an entry `<id>` that turns the entry into an API error report.
+const API_ERROR_MARKER: &str = "/api/errors#";
 
 /// A parsed page of API results.
 #[derive(Debug, Clone, Default)]
 pub struct AtomFeed {
-    /// `opensearch:totalResults`.
+    /// `opensearch:totalResults`: how many papers match the query in total, for paging.
     pub total_results: Option<u64>,
-    /// `opensearch:startIndex`.
+    /// `opensearch:startIndex`: the 0-based offset of this page.
     pub start_index: Option<u64>,
-    /// `opensearch:itemsPerPage`.
+    /// `opensearch:itemsPerPage`: the page size the server applied.
     pub items_per_page: Option<u64>,
     /// The papers, in feed order.
     pub entries: Vec<Paper>,
-    /// Entries that could not be turned into papers, with the reason (logged by callers).
+    /// Entries that could not be turned into papers, with the reason (logged by callers), so one
+    /// odd record never costs the whole page.
     pub rejected: Vec<RejectedEntry>,
 }
 
-/// An entry the parser skipped.
+/// An entry the parser skipped, kept so callers can log what was lost and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RejectedEntry {
     /// The entry's `<id>` text, when it had one.
     pub id: Option<String>,
+    /// A one-line human-readable reason, e.g. `missing <published>`.
     pub reason: String,
 }
 
 /// Why a feed could not be parsed.
 #[derive(Debug, thiserror::Error)]
 pub enum AtomError {
-    /// arXiv answered with its error feed (an entry whose id contains `/api/errors#`).
-    #[error("arXiv API error: {message}")]
-    Api { code: String, message: String },
-    /// Not well-formed XML (truncated body, HTML error page, ...).
+    /// arXiv answered with its error feed (an entry whose id contains `/api/errors#`): the request
+    /// itself was wrong, so retrying it unchanged is pointless.
+    #[error("arXiv API error {code}: {message}")]
+    Api {
+        /// The text after `#` in the error entry's id, e.g. `incorrect_id_format_for_1234.12345`.
+        code: String,
+        /// The error entry's `<summary>`, e.g. `incorrect id format for 1234.12345`.
+        message: String,
+    },
+    /// Not well-formed XML (truncated body, mismatched tags, bad encoding, ...): usually a transient
+    /// transport problem worth a retry.
     #[error("malformed Atom XML at byte {position}: {message}")]
-    Xml { position: u64, message: String },
-    /// Well-formed XML that is not an Atom feed.
+    Xml {
+        /// Byte offset into the body where the problem was detected.
+        position: u64,
+        /// What the XML reader objected to.
+        message: String,
+    },
+    /// A body that is not an Atom feed at all (empty, plain text, an HTML error page, ...).
     #[error("not an Atom feed: {0}")]
     NotAtom(String),
 }
 
 /// Parses one API response body.
-pub fn parse_feed(_xml: &[u8]) -> Result<AtomFeed, AtomError> {
-    Err(AtomError::NotAtom("parser not implemented yet".into()))
+///
+/// Returns [`AtomError::Api`] whenever the body is arXiv's error feed, whatever else it holds;
+/// [`AtomError::Xml`] / [`AtomError::NotAtom`] for bodies that are not well-formed Atom. An empty
+/// result page (`totalResults` 0, no entries) is `Ok`.
+pub fn parse_feed(xml: &[u8]) -> Result<AtomFeed, AtomError> {
+    precheck_body(xml).map_err(AtomError::NotAtom)?;
+
+    let mut reader = NsReader::from_reader(xml);
+    // No trimming: quick-xml reports `a &amp; b` as three events, and trimming each one would
+    // glue the words around an entity together. Whitespace is collapsed per field instead.
+    reader.config_mut().trim_text(false);
+
+    let mut feed = AtomFeed::default();
+    let mut stack: Vec<Tag> = Vec::with_capacity(8);
+    let mut text = String::with_capacity(4096);
+    let mut entry = EntryBuilder::default();
+    let mut root_done = false;
+
+    loop {
+        let event = reader
+            .read_event()
+            .map_err(|e| xml_error(reader.error_position(), &e))?;
+        match event {
+            Event::Start(start) => {
+                let tag = open_tag(&reader, &start, stack.last().copied(), root_done)?;
+                if tag == Tag::Other {
+                    // Skip the whole unknown subtree without resolving its names.
+                    reader
+                        .read_to_end(start.name())
+                        .map_err(|e| xml_error(reader.error_position(), &e))?;
+                    continue;
+                }
+                start_tag(tag, &start, &mut entry);
+                if tag.captures_text() {
+                    text.clear();
+                }
+                stack.push(tag);
+            }
+            Event::Empty(start) => {
+                let tag = open_tag(&reader, &start, stack.last().copied(), root_done)?;
+                if tag == Tag::Other {
+                    continue;
+                }
+                start_tag(tag, &start, &mut entry);
+                text.clear();
+                end_tag(tag, &text, &mut entry, &mut feed)?;
+                if tag == Tag::Feed {
+                    root_done = true;
+                }
+            }
+            Event::End(_) => {
+                // quick-xml has already checked that the end name matches the start name.
+                let Some(tag) = stack.pop() else {
+                    return Err(AtomError::Xml {
+                        position: reader.buffer_position(),
+                        message: "closing tag without an open element".into(),
+                    });
+                };
+                end_tag(tag, &text, &mut entry, &mut feed)?;
+                if tag == Tag::Feed {
+                    root_done = true;
+                }
+            }
+            Event::Text(t) => {
+                if capturing(&stack) {
+                    text.push_str(&t);
+                } else if stack.is_empty() && !t.trim().is_empty() {
+                    return Err(AtomError::Xml {
+                        position: reader.buffer_position(),
+                        message: format!("text outside the root element: {}", snippet(&t)),
+                    });
+                }
+            }
+            Event::CData(c) => {
+                if capturing(&stack) {
+                    text.push_str(&c);
+                }
+            }
+            Event::GeneralRef(r) => {
+                if capturing(&stack) {
+                    push_reference(&mut text, &r)
+                        .map_err(|message| xml_error_msg(reader.buffer_position(), message))?;
+                }
+            }
+            Event::Eof => break,
+            Event::Comment(_) | Event::Decl(_) | Event::PI(_) | Event::DocType(_) => {}
+        }
+    }
+
+    if let Some(open) = stack.last() {
+        return Err(AtomError::Xml {
+            position: reader.buffer_position(),
+            message: format!(
+                "document ends inside <{}> (truncated body?)",
+                open.element_name()
+            ),
+        });
+    }
+    if !root_done {
+        return Err(AtomError::NotAtom("no root element".into()));
+    }
+    Ok(feed)
+}
+
+/// The elements this parser understands, each resolved in the context of its parent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Tag {
+    Feed,
+    TotalResults,
+    StartIndex,
+    ItemsPerPage,
+    Entry,
+    Id,
+    Title,
+    Summary,
+    Published,
+    Updated,
+    Author,
+    Name,
+    Affiliation,
+    Link,
+    Category,
+    PrimaryCategory,
+    Comment,
+    JournalRef,
+    Doi,
+    /// Anything else: skipped with its subtree.
+    Other,
+}
+
+impl Tag {
+    /// Whether the element's character data is wanted.
+    fn captures_text(self) -> bool {
+        matches!(
+            self,
+            Tag::TotalResults
+                | Tag::StartIndex
+                | Tag::ItemsPerPage
+                | Tag::Id
+                | Tag::Title
+                | Tag::Summary
+                | Tag::Published
+                | Tag::Updated
+                | Tag::Name
+                | Tag::Affiliation
+                | Tag::Comment
+                | Tag::JournalRef
+                | Tag::Doi
+        )
+    }
+
+    /// A readable element name for error messages.
+    fn element_name(self) -> &'static str {
+        match self {
+            Tag::Feed => "feed",
+            Tag::TotalResults => "opensearch:totalResults",
+            Tag::StartIndex => "opensearch:startIndex",
+            Tag::ItemsPerPage => "opensearch:itemsPerPage",
+            Tag::Entry => "entry",
+            Tag::Id => "id",
+            Tag::Title => "title",
+            Tag::Summary => "summary",
+            Tag::Published => "published",
+            Tag::Updated => "updated",
+            Tag::Author => "author",
+            Tag::Name => "name",
+            Tag::Affiliation => "arxiv:affiliation",
+            Tag::Link => "link",
+            Tag::Category => "category",
+            Tag::PrimaryCategory => "arxiv:primary_category",
+            Tag::Comment => "arxiv:comment",
+            Tag::JournalRef => "arxiv:journal_ref",
+            Tag::Doi => "arxiv:doi",
+            Tag::Other => "unknown element",
+        }
+    }
+}
+
+fn capturing(stack: &[Tag]) -> bool {
+    stack.last().is_some_and(|t| t.captures_text())
+}
+
+/// Resolves a start tag to a [`Tag`] given its parent; the root must be Atom `<feed>`.
+fn open_tag(
+    reader: &NsReader<&[u8]>,
+    start: &BytesStart<'_>,
+    parent: Option<Tag>,
+    root_done: bool,
+) -> Result<Tag, AtomError> {
+    let (ns, local) = reader.resolver().resolve_element(start.name());
+    let ns = match ns {
+        ResolveResult::Bound(ns) => ns.into_inner(),
+        ResolveResult::Unbound | ResolveResult::Unknown(_) => "",
+    };
+    let local = local.into_inner();
+    let Some(parent) = parent else {
+        if root_done {
+            return Err(AtomError::Xml {
+                position: reader.buffer_position(),
+                message: format!("second root element <{}>", start.name().as_ref()),
+            });
+        }
+        return if ns == ATOM_NS && local == "feed" {
+            Ok(Tag::Feed)
+        } else {
+            let shown = if ns.is_empty() {
+                format!("<{local}>")
+            } else {
+                format!("<{local}> in namespace {ns}")
+            };
+            Err(AtomError::NotAtom(format!(
+                "root element is {shown}, expected Atom <feed>"
+            )))
+        };
+    };
+    let tag = match (parent, ns, local) {
+        (Tag::Feed, ATOM_NS, "entry") => Tag::Entry,
+        (Tag::Feed, OPENSEARCH_NS, "totalResults") => Tag::TotalResults,
+        (Tag::Feed, OPENSEARCH_NS, "startIndex") => Tag::StartIndex,
+        (Tag::Feed, OPENSEARCH_NS, "itemsPerPage") => Tag::ItemsPerPage,
+        (Tag::Entry, ATOM_NS, "id") => Tag::Id,
+        (Tag::Entry, ATOM_NS, "title") => Tag::Title,
+        (Tag::Entry, ATOM_NS, "summary") => Tag::Summary,
+        (Tag::Entry, ATOM_NS, "published") => Tag::Published,
+        (Tag::Entry, ATOM_NS, "updated") => Tag::Updated,
+        (Tag::Entry, ATOM_NS, "author") => Tag::Author,
+        (Tag::Entry, ATOM_NS, "link") => Tag::Link,
+        (Tag::Entry, ATOM_NS, "category") => Tag::Category,
+        (Tag::Entry, ARXIV_NS, "primary_category") => Tag::PrimaryCategory,
+        (Tag::Entry, ARXIV_NS, "comment") => Tag::Comment,
+        (Tag::Entry, ARXIV_NS, "journal_ref") => Tag::JournalRef,
+        (Tag::Entry, ARXIV_NS, "doi") => Tag::Doi,
+        (Tag::Author, ATOM_NS, "name") => Tag::Name,
+        (Tag::Author, ARXIV_NS, "affiliation") => Tag::Affiliation,
+        _ => Tag::Other,
+    };
+    Ok(tag)
+}
+
+/// Handles what a start tag carries itself: attributes, and resetting per-element state.
+fn start_tag(tag: Tag, start: &BytesStart<'_>, entry: &mut EntryBuilder) {
+    match tag {
+        Tag::Entry => entry.reset(),
+        Tag::Author => {
+            entry.author = Some(Author {
+                name: String::new(),
+                affiliations: Vec::new(),
+            })
+        }
+        Tag::Link => {
+            let mut link = Link {
+                href: String::new(),
+                rel: None,
+                title: None,
+                mime: None,
+            };
+            for_each_attr(start, |key, value| match key {
+                "href" => link.href = value.trim().to_owned(),
+                "rel" => link.rel = non_empty(value),
+                "title" => link.title = non_empty(value),
+                "type" => link.mime = non_empty(value),
+                _ => {}
+            });
+            if !link.href.is_empty() {
+                entry.links.push(link);
+            }
+        }
+        Tag::Category => {
+            for_each_attr(start, |key, value| {
+                if key == "term" {
+                    entry.add_category(value.trim());
+                }
+            });
+        }
+        Tag::PrimaryCategory => {
+            for_each_attr(start, |key, value| {
+                let term = value.trim();
+                if key == "term" && looks_like_category(term) {
+                    entry.primary = Some(term.to_owned());
+                }
+            });
+        }
+        _ => {}
+    }
+}
+
+/// Handles an element's end: stores its collected text, finishes entries.
+fn end_tag(
+    tag: Tag,
+    text: &str,
+    entry: &mut EntryBuilder,
+    feed: &mut AtomFeed,
+) -> Result<(), AtomError> {
+    match tag {
+        Tag::TotalResults => feed.total_results = parse_count(text),
+        Tag::StartIndex => feed.start_index = parse_count(text),
+        Tag::ItemsPerPage => feed.items_per_page = parse_count(text),
+        Tag::Id => set_once(&mut entry.id, text.trim()),
+        Tag::Title => set_once(&mut entry.title, text),
+        Tag::Summary => set_once(&mut entry.summary, text),
+        Tag::Published => set_once(&mut entry.published, text.trim()),
+        Tag::Updated => set_once(&mut entry.updated, text.trim()),
+        Tag::Name => {
+            if let Some(author) = entry.author.as_mut() {
+                author.name = collapse_whitespace(text);
+            }
+        }
+        Tag::Affiliation => {
+            let affiliation = collapse_whitespace(text);
+            if let Some(author) = entry.author.as_mut()
+                && !affiliation.is_empty()
+            {
+                author.affiliations.push(affiliation);
+            }
+        }
+        Tag::Author => {
+            if let Some(author) = entry.author.take()
+                && !author.name.is_empty()
+            {
+                entry.authors.push(author);
+            }
+        }
+        Tag::Comment => entry.comment = optional_text(text),
+        Tag::JournalRef => entry.journal_ref = optional_text(text),
+        Tag::Doi => entry.doi = optional_text(text),
+        Tag::Entry => {
+            if let Some((code, message)) = entry.api_error() {
+                return Err(AtomError::Api { code, message });
+            }
+            match entry.build() {
+                Ok(paper) => feed.entries.push(paper),
+                Err(reason) => feed.rejected.push(RejectedEntry {
+                    id: entry.id.take(),
+                    reason,
+                }),
+            }
+        }
+        Tag::Feed | Tag::Link | Tag::Category | Tag::PrimaryCategory | Tag::Other => {}
+    }
+    Ok(())
+}
+
+/// Keeps the first occurrence of a single-valued element (Atom allows exactly one).
+fn set_once(slot: &mut Option<String>, text: &str) {
+    if slot.is_none() {
+        *slot = Some(text.to_owned());
+    }
+}
+
+/// Parses an OpenSearch count; garbage becomes `None` (the totals are advisory, the entries are not).
+fn parse_count(text: &str) -> Option<u64> {
+    text.trim().parse().ok()
+}
+
+/// Whitespace-collapsed text, `None` when nothing is left.
+fn optional_text(text: &str) -> Option<String> {
+    let s = collapse_whitespace(text);
+    (!s.is_empty()).then_some(s)
+}
+
+fn non_empty(value: &str) -> Option<String> {
+    let v = value.trim();
+    (!v.is_empty()).then(|| v.to_owned())
+}
+
+/// Calls `f(name, unescaped value)` for each well-formed attribute without a prefix.
+///
+/// Unprefixed attributes belong to no namespace, which is where Atom puts `href`, `rel`, `term`;
+/// a prefixed `foo:term` is someone else's attribute. Malformed attributes are skipped: they cannot
+/// corrupt the element's other data.
+pub(crate) fn for_each_attr(start: &BytesStart<'_>, mut f: impl FnMut(&str, &str)) {
+    for attr in start.attributes().with_checks(false).flatten() {
+        let key = attr.key.as_ref();
+        if key.contains(':') {
+            continue;
+        }
+        if let Ok(value) = attr.normalized_value(quick_xml::XmlVersion::Implicit1_0) {
+            f(key, &value);
+        }
+    }
+}
+
+/// Appends the replacement text of an entity or character reference.
+///
+/// Only XML's five predefined entities exist without a DTD; an undeclared one (`&nbsp;` from a
+/// sloppy HTML-minded producer) is kept literally rather than failing the whole feed.
+pub(crate) fn push_reference(text: &mut String, r: &BytesRef<'_>) -> Result<(), String> {
+    match r.resolve_char_ref() {
+        Ok(Some(c)) => text.push(c),
+        Ok(None) => match quick_xml::escape::resolve_xml_entity(r) {
+            Some(s) => text.push_str(s),
+            None => {
+                text.push('&');
+                text.push_str(r);
+                text.push(';');
+            }
+        },
+        Err(e) => return Err(format!("bad character reference &{};: {e}", &**r)),
+    }
+    Ok(())
+}
+
+/// Rejects bodies that cannot be XML before handing them to the reader, with a message that shows
+/// what arrived instead (`Rate exceeded.`, an empty 200, ...).
+pub(crate) fn precheck_body(xml: &[u8]) -> Result<(), String> {
+    let body = xml.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(xml);
+    match body.iter().position(|b| !b.is_ascii_whitespace()) {
+        None => Err("empty body".into()),
+        Some(i) if body.get(i) != Some(&b'<') => {
+            let rest = body.get(i..).unwrap_or_default();
+            Err(format!(
+                "body is not XML, it starts with {}",
+                snippet(&String::from_utf8_lossy(rest))
+            ))
+        }
+        Some(_) => Ok(()),
+    }
+}
+
+/// The first few dozen characters of `s`, quoted, for error messages.
+pub(crate) fn snippet(s: &str) -> String {
+    const MAX: usize = 60;
+    let s = s.trim();
+    let cut: String = s.chars().take(MAX).collect();
+    if cut.len() < s.len() {
+        format!("{:?}...", cut)
+    } else {
+        format!("{cut:?}")
+    }
+}
+
+fn xml_error(position: u64, e: &quick_xml::Error) -> AtomError {
+    xml_error_msg(position, e.to_string())
+}
+
+fn xml_error_msg(position: u64, message: String) -> AtomError {
+    AtomError::Xml { position, message }
+}
+
+/// One entry's fields as they stream past; turned into a [`Paper`] at `</entry>`.
+#[derive(Debug, Default)]
+struct EntryBuilder {
+    id: Option<String>,
+    title: Option<String>,
+    summary: Option<String>,
+    published: Option<String>,
+    updated: Option<String>,
+    authors: Vec<Author>,
+    author: Option<Author>,
+    links: Vec<Link>,
+    categories: Vec<String>,
+    primary: Option<String>,
+    comment: Option<String>,
+    journal_ref: Option<String>,
+    doi: Option<String>,
+}
+
+impl EntryBuilder {
+    fn reset(&mut self) {
+        *self = EntryBuilder::default();
+    }
+
+    /// Adds an arXiv category term once, in document order; ACM/MSC classes are dropped.
+    fn add_category(&mut self, term: &str) {
+        if looks_like_category(term) && !self.categories.iter().any(|c| c == term) {
+            self.categories.push(term.to_owned());
+        }
+    }
+
+    /// `Some((code, message))` when this is arXiv's error entry rather than a paper.
+    fn api_error(&self) -> Option<(String, String)> {
+        let id = self.id.as_deref().unwrap_or_default();
+        let by_id = id.contains(API_ERROR_MARKER);
+        let by_title = self.title.as_deref().map(str::trim) == Some("Error")
+            && self.authors.iter().any(|a| a.name == "arXiv api core");
+        if !by_id && !by_title {
+            return None;
+        }
+        let code = match id.split_once('#') {
+            Some((_, code)) if !code.trim().is_empty() => code.trim().to_owned(),
+            _ => "unknown".to_owned(),
+        };
+        let message = collapse_whitespace(self.summary.as_deref().unwrap_or_default());
+        let message = if message.is_empty() {
+            "no message given".to_owned()
+        } else {
+            message
+        };
+        Some((code, message))
+    }
+
+    /// Validates and converts the collected fields, taking them out of the builder.
+    fn build(&mut self) -> Result<Paper, String> {
+        let id_text = self.id.as_deref().ok_or("missing <id>")?;
+        let parsed = parse_abs_id(id_text).map_err(|e| format!("unparsable <id>: {e}"))?;
+        let title = collapse_whitespace(self.title.as_deref().ok_or("missing <title>")?);
+        if title.is_empty() {
+            return Err("empty <title>".into());
+        }
+        let published = parse_time(self.published.as_deref().ok_or("missing <published>")?)
+            .map_err(|e| format!("unparsable <published>: {e}"))?;
+        let updated = match self.updated.as_deref() {
+            Some(s) => parse_time(s).map_err(|e| format!("unparsable <updated>: {e}"))?,
+            None => published,
+        };
+        let version = match parsed.version() {
+            Some(v) => v,
+            None => self.version_from_alternate_link(&parsed).unwrap_or(1),
+        };
+        let mut categories = std::mem::take(&mut self.categories);
+        let primary_category = match self.primary.take() {
+            Some(p) => {
+                if !categories.contains(&p) {
+                    categories.insert(0, p.clone());
+                }
+                p
+            }
+            None => categories
+                .first()
+                .cloned()
+                .ok_or("no arXiv category (neither <arxiv:primary_category> nor <category>)")?,
+        };
+        Ok(Paper {
+            id: parsed.versionless(),
+            version,
+            title,
+            abstract_text: collapse_whitespace(self.summary.as_deref().unwrap_or_default()),
+            authors: std::mem::take(&mut self.authors),
+            primary_category,
+            categories,
+            published,
+            updated,
+            comment: self.comment.take(),
+            journal_ref: self.journal_ref.take(),
+            doi: self.doi.take(),
+            links: std::mem::take(&mut self.links),
+        })
+    }
+
+    /// Legacy feeds give a version-less `<id>` but a versioned abstract link (`.../abs/IDv1`).
+    fn version_from_alternate_link(&self, id: &ArxivId) -> Option<u32> {
+        self.links
+            .iter()
+            .filter(|l| l.rel.as_deref() == Some("alternate"))
+            .filter_map(|l| parse_abs_id(&l.href).ok())
+            .find(|l| l.key() == id.key())
+            .and_then(|l| l.version())
+    }
+}
+
+/// Parses an arXiv id out of `http://arxiv.org/abs/ID[vN]` (or a bare id).
+fn parse_abs_id(text: &str) -> Result<ArxivId, crate::arxiv::id::IdError> {
+    let text = text.trim();
+    let bare = text.split_once("/abs/").map_or(text, |(_, rest)| rest);
+    ArxivId::parse(bare)
+}
+
+/// RFC 3339 (`Z` or an offset such as `-04:00`), normalized to UTC.
+fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(text.trim())
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| format!("{} ({e})", snippet(text)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    const CURRENT: &[u8] =
+        include_bytes!("../../tests/fixtures/arxiv_api_query_current_format.xml");
+    const LEGACY: &[u8] =
+        include_bytes!("../../tests/fixtures/arxiv_api_query_legacy_format_docs.xml");
+    const ERROR: &[u8] = include_bytes!("../../tests/fixtures/arxiv_api_error_malformed_id.xml");
+
+    fn ok(xml: &str) -> AtomFeed {
+        match parse_feed(xml.as_bytes()) {
+            Ok(feed) => feed,
+            Err(e) => panic!("expected Ok, got {e}"),
+        }
+    }
+
+    /// A current-layout feed around the given entries.
+    fn feed(entries: &str) -> String {
+        format!(
+            r#"<?xml version='1.0' encoding='UTF-8'?>
+<feed xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/" xmlns:arxiv="http://arxiv.org/schemas/atom" xmlns="http://www.w3.org/2005/Atom">
+  <opensearch:totalResults>3</opensearch:totalResults>
+{entries}
+</feed>"#
+        )
+    }
+
+    fn entry(id: &str, title: &str, extra: &str) -> String {
+        format!(
+            r#"<entry><id>http://arxiv.org/abs/{id}</id><title>{title}</title>
+<updated>2024-01-02T00:00:00Z</updated><published>2024-01-01T00:00:00Z</published>
+<summary>Abstract of {id}.</summary><category term="cs.LG"/><arxiv:primary_category term="cs.LG"/>
+<author><name>A. Author</name></author>{extra}</entry>"#
+        )
+    }
+
+    fn utc(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> DateTime<Utc> {
+        match Utc.with_ymd_and_hms(y, mo, d, h, mi, s) {
+            chrono::LocalResult::Single(t) => t,
+            other => panic!("bad test time: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn current_layout_fixture() {
+        let feed = match parse_feed(CURRENT) {
+            Ok(f) => f,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(feed.total_results, Some(1_435_012));
+        assert_eq!(feed.start_index, Some(0));
+        assert_eq!(feed.items_per_page, Some(20));
+        assert!(feed.rejected.is_empty(), "{:?}", feed.rejected);
+        let ids: Vec<(String, u32)> = feed
+            .entries
+            .iter()
+            .map(|p| (p.id.to_string(), p.version))
+            .collect();
+        assert_eq!(
+            ids,
+            [
+                ("2403.17411", 1),
+                ("2507.20198", 5),
+                ("2609.08574", 1),
+                ("2409.17625", 3),
+                ("2306.14152", 1),
+                ("2401.04670", 1),
+            ]
+            .map(|(i, v)| (i.to_string(), v))
+        );
+        for p in &feed.entries {
+            assert_eq!(p.id.version(), None, "stored id must be version-less");
+            assert!(!p.abstract_text.is_empty());
+            assert!(p.categories.contains(&p.primary_category));
+        }
+
+        let first = &feed.entries[0];
+        assert_eq!(
+            first.title,
+            "PCToolkit: A Unified Plug-and-Play Prompt Compression Toolkit of Large Language Models"
+        );
+        assert!(
+            first
+                .abstract_text
+                .starts_with("Prompt compression is an innovative")
+        );
+        assert!(first.abstract_text.ends_with("and lies recognition."));
+        assert_eq!(
+            first.author_names().collect::<Vec<_>>(),
+            ["Jinyi Li", "Yihuai Lan", "Lei Wang", "Hao Wang"]
+        );
+        assert!(first.authors.iter().all(|a| a.affiliations.is_empty()));
+        assert_eq!(
+            first.comment.as_deref(),
+            Some(
+                "For open-source repository, see https://github.com/3DAgentWorld/Toolkit-for-Prompt-Compression"
+            )
+        );
+        assert_eq!(first.journal_ref, None);
+        assert_eq!(first.doi, None);
+        assert_eq!(first.published, utc(2024, 3, 26, 6, 11, 7));
+        assert_eq!(first.updated, first.published);
+        assert_eq!(
+            first.links[0],
+            Link {
+                href: "https://arxiv.org/abs/2403.17411v1".into(),
+                rel: Some("alternate".into()),
+                title: None,
+                mime: Some("text/html".into()),
+            }
+        );
+        assert_eq!(first.links[1].title.as_deref(), Some("pdf"));
+
+        // Later versions: published (v1) differs from updated (this version).
+        let v5 = &feed.entries[1];
+        assert_eq!(v5.published, utc(2025, 7, 27, 9, 33, 56));
+        assert_eq!(v5.updated, utc(2026, 2, 1, 13, 50, 53));
+        assert_eq!(v5.author_names().count(), 10);
+        let v3 = &feed.entries[3];
+        assert_ne!(v3.published, v3.updated);
+        assert_eq!(v3.primary_category, "cs.LG");
+
+        let multi = &feed.entries[2];
+        assert_eq!(multi.categories, ["cs.CL", "cs.AI"]);
+        assert_eq!(multi.primary_category, "cs.CL");
+
+        let na = &feed.entries[5];
+        assert_eq!(na.primary_category, "math.NA");
+        assert_eq!(na.categories, ["math.NA"]);
+        assert_eq!(na.doi.as_deref(), Some("10.1109/DCC58796.2024.00080"));
+        assert_eq!(
+            na.journal_ref.as_deref(),
+            Some("2024 Data Compression Conference (DCC)")
+        );
+        assert_eq!(na.links.len(), 3);
+        assert_eq!(
+            na.links[2],
+            Link {
+                href: "https://doi.org/10.1109/DCC58796.2024.00080".into(),
+                rel: Some("related".into()),
+                title: Some("doi".into()),
+                mime: None,
+            }
+        );
+    }
+
+    #[test]
+    fn feed_level_link_without_rel_is_not_an_entry_link() {
+        // The current layout's feed-level <link> has no rel; it must not leak into entries.
+        let feed = match parse_feed(CURRENT) {
+            Ok(f) => f,
+            Err(e) => panic!("{e}"),
+        };
+        assert!(
+            feed.entries
+                .iter()
+                .flat_map(|p| &p.links)
+                .all(|l| !l.href.contains("/api/query"))
+        );
+        // A link without rel inside an entry is kept with rel None.
+        let xml = feed_with_extra(r#"<link href="https://example.org/x" type="text/html"/>"#);
+        let f = ok(&xml);
+        let link = f.entries[0].links.last().cloned();
+        assert_eq!(
+            link,
+            Some(Link {
+                href: "https://example.org/x".into(),
+                rel: None,
+                title: None,
+                mime: Some("text/html".into())
+            })
+        );
+    }
+
+    fn feed_with_extra(extra: &str) -> String {
+        feed(&entry("2101.00001v2", "T", extra))
+    }
+
+    #[test]
+    fn legacy_layout_fixture() {
+        let feed = match parse_feed(LEGACY) {
+            Ok(f) => f,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(feed.total_results, Some(1000));
+        assert_eq!(feed.start_index, Some(0));
+        assert_eq!(feed.items_per_page, Some(1));
+        assert!(feed.rejected.is_empty(), "{:?}", feed.rejected);
+        assert_eq!(feed.entries.len(), 1);
+        let p = &feed.entries[0];
+        assert_eq!(p.id.key(), "hep-ex/0307015");
+        // No version in <id>: taken from the alternate link ...v1.
+        assert_eq!(p.version, 1);
+        assert_eq!(
+            p.title,
+            "Multi-Electron Production at High Transverse Momenta in ep Collisions at HERA"
+        );
+        assert!(
+            p.abstract_text
+                .starts_with("Multi-electron production is studied")
+        );
+        assert!(!p.abstract_text.contains('\n'));
+        assert!(!p.abstract_text.contains("  "));
+        assert!(p.abstract_text.ends_with("0.23 \\pm 0.04, respectively."));
+        // 13:46:39-04:00 is 17:46:39 UTC.
+        assert_eq!(p.published, utc(2003, 7, 7, 17, 46, 39));
+        assert_eq!(p.updated, p.published);
+        assert_eq!(
+            p.authors,
+            [Author {
+                name: "H1 Collaboration".into(),
+                affiliations: vec![]
+            }]
+        );
+        assert_eq!(p.primary_category, "hep-ex");
+        assert_eq!(p.categories, ["hep-ex"]);
+        assert_eq!(
+            p.comment.as_deref(),
+            Some("23 pages, 8 figures and 4 tables")
+        );
+        assert_eq!(
+            p.journal_ref.as_deref(),
+            Some("Eur.Phys.J. C31 (2003) 17-29")
+        );
+        assert_eq!(p.doi, None);
+        assert_eq!(p.links.len(), 2);
+    }
+
+    #[test]
+    fn error_feed_fixture() {
+        match parse_feed(ERROR) {
+            Err(AtomError::Api { code, message }) => {
+                assert_eq!(code, "incorrect_id_format_for_1234.12345");
+                assert_eq!(message, "incorrect id format for 1234.12345");
+            }
+            other => panic!("expected Api error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn error_entry_wins_over_papers_around_it() {
+        let err = r#"<entry><id>http://arxiv.org/api/errors#start_must_be_an_integer</id>
+            <title>Error</title><summary>start must be an integer</summary>
+            <author><name>arXiv api core</name></author></entry>"#;
+        let xml = feed(&format!("{}{err}", entry("2101.00001v1", "T", "")));
+        match parse_feed(xml.as_bytes()) {
+            Err(AtomError::Api { code, message }) => {
+                assert_eq!(code, "start_must_be_an_integer");
+                assert_eq!(message, "start must be an integer");
+            }
+            other => panic!("expected Api error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn error_entry_detected_by_title_and_author() {
+        let err = r#"<entry><id>http://arxiv.org/api/oops</id><title>Error</title>
+            <summary>something broke</summary><author><name>arXiv api core</name></author></entry>"#;
+        match parse_feed(feed(err).as_bytes()) {
+            Err(AtomError::Api { code, message }) => {
+                assert_eq!(code, "unknown");
+                assert_eq!(message, "something broke");
+            }
+            other => panic!("expected Api error, got {other:?}"),
+        }
+        // A real paper titled "Error" is not an error feed.
+        let f = ok(&feed(&entry("2101.00001v1", "Error", "")));
+        assert_eq!(f.entries.len(), 1);
+    }
+
+    #[test]
+    fn empty_result_is_ok() {
+        let xml = r#"<?xml version="1.0" encoding="UTF-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><opensearch:totalResults xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/">0</opensearch:totalResults></feed>"#;
+        let f = ok(xml);
+        assert_eq!(f.total_results, Some(0));
+        assert!(f.entries.is_empty());
+        assert!(f.rejected.is_empty());
+        let f = ok(r#"<feed xmlns="http://www.w3.org/2005/Atom"/>"#);
+        assert!(f.entries.is_empty());
+    }
+
+    #[test]
+    fn truncated_current_fixture_is_an_error_at_every_cut() {
+        let body = CURRENT;
+        let end = body.len() - "</feed>\n".len();
+        for cut in (0..end).step_by(37).chain([1, 2, 100, end - 1]) {
+            match parse_feed(&body[..cut]) {
+                Err(AtomError::Xml { .. } | AtomError::NotAtom(_)) => {}
+                other => panic!("cut at {cut}: expected Xml/NotAtom error, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn truncation_reports_position_and_element() {
+        let cut = CURRENT.len() / 2;
+        match parse_feed(&CURRENT[..cut]) {
+            Err(AtomError::Xml { position, message }) => {
+                assert!(position > 0 && position <= cut as u64, "{position}");
+                assert!(message.contains("truncated") || !message.is_empty());
+            }
+            other => panic!("expected Xml error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn non_feed_bodies_are_errors() {
+        let cases: [&[u8]; 7] = [
+            b"",
+            b"   \n\t ",
+            b"Rate exceeded.",
+            b"<!DOCTYPE html>\n<html><head><title>503 Service Unavailable</title></head><body><h1>Oops</h1></body></html>",
+            b"<html><body>Bad gateway<br></body></html>",
+            b"<?xml version=\"1.0\"?><rss version=\"2.0\"><channel/></rss>",
+            b"<feed><entry/></feed>", // no Atom namespace
+        ];
+        for body in cases {
+            match parse_feed(body) {
+                Err(AtomError::NotAtom(reason)) => assert!(!reason.is_empty()),
+                other => panic!(
+                    "{:?}: expected NotAtom, got {other:?}",
+                    String::from_utf8_lossy(body)
+                ),
+            }
+        }
+        match parse_feed(b"Rate exceeded.") {
+            Err(e) => assert!(e.to_string().contains("Rate exceeded"), "{e}"),
+            Ok(_) => panic!("Rate exceeded parsed"),
+        }
+    }
+
+    #[test]
+    fn malformed_xml_is_an_xml_error() {
+        let cases = [
+            // mismatched tags
+            feed("<entry><id>http://arxiv.org/abs/2101.00001v1</title></entry>"),
+            // bad character reference
+            feed(&entry("2101.00001v1", "&#0;", "")),
+            // text after the root
+            format!("{}trailing", feed("")),
+            // a second root
+            format!("{}<feed xmlns=\"http://www.w3.org/2005/Atom\"/>", feed("")),
+            // unknown namespace prefix inside is fine, but an unclosed unknown element is not
+            feed("<foo:bar xmlns:foo=\"urn:x\"><baz>"),
+        ];
+        for xml in cases {
+            match parse_feed(xml.as_bytes()) {
+                Err(AtomError::Xml { message, .. }) => assert!(!message.is_empty()),
+                other => panic!("{xml}: expected Xml error, got {other:?}"),
+            }
+        }
+        // Invalid UTF-8 inside a title.
+        let mut bytes = feed(&entry("2101.00001v1", "XX", "")).into_bytes();
+        if let Some(i) = bytes.windows(2).position(|w| w == b"XX") {
+            bytes[i] = 0xFF;
+        }
+        assert!(matches!(parse_feed(&bytes), Err(AtomError::Xml { .. })));
+    }
+
+    #[test]
+    fn entities_and_cdata_are_decoded() {
+        let title = "Q &amp; A: x &lt; y &gt; z, &quot;quoted&quot; &apos;s &#955;&#x3BB; <![CDATA[<b>raw</b> & more]]> done";
+        let f = ok(&feed(&entry("2101.00001v1", title, "")));
+        assert_eq!(
+            f.entries[0].title,
+            "Q & A: x < y > z, \"quoted\" 's λλ <b>raw</b> & more done"
+        );
+        // Undeclared entities survive literally instead of failing the feed.
+        let f = ok(&feed(&entry("2101.00001v1", "a &nbsp; b", "")));
+        assert_eq!(f.entries[0].title, "a &nbsp; b");
+        // Attribute values are unescaped too.
+        let f = ok(&feed_with_extra(
+            r#"<link href="https://example.org/?a=1&amp;b=2" rel="related" title="x &amp; y"/>"#,
+        ));
+        let link = &f.entries[0].links[0];
+        assert_eq!(link.href, "https://example.org/?a=1&b=2");
+        assert_eq!(link.title.as_deref(), Some("x & y"));
+    }
+
+    #[test]
+    fn affiliations_are_attached_to_their_author() {
+        let authors = r#"<author><name>Ada  Lovelace</name><arxiv:affiliation>Univ. of
+            London</arxiv:affiliation><arxiv:affiliation>Analytical Engine Co.</arxiv:affiliation></author>
+            <author><name>Charles Babbage</name><arxiv:affiliation> </arxiv:affiliation></author>
+            <author><name>  </name></author>"#;
+        let f = ok(&feed_with_extra(authors));
+        assert_eq!(
+            f.entries[0].authors,
+            [
+                Author {
+                    name: "A. Author".into(),
+                    affiliations: vec![]
+                },
+                Author {
+                    name: "Ada Lovelace".into(),
+                    affiliations: vec!["Univ. of London".into(), "Analytical Engine Co.".into()]
+                },
+                Author {
+                    name: "Charles Babbage".into(),
+                    affiliations: vec![]
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn categories_are_filtered_deduplicated_and_ordered() {
+        let xml = feed(
+            r#"<entry><id>http://arxiv.org/abs/2101.00001v1</id><title>T</title>
+            <published>2021-01-01T00:00:00Z</published>
+            <category term="cs.LG"/><category term="I.2.6"/><category term="68T05"/>
+            <category term="stat.ML"/><category term="cs.LG"/><category term="  "/>
+            <category scheme="x"/>
+            <arxiv:primary_category term="cs.AI"/></entry>"#,
+        );
+        let f = ok(&xml);
+        let p = &f.entries[0];
+        assert_eq!(p.primary_category, "cs.AI");
+        // Primary missing from the list: put first.
+        assert_eq!(p.categories, ["cs.AI", "cs.LG", "stat.ML"]);
+        assert_eq!(p.updated, p.published, "updated defaults to published");
+        assert_eq!(p.abstract_text, "");
+        assert!(p.authors.is_empty());
+    }
+
+    #[test]
+    fn primary_defaults_to_first_category_and_none_is_rejected() {
+        let base = r#"<entry><id>http://arxiv.org/abs/2101.00001v1</id><title>T</title>
+            <published>2021-01-01T00:00:00Z</published>"#;
+        let f = ok(&feed(&format!(
+            r#"{base}<category term="math.CO"/><category term="cs.DM"/></entry>"#
+        )));
+        assert_eq!(f.entries[0].primary_category, "math.CO");
+        let f = ok(&feed(&format!(
+            r#"{base}<category term="68R10"/><arxiv:primary_category term="05C80"/></entry>"#
+        )));
+        assert!(f.entries.is_empty());
+        assert_eq!(f.rejected.len(), 1);
+        assert!(
+            f.rejected[0].reason.contains("category"),
+            "{:?}",
+            f.rejected
+        );
+    }
+
+    #[test]
+    fn broken_entries_are_rejected_and_the_rest_kept() {
+        let no_id = entry("X", "no id", "").replace("<id>http://arxiv.org/abs/X</id>", "");
+        let bad_id = entry("not-an-id", "bad id", "");
+        let no_title = entry("2101.00003v1", "x", "").replace("<title>x</title>", "");
+        let no_published = entry("2101.00004v1", "x", "")
+            .replace("<published>2024-01-01T00:00:00Z</published>", "");
+        let bad_date = entry("2101.00005v1", "x", "").replace("2024-01-01T00:00:00Z", "yesterday");
+        let bad_updated =
+            entry("2101.00006v1", "x", "").replace("2024-01-02T00:00:00Z", "2024-13-40T00:00:00Z");
+        let empty_title = entry("2101.00007v1", " ", "");
+        let xml = feed(&format!(
+            "{}{no_id}{bad_id}{no_title}{no_published}{bad_date}{bad_updated}{empty_title}{}",
+            entry("2101.00001v1", "good one", ""),
+            entry("2101.00002v2", "good two", "")
+        ));
+        let f = ok(&xml);
+        let kept: Vec<String> = f.entries.iter().map(|p| p.title.clone()).collect();
+        assert_eq!(kept, ["good one", "good two"]);
+        let reasons: Vec<(Option<&str>, &str)> = f
+            .rejected
+            .iter()
+            .map(|r| (r.id.as_deref(), r.reason.as_str()))
+            .collect();
+        assert_eq!(reasons.len(), 7, "{reasons:?}");
+        assert_eq!(reasons[0], (None, "missing <id>"));
+        assert_eq!(reasons[1].0, Some("http://arxiv.org/abs/not-an-id"));
+        assert!(reasons[1].1.starts_with("unparsable <id>"), "{reasons:?}");
+        assert_eq!(reasons[2].1, "missing <title>");
+        assert_eq!(reasons[3].1, "missing <published>");
+        assert!(
+            reasons[4].1.starts_with("unparsable <published>"),
+            "{reasons:?}"
+        );
+        assert!(reasons[4].1.contains("yesterday"), "{reasons:?}");
+        assert!(
+            reasons[5].1.starts_with("unparsable <updated>"),
+            "{reasons:?}"
+        );
+        assert_eq!(reasons[6].1, "empty <title>");
+    }
+
+    #[test]
+    fn other_prefixes_bound_to_the_right_namespaces_work() {
+        let xml = r#"<a:feed xmlns:a="http://www.w3.org/2005/Atom" xmlns:ax="http://arxiv.org/schemas/atom" xmlns:os="http://a9.com/-/spec/opensearch/1.1/">
+            <os:totalResults>7</os:totalResults>
+            <a:entry><a:id>http://arxiv.org/abs/2101.00001v4</a:id><a:title>Prefixed</a:title>
+            <a:published>2021-01-01T00:00:00+02:00</a:published>
+            <a:category term="cs.LG"/><ax:primary_category term="cs.CV"/>
+            <ax:comment>  5 pages </ax:comment><ax:doi>10.1/x</ax:doi><ax:journal_ref>J. X</ax:journal_ref>
+            <a:author><a:name>P. Q</a:name><ax:affiliation>Lab</ax:affiliation></a:author></a:entry></a:feed>"#;
+        let f = ok(xml);
+        assert_eq!(f.total_results, Some(7));
+        let p = &f.entries[0];
+        assert_eq!(p.version, 4);
+        assert_eq!(p.primary_category, "cs.CV");
+        assert_eq!(p.categories, ["cs.CV", "cs.LG"]);
+        assert_eq!(p.comment.as_deref(), Some("5 pages"));
+        assert_eq!(p.doi.as_deref(), Some("10.1/x"));
+        assert_eq!(p.journal_ref.as_deref(), Some("J. X"));
+        assert_eq!(p.authors[0].affiliations, ["Lab"]);
+        assert_eq!(p.published, utc(2020, 12, 31, 22, 0, 0));
+    }
+
+    #[test]
+    fn right_local_name_in_wrong_namespace_is_ignored() {
+        let extra = r#"<x:primary_category xmlns:x="http://example.org/other" term="q-bio.NC"/>
+            <arxiv:comment xmlns:arxiv="http://example.org/not-arxiv">fake comment</arxiv:comment>
+            <dc:title xmlns:dc="http://purl.org/dc/elements/1.1/">Wrong title</dc:title>
+            <summary xmlns="http://example.org/other">wrong summary</summary>
+            <category xmlns="urn:x" term="math.AG"/>
+            <arxiv:doi>10.2/real</arxiv:doi>"#;
+        let f = ok(&feed_with_extra(extra));
+        let p = &f.entries[0];
+        assert_eq!(p.primary_category, "cs.LG");
+        assert_eq!(p.categories, ["cs.LG"]);
+        assert_eq!(p.comment, None);
+        assert_eq!(p.title, "T");
+        assert_eq!(p.abstract_text, "Abstract of 2101.00001v2.");
+        assert_eq!(p.doi.as_deref(), Some("10.2/real"));
+        // Feed-level opensearch names in another namespace are ignored as well.
+        let xml =
+            r#"<feed xmlns="http://www.w3.org/2005/Atom"><totalResults>9</totalResults></feed>"#;
+        assert_eq!(ok(xml).total_results, None);
+    }
+
+    #[test]
+    fn unknown_elements_are_skipped_with_their_subtrees() {
+        let extra = r#"<media:group xmlns:media="http://search.yahoo.com/mrss/"><title>not mine</title>
+            <entry><id>http://arxiv.org/abs/9999.99999</id></entry></media:group>
+            <rights>cc-by</rights><source><id>x</id><title>y</title></source>"#;
+        let f = ok(&feed_with_extra(extra));
+        assert_eq!(f.entries.len(), 1);
+        assert_eq!(f.entries[0].title, "T");
+    }
+
+    #[test]
+    fn empty_optional_fields_become_none() {
+        let f = ok(&feed_with_extra(
+            "<arxiv:comment>  \n </arxiv:comment><arxiv:doi/><arxiv:journal_ref></arxiv:journal_ref>",
+        ));
+        let p = &f.entries[0];
+        assert_eq!(
+            (p.comment.as_ref(), p.doi.as_ref(), p.journal_ref.as_ref()),
+            (None, None, None)
+        );
+    }
+
+    #[test]
+    fn version_falls_back_to_alternate_link_then_one() {
+        let no_version = entry("2101.00001", "T", "");
+        let with_link = entry(
+            "2101.00002",
+            "T",
+            r#"<link href="https://arxiv.org/pdf/2101.00002v7" rel="related"/><link href="https://arxiv.org/abs/2101.00002v3" rel="alternate"/>"#,
+        );
+        let f = ok(&feed(&format!("{no_version}{with_link}")));
+        assert_eq!(f.entries[0].version, 1);
+        assert_eq!(f.entries[1].version, 3);
+    }
+
+    #[test]
+    fn utf8_bom_and_whitespace_before_the_declaration_are_accepted() {
+        let mut body = b"\xEF\xBB\xBF".to_vec();
+        body.extend_from_slice(feed(&entry("2101.00001v1", "T", "")).as_bytes());
+        assert!(matches!(parse_feed(&body), Ok(f) if f.entries.len() == 1));
+    }
+
+    #[test]
+    fn bad_counts_are_none() {
+        let xml = r#"<feed xmlns="http://www.w3.org/2005/Atom" xmlns:o="http://a9.com/-/spec/opensearch/1.1/">
+            <o:totalResults>lots</o:totalResults><o:startIndex>-1</o:startIndex><o:itemsPerPage> 5 </o:itemsPerPage></feed>"#;
+        let f = ok(xml);
+        assert_eq!(
+            (f.total_results, f.start_index, f.items_per_page),
+            (None, None, Some(5))
+        );
+    }
+
+    #[test]
+    fn error_messages_are_one_line() {
+        let errors = [
+            parse_feed(b"Rate exceeded.\nTry later"),
+            parse_feed(&CURRENT[..500]),
+            parse_feed(ERROR),
+        ];
+        for e in errors {
+            match e {
+                Err(e) => assert!(!e.to_string().contains('\n'), "{e}"),
+                Ok(_) => panic!("expected an error"),
+            }
+        }
+    }
 }
