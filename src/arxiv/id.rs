@@ -189,7 +189,9 @@ impl Reason {
             Reason::NeedFiveDigits => "ids from 1501 on have 5 digits after the dot",
             Reason::ZeroNumber => "paper numbers start at 1",
             Reason::UnknownArchive => "unknown archive before the '/'",
-            Reason::BadSubjectClass => "the subject class after the archive must be two letters",
+            Reason::BadSubjectClass => {
+                "unknown subject class: use a category's two letters, as in math.GT/0309136"
+            }
             Reason::OldDigits => "old-style ids have 7 digits (YYMMNNN) after the '/'",
             Reason::OldRange => "old-style ids run from 9107 to 0703",
             Reason::BadVersion => "a version is v1, v2, ... without leading zeros",
@@ -534,6 +536,13 @@ fn scan_old(s: &[u8]) -> Scanned {
         .find(|a| a.as_bytes().eq_ignore_ascii_case(raw_archive))
         .copied()
         .ok_or(Reason::UnknownArchive)?;
+    if let Some(sc) = &subject {
+        let known = std::str::from_utf8(sc)
+            .is_ok_and(|sc| crate::arxiv::taxonomy::has_subject_class(archive, sc));
+        if !known {
+            return Err(Reason::BadSubjectClass);
+        }
+    }
     pos += 1;
     let digits = s.get(pos..).unwrap_or_default();
     if count_digits(digits) != 7 {
@@ -940,6 +949,8 @@ mod tests {
         "math.GTX/0309136",
         "math./0309136",
         "math.G/0309136",
+        "math.XX/0309136",   // no such category
+        "hep-th.GT/9901001", // hep-th has no subject classes
         "/9901001",
         "arXiv:",
         "arXiv:not-an-id",

@@ -1,2 +1,1224 @@
-//! SKELETON
-#[derive(Debug)] pub struct SqliteStore;
+//! The embedded SQLite backend of [`Store`].
+//!
+//! One file holds everything (papers, mailings, attention snapshots, Discord state), so a
+//! self-hosted bot needs no database server. The schema lives in `migrations/*.sql`, compiled
+//! into the binary with `sqlx::migrate!` and applied on [`SqliteStore::open`].
+//!
+//! Storage conventions (later modules writing through [`SqliteStore::pool`] must follow them):
+//! timestamps are RFC 3339 UTC text written by [`encode_timestamp`] (fixed width, so text order
+//! is time order), dates are `YYYY-MM-DD` ([`encode_date`]), lists and records are JSON text.
+//!
+//! Every write runs in one `BEGIN IMMEDIATE` transaction: it takes the write lock up front, so a
+//! concurrent writer (another process on the same file) waits for the busy timeout instead of
+//! failing half-way with a lock upgrade error.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::migrate::{MigrateError, Migrator};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{AssertSqlSafe, Sqlite, Transaction};
+
+use super::{MailingPaper, MailingRecord, MailingSource, Signal, Store, StoreError, UpsertStats};
+use crate::arxiv::ArxivId;
+use crate::paper::{AnnounceType, Author, Link, Paper};
+
+/// The schema migrations in `migrations/`, embedded at compile time so the binary carries them.
+///
+/// Cargo notices edits to the embedded files but not a *new* file in `migrations/`; after
+/// adding one, touch this file (or add a `build.rs` with `cargo:rerun-if-changed=migrations`).
+static MIGRATOR: Migrator = sqlx::migrate!();
+
+/// How long a statement waits for another connection's lock before giving up. Long enough to
+/// ride out a concurrent ingest's commit, short enough that a stuck process is reported.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Connections of a file-backed pool. SQLite serializes writers anyway; a few connections let
+/// reads (commands, rendering) proceed while an ingest transaction is open (WAL mode).
+const MAX_FILE_CONNECTIONS: u32 = 4;
+
+/// Ids bound per `IN (...)` list. SQLite's default limit on bound variables is 32,766 (999 in
+/// builds older than 3.32); 500 stays far below either while keeping round trips few.
+const ID_CHUNK: usize = 500;
+
+/// At most this many words of a search query are used, bounding the cost of one search.
+const MAX_SEARCH_TERMS: usize = 16;
+
+/// The `SqliteStore` backend: a pool of connections to one SQLite database.
+///
+/// Cloning is cheap and shares the pool.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens the database at `path`, creating it (and its parent directory) when missing, and
+    /// brings its schema up to date.
+    ///
+    /// The connection settings are those a long-running bot sharing the file with CLI runs
+    /// needs: WAL journal (readers never block the writer), foreign keys enforced, a 5 s busy
+    /// timeout, and `synchronous = NORMAL` (durable across application crashes; WAL keeps the
+    /// file consistent across power loss).
+    ///
+    /// Fails with [`StoreError::Open`] when the file is not a SQLite database or cannot be
+    /// read, and with [`StoreError::Migrate`] when it was written by a newer hotpapers or
+    /// belongs to another application. None of these files is modified.
+    pub async fn open(path: &Path) -> Result<Self, StoreError> {
+        Self::open_with_busy_timeout(path, BUSY_TIMEOUT).await
+    }
+
+    /// [`SqliteStore::open`] with a custom busy timeout (tests use a short one to observe
+    /// locking without waiting 5 s).
+    async fn open_with_busy_timeout(path: &Path, busy: Duration) -> Result<Self, StoreError> {
+        let label = path.display().to_string();
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            tokio::fs::create_dir_all(parent)
+                .await
+                .map_err(|e| StoreError::Open {
+                    path: label.clone(),
+                    message: format!(
+                        "cannot create directory {}: {}",
+                        parent.display(),
+                        one_line(&e.to_string())
+                    ),
+                })?;
+        }
+        // No `journal_mode` here: switching a file to WAL rewrites its header, and a file that
+        // turns out not to be ours must be left as it was. `init` switches after the check;
+        // the mode is persistent, so every later connection opens in WAL.
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .foreign_keys(true)
+            .busy_timeout(busy)
+            .synchronous(SqliteSynchronous::Normal);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(MAX_FILE_CONNECTIONS)
+            .connect_with(options)
+            .await
+            .map_err(|e| StoreError::Open {
+                path: label.clone(),
+                message: describe(&e),
+            })?;
+        let store = SqliteStore { pool };
+        store.init(&label, true).await?;
+        Ok(store)
+    }
+
+    /// A fresh private in-memory database with the full schema, for tests.
+    ///
+    /// It lives in exactly one connection (`max_connections(1)`, never recycled): every
+    /// SQLite in-memory database belongs to its connection, so a second connection would see an
+    /// empty database and a closed one would lose the data.
+    pub async fn in_memory() -> Result<Self, StoreError> {
+        let label = ":memory:";
+        let open_error = |e: sqlx::Error| StoreError::Open {
+            path: label.into(),
+            message: describe(&e),
+        };
+        let options = SqliteConnectOptions::from_str("sqlite::memory:")
+            .map_err(open_error)?
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(options)
+            .await
+            .map_err(open_error)?;
+        let store = SqliteStore { pool };
+        store.init(label, false).await?;
+        Ok(store)
+    }
+
+    /// The connection pool, for modules that own tables of their own in this database
+    /// (subscriptions, post log, digests, kv). They must follow the conventions in the module
+    /// docs and use [`encode_timestamp`] / [`decode_timestamp`].
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Closes every connection, waiting for running queries; WAL content is checkpointed into
+    /// the main file when the last connection closes. Call it on shutdown.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Checks that the database is ours (or empty), switches it to WAL when `wal`, and applies
+    /// pending migrations.
+    ///
+    /// The first read is where SQLite notices a file that is not a database. A database with
+    /// tables but no migration bookkeeping belongs to another application and is refused
+    /// before anything (even the bookkeeping table or the journal mode) is written to it.
+    async fn init(&self, label: &str, wal: bool) -> Result<(), StoreError> {
+        let open_error = |e: sqlx::Error| StoreError::Open {
+            path: label.to_string(),
+            message: describe(&e),
+        };
+        let (tables, bookkeeping): (i64, i64) = sqlx::query_as(
+            "SELECT count(*), coalesce(sum(name = '_sqlx_migrations'), 0) FROM sqlite_schema \
+             WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(open_error)?;
+        if tables > 0 && bookkeeping == 0 {
+            return Err(StoreError::Migrate(format!(
+                "the file is another application's SQLite database ({tables} tables, none of \
+                 them hotpapers'); use another path"
+            )));
+        }
+        if wal {
+            // Switching needs a moment of exclusive access; when another process opening the
+            // same new file holds it, that process is switching too: read the result instead.
+            let mode: String = match sqlx::query_scalar("PRAGMA journal_mode = WAL")
+                .fetch_one(&self.pool)
+                .await
+            {
+                Ok(mode) => mode,
+                Err(_) => sqlx::query_scalar("PRAGMA journal_mode")
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(open_error)?,
+            };
+            if !mode.eq_ignore_ascii_case("wal") {
+                return Err(StoreError::Open {
+                    path: label.to_string(),
+                    message: format!(
+                        "cannot switch the journal to WAL (it stays '{mode}'); is the file on a \
+                         network file system?"
+                    ),
+                });
+            }
+        }
+        match MIGRATOR.run(&self.pool).await {
+            Ok(()) => Ok(()),
+            // Two processes opening a new file at once both see "nothing applied" and race to
+            // apply migration 1; the loser fails ("table ... already exists"). Running the
+            // migrator again sees the winner's bookkeeping and has nothing left to do. On a
+            // genuinely broken database the retry fails the same way and is reported.
+            Err(MigrateError::Execute(_) | MigrateError::ExecuteMigration(..)) => {
+                MIGRATOR.run(&self.pool).await.map_err(migrate_error)
+            }
+            Err(e) => Err(migrate_error(e)),
+        }
+    }
+
+    /// Full-text search over title, abstract and author names; the ids of the best matches,
+    /// best first (FTS5 bm25 with title matches weighted 3x and author matches 2x abstract
+    /// matches; ties by id).
+    ///
+    /// `query` is user text, never FTS5 syntax: every word is quoted, so operators, quotes,
+    /// parentheses and column filters in it are searched for literally and cannot cause a
+    /// syntax error. All words must match (in any column); words are stemmed (`transformers`
+    /// finds `transformer`) and diacritics are ignored (`schrodinger` finds `Schrödinger`).
+    /// A query without letters or digits, or `limit == 0`, returns nothing.
+    pub async fn search(&self, query: &str, limit: usize) -> Result<Vec<ArxivId>, StoreError> {
+        let Some(expr) = fts_query(query) else {
+            return Ok(Vec::new());
+        };
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let keys: Vec<String> = sqlx::query_scalar(
+            "SELECT papers.id FROM papers_fts JOIN papers ON papers.rowid = papers_fts.rowid \
+             WHERE papers_fts MATCH ?1 \
+             ORDER BY bm25(papers_fts, 3.0, 1.0, 2.0), papers.id LIMIT ?2",
+        )
+        .bind(expr)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(query_error)?;
+        keys.iter().map(|k| decode_id(k)).collect()
+    }
+
+    /// Begins a write transaction holding the write lock from the start (see module docs).
+    async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
+        self.pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(query_error)
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    /// Each input paper counts once in the stats, in input order: a paper whose stored version
+    /// is newer counts as unchanged (its metadata stays; its version is still recorded), and a
+    /// paper listed twice is handled twice.
+    async fn upsert_papers(&self, papers: &[Paper]) -> Result<UpsertStats, StoreError> {
+        let mut stats = UpsertStats::default();
+        if papers.is_empty() {
+            return Ok(stats);
+        }
+        // Encode (and validate) everything before touching the database.
+        let rows = papers
+            .iter()
+            .map(|p| PaperRow::encode(p).map(|row| (row, p)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut tx = self.begin_write().await?;
+        for (row, paper) in &rows {
+            let stored: Option<PaperRow> = sqlx::query_as(SELECT_PAPER_BY_ID)
+                .bind(&row.id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(query_error)?;
+            match stored {
+                None => {
+                    insert_paper(&mut tx, row).await?;
+                    replace_categories(&mut tx, &row.id, &paper.categories).await?;
+                    stats.inserted += 1;
+                }
+                Some(stored) if row.version >= stored.version && *row != stored => {
+                    update_paper(&mut tx, row).await?;
+                    if row.categories != stored.categories {
+                        replace_categories(&mut tx, &row.id, &paper.categories).await?;
+                    }
+                    stats.updated += 1;
+                }
+                Some(_) => stats.unchanged += 1,
+            }
+            sqlx::query(
+                "INSERT INTO paper_versions (paper_id, version, updated) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (paper_id, version) DO NOTHING",
+            )
+            .bind(&row.id)
+            .bind(row.version)
+            .bind(&row.updated)
+            .execute(&mut *tx)
+            .await
+            .map_err(query_error)?;
+        }
+        tx.commit().await.map_err(query_error)?;
+        Ok(stats)
+    }
+
+    async fn paper(&self, id: &ArxivId) -> Result<Option<Paper>, StoreError> {
+        let row: Option<PaperRow> = sqlx::query_as(SELECT_PAPER_BY_ID)
+            .bind(id.key())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(query_error)?;
+        row.map(PaperRow::decode).transpose()
+    }
+
+    async fn versions(&self, id: &ArxivId) -> Result<Vec<u32>, StoreError> {
+        let versions: Vec<i64> = sqlx::query_scalar(
+            "SELECT version FROM paper_versions WHERE paper_id = ?1 ORDER BY version",
+        )
+        .bind(id.key())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(query_error)?;
+        versions
+            .into_iter()
+            .map(|v| {
+                u32::try_from(v).map_err(|_| corrupt(format!("paper {id}"), "version out of range"))
+            })
+            .collect()
+    }
+
+    /// `record.paper_count` is ignored: the stored count is the number of distinct members. A
+    /// paper listed twice (e.g. `new` in one category feed and `cross` in another) is kept once
+    /// with the first announce type in [`AnnounceType`]'s order (new, cross, replace,
+    /// replace-cross, absonly), whatever the input order. Unknown members are an error naming
+    /// one of them, and nothing is written.
+    async fn record_mailing(
+        &self,
+        record: &MailingRecord,
+        members: &[(ArxivId, AnnounceType)],
+    ) -> Result<(), StoreError> {
+        let date = encode_date(record.date)?;
+        let window_start = encode_timestamp(&record.window_start)?;
+        let window_end = encode_timestamp(&record.window_end)?;
+        let ingested_at = encode_timestamp(&record.ingested_at)?;
+        let source = record.source.as_str();
+
+        let mut wanted: BTreeMap<&str, AnnounceType> = BTreeMap::new();
+        for (id, kind) in members {
+            wanted
+                .entry(id.key())
+                .and_modify(|k| *k = (*k).min(*kind))
+                .or_insert(*kind);
+        }
+        let paper_count = i64::try_from(wanted.len())
+            .map_err(|_| StoreError::Query(format!("mailing {date} has too many members")))?;
+
+        let mut tx = self.begin_write().await?;
+
+        // Every member must be stored; report one missing id rather than a bare FK failure.
+        let keys: Vec<&str> = wanted.keys().copied().collect();
+        let mut found: BTreeSet<String> = BTreeSet::new();
+        for chunk in keys.chunks(ID_CHUNK) {
+            let sql = format!(
+                "SELECT id FROM papers WHERE id IN ({})",
+                placeholders(chunk.len())
+            );
+            let mut q = sqlx::query_scalar::<_, String>(AssertSqlSafe(sql));
+            for key in chunk {
+                q = q.bind(*key);
+            }
+            found.extend(q.fetch_all(&mut *tx).await.map_err(query_error)?);
+        }
+        let missing: Vec<&str> = keys
+            .iter()
+            .copied()
+            .filter(|k| !found.contains(*k))
+            .collect();
+        if let Some(first) = missing.first() {
+            return Err(StoreError::Query(format!(
+                "cannot record mailing {date}: {} of its papers are not stored (e.g. {first}); \
+                 upsert them first",
+                missing.len()
+            )));
+        }
+
+        let existing: Option<(String, String, String, i64)> = sqlx::query_as(
+            "SELECT window_start, window_end, source, paper_count FROM mailings WHERE date = ?1",
+        )
+        .bind(&date)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(query_error)?;
+        if let Some((ws, we, src, count)) = existing
+            && ws == window_start
+            && we == window_end
+            && src == source
+            && count == paper_count
+        {
+            let stored: Vec<(String, String)> = sqlx::query_as(
+                "SELECT paper_id, announce_type FROM mailing_papers WHERE mailing_date = ?1 \
+                 ORDER BY paper_id",
+            )
+            .bind(&date)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(query_error)?;
+            let same_members = stored.len() == wanted.len()
+                && stored
+                    .iter()
+                    .zip(&wanted)
+                    .all(|((sid, skind), (wid, wkind))| sid == wid && skind == wkind.as_str());
+            if same_members {
+                // Identical data: change nothing, not even `ingested_at`.
+                return tx.commit().await.map_err(query_error);
+            }
+        }
+
+        // Upsert, never REPLACE: a REPLACE deletes the row and would cascade to its digests.
+        sqlx::query(
+            "INSERT INTO mailings (date, window_start, window_end, source, ingested_at, paper_count) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+             ON CONFLICT (date) DO UPDATE SET window_start = excluded.window_start, \
+             window_end = excluded.window_end, source = excluded.source, \
+             ingested_at = excluded.ingested_at, paper_count = excluded.paper_count",
+        )
+        .bind(&date)
+        .bind(&window_start)
+        .bind(&window_end)
+        .bind(source)
+        .bind(&ingested_at)
+        .bind(paper_count)
+        .execute(&mut *tx)
+        .await
+        .map_err(query_error)?;
+        sqlx::query("DELETE FROM mailing_papers WHERE mailing_date = ?1")
+            .bind(&date)
+            .execute(&mut *tx)
+            .await
+            .map_err(query_error)?;
+        for (key, kind) in &wanted {
+            sqlx::query(
+                "INSERT INTO mailing_papers (mailing_date, paper_id, announce_type) \
+                 VALUES (?1, ?2, ?3)",
+            )
+            .bind(&date)
+            .bind(*key)
+            .bind(kind.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(query_error)?;
+        }
+        tx.commit().await.map_err(query_error)
+    }
+
+    async fn mailing(&self, date: NaiveDate) -> Result<Option<MailingRecord>, StoreError> {
+        let row: Option<MailingRow> = sqlx::query_as(
+            "SELECT date, window_start, window_end, source, ingested_at, paper_count \
+             FROM mailings WHERE date = ?1",
+        )
+        .bind(encode_date(date)?)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(query_error)?;
+        row.map(MailingRow::decode).transpose()
+    }
+
+    async fn latest_mailing(&self) -> Result<Option<MailingRecord>, StoreError> {
+        let row: Option<MailingRow> = sqlx::query_as(
+            "SELECT date, window_start, window_end, source, ingested_at, paper_count \
+             FROM mailings ORDER BY date DESC LIMIT 1",
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(query_error)?;
+        row.map(MailingRow::decode).transpose()
+    }
+
+    /// Ordered by id in byte order of the key, the same order as [`ArxivId`]'s `Ord`.
+    async fn mailing_papers(&self, date: NaiveDate) -> Result<Vec<MailingPaper>, StoreError> {
+        let rows: Vec<MailingPaperRow> = sqlx::query_as(
+            "SELECT p.id, p.version, p.title, p.abstract, p.authors, p.primary_category, \
+             p.categories, p.published, p.updated, p.comment, p.journal_ref, p.doi, p.links, \
+             m.announce_type \
+             FROM mailing_papers AS m JOIN papers AS p ON p.id = m.paper_id \
+             WHERE m.mailing_date = ?1 ORDER BY m.paper_id",
+        )
+        .bind(encode_date(date)?)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(query_error)?;
+        rows.into_iter()
+            .map(|r| {
+                let announce_type = r.announce_type.parse::<AnnounceType>().map_err(|e| {
+                    corrupt(format!("mailing {date}, paper {}", r.paper.id), e.as_str())
+                })?;
+                Ok(MailingPaper {
+                    paper: r.paper.decode()?,
+                    announce_type,
+                })
+            })
+            .collect()
+    }
+
+    /// Values must be finite and `source`/`metric` non-empty; otherwise nothing is written.
+    /// Papers need not be stored: attention may be seen before the paper is ingested.
+    async fn record_signals(&self, signals: &[Signal]) -> Result<(), StoreError> {
+        if signals.is_empty() {
+            return Ok(());
+        }
+        let mut rows = Vec::with_capacity(signals.len());
+        for s in signals {
+            if !s.value.is_finite() {
+                return Err(StoreError::Query(format!(
+                    "signal {}.{} for {} has a non-finite value ({})",
+                    s.source, s.metric, s.paper, s.value
+                )));
+            }
+            if s.source.is_empty() || s.metric.is_empty() {
+                return Err(StoreError::Query(format!(
+                    "signal for {} has an empty source or metric name",
+                    s.paper
+                )));
+            }
+            rows.push((s, encode_timestamp(&s.observed_at)?));
+        }
+        let mut tx = self.begin_write().await?;
+        for (s, observed_at) in &rows {
+            sqlx::query(
+                "INSERT INTO attention_snapshots (paper_id, source, metric, value, observed_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5) \
+                 ON CONFLICT (paper_id, source, metric, observed_at) \
+                 DO UPDATE SET value = excluded.value WHERE value IS NOT excluded.value",
+            )
+            .bind(s.paper.key())
+            .bind(&s.source)
+            .bind(&s.metric)
+            .bind(s.value)
+            .bind(observed_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(query_error)?;
+        }
+        tx.commit().await.map_err(query_error)
+    }
+
+    /// Ordered by paper id, source, metric. Returned ids carry no version. Duplicate ids in
+    /// `papers` are looked up once; any number of ids is fine (they are queried in chunks,
+    /// within one read transaction so all chunks see the same data).
+    async fn latest_signals(&self, papers: &[ArxivId]) -> Result<Vec<Signal>, StoreError> {
+        let keys: BTreeSet<&str> = papers.iter().map(ArxivId::key).collect();
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys: Vec<&str> = keys.into_iter().collect();
+        let mut tx = self.pool.begin().await.map_err(query_error)?;
+        let mut out = Vec::new();
+        for chunk in keys.chunks(ID_CHUNK) {
+            let sql = latest_signals_sql(chunk.len());
+            let mut q =
+                sqlx::query_as::<_, (String, String, String, f64, String)>(AssertSqlSafe(sql));
+            for key in chunk {
+                q = q.bind(*key);
+            }
+            for (paper, source, metric, value, observed_at) in
+                q.fetch_all(&mut *tx).await.map_err(query_error)?
+            {
+                let what = || format!("signal {source}.{metric} of {paper}");
+                let observed_at =
+                    decode_timestamp(&observed_at).map_err(|e| corrupt(what(), &e.to_string()))?;
+                out.push(Signal {
+                    paper: decode_id(&paper)?,
+                    source,
+                    metric,
+                    value,
+                    observed_at,
+                });
+            }
+        }
+        tx.commit().await.map_err(query_error)?;
+        Ok(out)
+    }
+}
+
+/// The latest snapshot of every (paper, source, metric) for `n` bound paper ids. SQLite
+/// documents that with a lone `MAX()` aggregate the bare columns (`value`) come from the row
+/// holding the maximum.
+fn latest_signals_sql(n: usize) -> String {
+    format!(
+        "SELECT paper_id, source, metric, value, MAX(observed_at) AS observed_at \
+         FROM attention_snapshots WHERE paper_id IN ({}) \
+         GROUP BY paper_id, source, metric ORDER BY paper_id, source, metric",
+        placeholders(n)
+    )
+}
+
+/// `?, ?, ?` with `n` placeholders.
+fn placeholders(n: usize) -> String {
+    let mut s = String::with_capacity(n * 3);
+    for i in 0..n {
+        if i > 0 {
+            s.push_str(", ");
+        }
+        s.push('?');
+    }
+    s
+}
+
+const SELECT_PAPER_BY_ID: &str = "SELECT id, version, title, abstract, authors, primary_category, \
+     categories, published, updated, comment, journal_ref, doi, links FROM papers WHERE id = ?1";
+
+async fn insert_paper(
+    tx: &mut Transaction<'static, Sqlite>,
+    row: &PaperRow,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO papers (id, version, title, abstract, authors, primary_category, categories, \
+         published, updated, comment, journal_ref, doi, links) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    )
+    .bind(&row.id)
+    .bind(row.version)
+    .bind(&row.title)
+    .bind(&row.abstract_text)
+    .bind(&row.authors)
+    .bind(&row.primary_category)
+    .bind(&row.categories)
+    .bind(&row.published)
+    .bind(&row.updated)
+    .bind(&row.comment)
+    .bind(&row.journal_ref)
+    .bind(&row.doi)
+    .bind(&row.links)
+    .execute(&mut **tx)
+    .await
+    .map_err(query_error)?;
+    Ok(())
+}
+
+async fn update_paper(
+    tx: &mut Transaction<'static, Sqlite>,
+    row: &PaperRow,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE papers SET version = ?2, title = ?3, abstract = ?4, authors = ?5, \
+         primary_category = ?6, categories = ?7, published = ?8, updated = ?9, comment = ?10, \
+         journal_ref = ?11, doi = ?12, links = ?13 WHERE id = ?1",
+    )
+    .bind(&row.id)
+    .bind(row.version)
+    .bind(&row.title)
+    .bind(&row.abstract_text)
+    .bind(&row.authors)
+    .bind(&row.primary_category)
+    .bind(&row.categories)
+    .bind(&row.published)
+    .bind(&row.updated)
+    .bind(&row.comment)
+    .bind(&row.journal_ref)
+    .bind(&row.doi)
+    .bind(&row.links)
+    .execute(&mut **tx)
+    .await
+    .map_err(query_error)?;
+    Ok(())
+}
+
+/// Rewrites `paper_categories` for one paper from its category list. A category listed twice
+/// keeps its first position.
+async fn replace_categories(
+    tx: &mut Transaction<'static, Sqlite>,
+    id: &str,
+    categories: &[String],
+) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM paper_categories WHERE paper_id = ?1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await
+        .map_err(query_error)?;
+    for (position, category) in categories.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO paper_categories (paper_id, category, position) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (paper_id, category) DO NOTHING",
+        )
+        .bind(id)
+        .bind(category)
+        .bind(i64::try_from(position).unwrap_or(i64::MAX))
+        .execute(&mut **tx)
+        .await
+        .map_err(query_error)?;
+    }
+    Ok(())
+}
+
+/// A `papers` row exactly as stored: comparing two rows compares the stored bytes.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+struct PaperRow {
+    id: String,
+    version: i64,
+    title: String,
+    #[sqlx(rename = "abstract")]
+    abstract_text: String,
+    authors: String,
+    primary_category: String,
+    categories: String,
+    published: String,
+    updated: String,
+    comment: Option<String>,
+    journal_ref: Option<String>,
+    doi: Option<String>,
+    links: String,
+}
+
+/// An author as stored in `papers.authors`: always both keys, so SQL (`json_extract`) and
+/// older readers see one shape, independent of [`Author`]'s serde attributes.
+#[derive(Serialize, Deserialize)]
+struct StoredAuthor {
+    name: String,
+    #[serde(default)]
+    affiliations: Vec<String>,
+}
+
+/// A link as stored in `papers.links`: every key present, absent values as `null`.
+#[derive(Serialize, Deserialize)]
+struct StoredLink {
+    href: String,
+    #[serde(default)]
+    rel: Option<String>,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    mime: Option<String>,
+}
+
+impl PaperRow {
+    /// The row for `paper`. The id is stored version-less; `paper.version` is authoritative.
+    fn encode(paper: &Paper) -> Result<PaperRow, StoreError> {
+        let id = paper.id.key().to_string();
+        let json_error =
+            |e: serde_json::Error| StoreError::Query(format!("cannot encode paper {id}: {e}"));
+        let authors: Vec<StoredAuthor> = paper
+            .authors
+            .iter()
+            .map(|a| StoredAuthor {
+                name: a.name.clone(),
+                affiliations: a.affiliations.clone(),
+            })
+            .collect();
+        let links: Vec<StoredLink> = paper
+            .links
+            .iter()
+            .map(|l| StoredLink {
+                href: l.href.clone(),
+                rel: l.rel.clone(),
+                title: l.title.clone(),
+                mime: l.mime.clone(),
+            })
+            .collect();
+        Ok(PaperRow {
+            version: i64::from(paper.version),
+            title: paper.title.clone(),
+            abstract_text: paper.abstract_text.clone(),
+            authors: serde_json::to_string(&authors).map_err(json_error)?,
+            primary_category: paper.primary_category.clone(),
+            categories: serde_json::to_string(&paper.categories).map_err(json_error)?,
+            published: encode_timestamp(&paper.published)?,
+            updated: encode_timestamp(&paper.updated)?,
+            comment: paper.comment.clone(),
+            journal_ref: paper.journal_ref.clone(),
+            doi: paper.doi.clone(),
+            links: serde_json::to_string(&links).map_err(json_error)?,
+            id,
+        })
+    }
+
+    /// The paper stored in this row; any undecodable column is [`StoreError::Corrupt`].
+    fn decode(self) -> Result<Paper, StoreError> {
+        let what = || format!("paper {}", self.id);
+        let id = decode_id(&self.id)?;
+        let version = u32::try_from(self.version)
+            .map_err(|_| corrupt(what(), &format!("version {} out of range", self.version)))?;
+        let authors: Vec<StoredAuthor> = serde_json::from_str(&self.authors)
+            .map_err(|e| corrupt(what(), &format!("authors: {e}")))?;
+        let categories: Vec<String> = serde_json::from_str(&self.categories)
+            .map_err(|e| corrupt(what(), &format!("categories: {e}")))?;
+        let links: Vec<StoredLink> = serde_json::from_str(&self.links)
+            .map_err(|e| corrupt(what(), &format!("links: {e}")))?;
+        let published = decode_timestamp(&self.published)
+            .map_err(|e| corrupt(what(), &format!("published: {e}")))?;
+        let updated = decode_timestamp(&self.updated)
+            .map_err(|e| corrupt(what(), &format!("updated: {e}")))?;
+        Ok(Paper {
+            id,
+            version,
+            title: self.title,
+            abstract_text: self.abstract_text,
+            authors: authors
+                .into_iter()
+                .map(|a| Author {
+                    name: a.name,
+                    affiliations: a.affiliations,
+                })
+                .collect(),
+            primary_category: self.primary_category,
+            categories,
+            published,
+            updated,
+            comment: self.comment,
+            journal_ref: self.journal_ref,
+            doi: self.doi,
+            links: links
+                .into_iter()
+                .map(|l| Link {
+                    href: l.href,
+                    rel: l.rel,
+                    title: l.title,
+                    mime: l.mime,
+                })
+                .collect(),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct MailingPaperRow {
+    #[sqlx(flatten)]
+    paper: PaperRow,
+    announce_type: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct MailingRow {
+    date: String,
+    window_start: String,
+    window_end: String,
+    source: String,
+    ingested_at: String,
+    paper_count: i64,
+}
+
+impl MailingRow {
+    fn decode(self) -> Result<MailingRecord, StoreError> {
+        let what = || format!("mailing {}", self.date);
+        let date = NaiveDate::parse_from_str(&self.date, "%Y-%m-%d")
+            .map_err(|e| corrupt(what(), &format!("date: {e}")))?;
+        let ts = |field: &str, s: &str| {
+            decode_timestamp(s).map_err(|e| corrupt(what(), &format!("{field}: {e}")))
+        };
+        let source = match self.source.as_str() {
+            "api" => MailingSource::Api,
+            "rss" => MailingSource::Rss,
+            "import" => MailingSource::Import,
+            other => return Err(corrupt(what(), &format!("unknown source '{other}'"))),
+        };
+        Ok(MailingRecord {
+            date,
+            window_start: ts("window_start", &self.window_start)?,
+            window_end: ts("window_end", &self.window_end)?,
+            source,
+            ingested_at: ts("ingested_at", &self.ingested_at)?,
+            paper_count: u32::try_from(self.paper_count)
+                .map_err(|_| corrupt(what(), "paper_count out of range"))?,
+        })
+    }
+}
+
+/// Why a stored timestamp or date could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{value}' is not an RFC 3339 timestamp: {reason}")]
+pub struct TimestampError {
+    /// The stored text.
+    pub value: String,
+    /// chrono's explanation.
+    pub reason: String,
+}
+
+/// The stored form of an instant: RFC 3339 in UTC with exactly nine fractional digits, e.g.
+/// `2021-07-01T18:00:00.000000000Z`.
+///
+/// Fixed width makes text order equal time order (so SQL can `MAX()` and range-filter the
+/// column) and nanoseconds make the round trip exact (so re-storing a value compares equal).
+/// Years outside 0000–9999 have no such form and are rejected.
+pub fn encode_timestamp(t: &DateTime<Utc>) -> Result<String, StoreError> {
+    if !(0..=9999).contains(&t.year()) {
+        return Err(StoreError::Query(format!(
+            "timestamp {t} is outside the years 0000-9999 the store can hold"
+        )));
+    }
+    Ok(t.format("%Y-%m-%dT%H:%M:%S%.9fZ").to_string())
+}
+
+/// Reads a timestamp written by [`encode_timestamp`] (any RFC 3339 text is accepted).
+pub fn decode_timestamp(s: &str) -> Result<DateTime<Utc>, TimestampError> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| TimestampError {
+            value: s.to_string(),
+            reason: e.to_string(),
+        })
+}
+
+/// The stored form of a date, `YYYY-MM-DD` (sortable as text). Years outside 0000–9999 are
+/// rejected for the same reason as in [`encode_timestamp`].
+pub fn encode_date(d: NaiveDate) -> Result<String, StoreError> {
+    if !(0..=9999).contains(&d.year()) {
+        return Err(StoreError::Query(format!(
+            "date {d} is outside the years 0000-9999 the store can hold"
+        )));
+    }
+    Ok(d.format("%Y-%m-%d").to_string())
+}
+
+/// The FTS5 expression for user text: each word (whitespace-separated, with a letter or digit)
+/// as a quoted string with inner quotes doubled, joined by spaces (implicit AND). `None` when
+/// nothing searchable remains.
+fn fts_query(input: &str) -> Option<String> {
+    let terms: Vec<String> = input
+        .split_whitespace()
+        .map(|w| w.chars().filter(|c| !c.is_control()).collect::<String>())
+        .filter(|w| w.chars().any(char::is_alphanumeric))
+        .take(MAX_SEARCH_TERMS)
+        .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
+        .collect();
+    if terms.is_empty() {
+        None
+    } else {
+        Some(terms.join(" "))
+    }
+}
+
+fn decode_id(key: &str) -> Result<ArxivId, StoreError> {
+    ArxivId::parse(key).map_err(|e| corrupt(format!("paper id '{key}'"), &e.to_string()))
+}
+
+fn corrupt(what: String, message: &str) -> StoreError {
+    StoreError::Corrupt {
+        what,
+        message: one_line(message),
+    }
+}
+
+fn query_error(e: sqlx::Error) -> StoreError {
+    StoreError::Query(describe(&e))
+}
+
+/// One-line text for a migration failure, saying what the user can do about it.
+fn migrate_error(e: MigrateError) -> StoreError {
+    let message = match e {
+        MigrateError::VersionMissing(v) => format!(
+            "the database has migration {v}, which this hotpapers does not know; it was written \
+             by a newer hotpapers: upgrade, or use another database file"
+        ),
+        MigrateError::VersionMismatch(v) => format!(
+            "migration {v} in the database differs from this hotpapers' migration {v}; the file \
+             was written by an incompatible build"
+        ),
+        MigrateError::Dirty(v) => {
+            format!("migration {v} was left partially applied; restore the database from a backup")
+        }
+        MigrateError::ExecuteMigration(e, v) => {
+            let detail = describe(&e);
+            if detail.contains("already exists") {
+                format!("migration {v} failed: {detail} (is this another application's database?)")
+            } else {
+                format!("migration {v} failed: {detail}")
+            }
+        }
+        MigrateError::Execute(e) => describe(&e),
+        other => one_line(&other.to_string()),
+    };
+    StoreError::Migrate(message)
+}
+
+/// A one-line, user-facing description of an sqlx error: SQLite's result code is translated
+/// into what it means for the user (locked, not a database, ...).
+fn describe(e: &sqlx::Error) -> String {
+    let sqlx::Error::Database(db) = e else {
+        return one_line(&e.to_string());
+    };
+    let message = one_line(db.message());
+    let code: Option<i32> = db.code().and_then(|c| c.parse().ok());
+    // Extended result codes carry the primary code in their low byte.
+    match code.map(|c| c & 0xff) {
+        Some(5) => format!(
+            "the database is busy: another process holds its lock and did not release it in time \
+             ({message})"
+        ),
+        Some(6) => format!("a table is locked by another connection ({message})"),
+        Some(8) => format!("the database is read-only ({message})"),
+        Some(10) => format!("disk I/O error ({message})"),
+        Some(11) => format!("the database file is corrupt ({message})"),
+        Some(13) => format!("the disk is full ({message})"),
+        Some(14) => {
+            format!("cannot open the database file: missing directory or no permission ({message})")
+        }
+        Some(26) => {
+            format!("the file is not a SQLite database (or is encrypted or damaged) ({message})")
+        }
+        _ => message,
+    }
+}
+
+/// `s` with line breaks turned into spaces, so every error stays one line.
+fn one_line(s: &str) -> String {
+    s.split(['\n', '\r'])
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[tokio::test]
+    async fn sqlite_build_supports_the_schema() {
+        let store = SqliteStore::in_memory().await.expect("in-memory store");
+        let fts5: i64 = sqlx::query_scalar("SELECT sqlite_compileoption_used('ENABLE_FTS5')")
+            .fetch_one(store.pool())
+            .await
+            .expect("query");
+        assert_eq!(fts5, 1, "bundled SQLite lacks FTS5");
+        let version: String = sqlx::query_scalar("SELECT sqlite_version()")
+            .fetch_one(store.pool())
+            .await
+            .expect("query");
+        let mut parts = version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+        let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+        // json_each/json_valid are built in from 3.38.
+        assert!((major, minor) >= (3, 38), "SQLite {version} is too old");
+    }
+
+    #[test]
+    fn timestamps_are_fixed_width_sortable_and_exact() {
+        let a = Utc.with_ymd_and_hms(2021, 7, 1, 18, 0, 0).unwrap();
+        let b = a + chrono::Duration::nanoseconds(1);
+        let c = a + chrono::Duration::milliseconds(500);
+        let ea = encode_timestamp(&a).unwrap();
+        assert_eq!(ea, "2021-07-01T18:00:00.000000000Z");
+        let (eb, ec) = (encode_timestamp(&b).unwrap(), encode_timestamp(&c).unwrap());
+        assert!(ea < eb && eb < ec);
+        assert_eq!(ea.len(), eb.len());
+        for t in [a, b, c] {
+            assert_eq!(decode_timestamp(&encode_timestamp(&t).unwrap()).unwrap(), t);
+        }
+        let year_0 = Utc.with_ymd_and_hms(0, 1, 1, 0, 0, 0).unwrap();
+        assert_eq!(
+            decode_timestamp(&encode_timestamp(&year_0).unwrap()).unwrap(),
+            year_0
+        );
+        // Offsets are accepted on read and normalized to UTC.
+        assert_eq!(decode_timestamp("2021-07-01T14:00:00-04:00").unwrap(), a);
+    }
+
+    #[test]
+    fn out_of_range_years_and_bad_text_are_errors() {
+        let far = Utc.with_ymd_and_hms(10000, 1, 1, 0, 0, 0).unwrap();
+        assert!(matches!(encode_timestamp(&far), Err(StoreError::Query(_))));
+        let bc = Utc.with_ymd_and_hms(-1, 1, 1, 0, 0, 0).unwrap();
+        assert!(encode_timestamp(&bc).is_err());
+        let d = NaiveDate::from_ymd_opt(10000, 1, 1).unwrap();
+        assert!(encode_date(d).is_err());
+        assert_eq!(
+            encode_date(NaiveDate::from_ymd_opt(2021, 7, 2).unwrap()).unwrap(),
+            "2021-07-02"
+        );
+        for bad in ["", "yesterday", "2021-07-01", "2021-13-01T00:00:00Z"] {
+            let e = decode_timestamp(bad).unwrap_err();
+            assert!(!e.to_string().contains('\n'));
+        }
+    }
+
+    #[test]
+    fn fts_query_quotes_every_word() {
+        assert_eq!(
+            fts_query("graph neural"),
+            Some("\"graph\" \"neural\"".into())
+        );
+        assert_eq!(fts_query("a\"b"), Some("\"a\"\"b\"".into()));
+        assert_eq!(
+            fts_query("title:foo OR NEAR(x"),
+            Some("\"title:foo\" \"OR\" \"NEAR(x\"".into())
+        );
+        assert_eq!(fts_query("  - * \" ( ) "), None);
+        assert_eq!(fts_query(""), None);
+        assert_eq!(fts_query("\u{0}x\u{7}"), Some("\"x\"".into()));
+        let many = "w ".repeat(100);
+        assert_eq!(
+            fts_query(&many).map(|q| q.matches('"').count()),
+            Some(2 * MAX_SEARCH_TERMS)
+        );
+    }
+
+    #[test]
+    fn one_line_flattens_messages() {
+        assert_eq!(one_line("a\nb\r\n  c  \n"), "a b c");
+        assert_eq!(one_line("plain"), "plain");
+    }
+
+    #[test]
+    fn placeholders_lists() {
+        assert_eq!(placeholders(0), "");
+        assert_eq!(placeholders(1), "?");
+        assert_eq!(placeholders(3), "?, ?, ?");
+    }
+
+    #[tokio::test]
+    async fn a_held_write_lock_is_a_clean_error() {
+        use sqlx::Connection;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hp.sqlite");
+        let store = SqliteStore::open_with_busy_timeout(&path, Duration::from_millis(50))
+            .await
+            .unwrap();
+
+        // Another "process" takes the write lock and keeps it.
+        let mut other =
+            sqlx::SqliteConnection::connect_with(&SqliteConnectOptions::new().filename(&path))
+                .await
+                .unwrap();
+        sqlx::query("BEGIN IMMEDIATE")
+            .execute(&mut other)
+            .await
+            .unwrap();
+
+        let err = store
+            .record_signals(&[Signal {
+                paper: ArxivId::parse("2107.00641").unwrap(),
+                source: "hn".into(),
+                metric: "points".into(),
+                value: 1.0,
+                observed_at: Utc.with_ymd_and_hms(2021, 7, 2, 0, 0, 0).unwrap(),
+            }])
+            .await
+            .unwrap_err();
+        let msg = err.to_string();
+        assert!(matches!(err, StoreError::Query(_)), "{msg}");
+        assert!(msg.contains("busy"), "{msg}");
+        assert!(!msg.contains('\n'));
+        // Reads still work under WAL while the writer holds its lock.
+        assert!(store.latest_mailing().await.unwrap().is_none());
+
+        // Opening a second store while the lock is held also works (no schema change needed).
+        let second = SqliteStore::open_with_busy_timeout(&path, Duration::from_millis(50)).await;
+        assert!(second.is_ok(), "{second:?}");
+
+        sqlx::query("ROLLBACK").execute(&mut other).await.unwrap();
+        store
+            .record_signals(&[Signal {
+                paper: ArxivId::parse("2107.00641").unwrap(),
+                source: "hn".into(),
+                metric: "points".into(),
+                value: 1.0,
+                observed_at: Utc.with_ymd_and_hms(2021, 7, 2, 0, 0, 0).unwrap(),
+            }])
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn corrupt_rows_are_reported_not_panicked() {
+        let store = SqliteStore::in_memory().await.unwrap();
+        sqlx::query(
+            "INSERT INTO papers (id, version, title, abstract, authors, primary_category, \
+             categories, published, updated, links) VALUES \
+             ('2107.00641', 1, 't', 'a', '{\"not\":\"a list\"}', 'cs.LG', '[]', \
+              '2021-07-01T00:00:00.000000000Z', 'not a time', '[]')",
+        )
+        .execute(store.pool())
+        .await
+        .unwrap();
+        let err = store
+            .paper(&ArxivId::parse("2107.00641").unwrap())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
+        assert!(err.to_string().contains("2107.00641"), "{err}");
+
+        sqlx::query(
+            "INSERT INTO mailings VALUES ('2021-07-02', '2021-07-01T00:00:00Z', \
+             '2021-07-01T00:00:00Z', 'carrier-pigeon', '2021-07-01T00:00:00Z', 0)",
+        )
+        .execute(store.pool())
+        .await
+        .unwrap();
+        let err = store.latest_mailing().await.unwrap_err();
+        assert!(err.to_string().contains("carrier-pigeon"), "{err}");
+
+        sqlx::query(
+            "INSERT INTO attention_snapshots VALUES ('2107.00641', 'hn', 'points', 1, 'x')",
+        )
+        .execute(store.pool())
+        .await
+        .unwrap();
+        let err = store
+            .latest_signals(&[ArxivId::parse("2107.00641").unwrap()])
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
+    }
+
+    #[tokio::test]
+    async fn latest_signals_query_uses_the_primary_key() {
+        let store = SqliteStore::in_memory().await.unwrap();
+        let sql = format!("EXPLAIN QUERY PLAN {}", latest_signals_sql(3));
+        let mut q = sqlx::query_as::<_, (i64, i64, i64, String)>(AssertSqlSafe(sql));
+        for k in ["2107.00001", "2107.00002", "2107.00003"] {
+            q = q.bind(k);
+        }
+        let plan: Vec<String> = q
+            .fetch_all(store.pool())
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.3)
+            .collect();
+        let plan = plan.join("\n");
+        assert!(
+            plan.contains("SEARCH attention_snapshots USING PRIMARY KEY (paper_id=?)"),
+            "{plan}"
+        );
+        assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+    }
+}
