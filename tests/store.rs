@@ -677,7 +677,7 @@ async fn invalid_signals_are_refused_without_writing() {
 async fn latest_signals_handles_thousands_of_ids() {
     let store = SqliteStore::in_memory().await.unwrap();
     let (t0, t1) = (t(2021, 7, 2, 0, 0, 0), t(2021, 7, 2, 6, 0, 0));
-    let keys: Vec<String> = (0..2345).map(|i| format!("2107.{i:05}")).collect();
+    let keys: Vec<String> = (1..=2345).map(|i| format!("2107.{i:05}")).collect();
     let mut batch = Vec::new();
     for (i, k) in keys.iter().enumerate() {
         batch.push(signal(k, "hn", "points", i as f64, t0));
@@ -686,7 +686,7 @@ async fn latest_signals_handles_thousands_of_ids() {
     store.record_signals(&batch).await.unwrap();
     // Far more ids than SQLite's bound-variable limit in older builds (999), plus unknown ones.
     let mut ids: Vec<ArxivId> = keys.iter().map(|k| id(k)).collect();
-    ids.extend((50_000..51_000).map(|i| id(&format!("2107.{i:05}"))));
+    ids.extend((60_000..61_000).map(|i| id(&format!("2107.{i:05}"))));
     let latest = store.latest_signals(&ids).await.unwrap();
     assert_eq!(latest.len(), keys.len());
     for (i, s) in latest.iter().enumerate() {
