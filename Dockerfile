@@ -6,6 +6,7 @@ COPY src ./src
 COPY migrations ./migrations
 COPY data ./data
 COPY benches ./benches
+COPY build.rs ./
 RUN cargo build --release --locked --bin hotpapers
 
 FROM debian:bookworm-slim

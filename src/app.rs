@@ -23,7 +23,7 @@ use crate::http::{HttpClient, HttpError, HttpOptions, RetryPolicy};
 use crate::paper::{AnnounceType, Paper};
 use crate::progress::Progress;
 use crate::ranking::{RankingRule, Score};
-use crate::store::{MailingRecord, MailingSource, Signal, SqliteStore, Store, StoreError};
+use crate::store::{MailingRecord, MailingSource, PaperSignals, SqliteStore, Store, StoreError};
 
 /// Everything that can go wrong in an operation, worded for the person who asked.
 #[derive(Debug, thiserror::Error)]
@@ -137,7 +137,8 @@ impl App {
         let http = HttpClient::new(
             HttpOptions {
                 timeout: config.http.timeout,
-                max_body_bytes: config.http.max_response_bytes,
+                max_body_bytes: usize::try_from(config.http.max_response_bytes)
+                    .unwrap_or(usize::MAX),
                 user_agent: crate::http::user_agent(&config.http.contact),
                 retry: RetryPolicy {
                     max_retries: config.http.max_retries,
@@ -149,10 +150,10 @@ impl App {
         )?;
         let arxiv = ArxivClient::new(
             ArxivOptions {
-                api_url: config.arxiv.api_url.clone(),
-                rss_url: config.arxiv.rss_url.clone(),
+                api_url: parse_url("arxiv.api_url", &config.arxiv.api_url)?,
+                rss_url: parse_url("arxiv.rss_url", &config.arxiv.rss_url)?,
                 request_spacing: config.arxiv.request_spacing,
-                page_size: config.arxiv.page_size,
+                page_size: u32::try_from(config.arxiv.page_size).unwrap_or(2000),
                 id_batch_size: config.arxiv.id_batch_size,
                 max_empty_page_retries: 3,
             },
@@ -224,7 +225,12 @@ impl App {
         info!(%date, start = %mailing.window_start, end = %mailing.window_end, "fetching mailing from the arXiv API");
         let papers = self
             .arxiv
-            .submitted_between(&query_cats, mailing.window_start, mailing.window_end, progress)
+            .submitted_between(
+                &query_cats,
+                mailing.window_start,
+                mailing.window_end,
+                progress,
+            )
             .await?;
         let papers: Vec<Paper> = papers
             .into_iter()
@@ -301,7 +307,8 @@ impl App {
         let mut papers = self.arxiv.fetch_ids(&ids, progress).await?;
         if capped {
             warnings.push(
-                "a feed hit arXiv's 2,000-item cap; completed from the API's submission window".into(),
+                "a feed hit arXiv's 2,000-item cap; completed from the API's submission window"
+                    .into(),
             );
             let extra = self
                 .arxiv
@@ -385,7 +392,10 @@ impl App {
             source,
             papers: members.len(),
             new: members.iter().filter(|m| m.1 == AnnounceType::New).count(),
-            cross: members.iter().filter(|m| m.1 == AnnounceType::Cross).count(),
+            cross: members
+                .iter()
+                .filter(|m| m.1 == AnnounceType::Cross)
+                .count(),
             inserted: stats.inserted,
             updated: stats.updated,
             warnings,
@@ -409,7 +419,10 @@ impl App {
     /// (in chunks), or one feed per archive group for all of arXiv.
     fn rss_feeds(&self) -> Vec<String> {
         let names: Vec<String> = if self.categories.is_empty() {
-            taxonomy::archives().into_iter().map(str::to_string).collect()
+            taxonomy::archives()
+                .into_iter()
+                .map(str::to_string)
+                .collect()
         } else {
             self.categories.iter().map(ToString::to_string).collect()
         };
@@ -428,7 +441,10 @@ impl App {
     /// New when the primary category is followed, else a cross-list.
     fn announce_type_of(&self, p: &Paper) -> AnnounceType {
         if self.categories.is_empty()
-            || self.categories.iter().any(|f| f.matches(&p.primary_category))
+            || self
+                .categories
+                .iter()
+                .any(|f| f.matches(&p.primary_category))
         {
             AnnounceType::New
         } else {
@@ -496,7 +512,9 @@ impl App {
                 date,
                 window_start: mailing.window_start,
                 window_end: mailing.window_end,
-                source: existing.as_ref().map_or(MailingSource::Import, |m| m.source),
+                source: existing
+                    .as_ref()
+                    .map_or(MailingSource::Import, |m| m.source),
                 ingested_at: existing.map_or(self.clock.now(), |m| m.ingested_at),
                 paper_count: u32::try_from(all.len()).unwrap_or(u32::MAX),
             };
@@ -525,7 +543,9 @@ impl App {
             let Some(paper) = fetched.into_iter().find(|p| p.id.key() == id.key()) else {
                 return Err(AppError::PaperNotFound(id.versionless()));
             };
-            self.store.upsert_papers(std::slice::from_ref(&paper)).await?;
+            self.store
+                .upsert_papers(std::slice::from_ref(&paper))
+                .await?;
             (paper, true)
         } else {
             match stored {
@@ -534,14 +554,22 @@ impl App {
             }
         };
         let versions = self.store.versions(&paper.id).await?;
-        let signals = self.store.latest_signals(std::slice::from_ref(&paper.id)).await?;
-        let (values, times) = fold_signals(&signals);
+        let signals = self
+            .store
+            .latest_signals(std::slice::from_ref(&paper.id))
+            .await?;
+        let PaperSignals {
+            values,
+            measured_at,
+        } = PaperSignals::group(&signals)
+            .remove(paper.id.key())
+            .unwrap_or_default();
         let score = self.rule.score(&values);
         Ok(PaperCard {
             paper,
             versions,
             signals: values,
-            measured_at: times,
+            measured_at,
             score,
             fetched,
         })
@@ -615,25 +643,14 @@ pub fn category_filters(config: &Config) -> Result<Vec<CategoryFilter>, AppError
         .map_err(|e| AppError::Config(format!("arxiv.categories: {e}")))
 }
 
+fn parse_url(key: &str, value: &str) -> Result<url::Url, AppError> {
+    url::Url::parse(value)
+        .map_err(|e| AppError::Config(format!("{key}: '{value}' is not a URL: {e}")))
+}
+
 fn import_error(path: &Path, e: &AtomError) -> AppError {
     AppError::Import {
         path: path.to_path_buf(),
         message: e.to_string(),
     }
-}
-
-/// Latest value per `source.metric` and latest observation per source.
-fn fold_signals(
-    signals: &[Signal],
-) -> (BTreeMap<String, f64>, BTreeMap<String, DateTime<Utc>>) {
-    let mut values = BTreeMap::new();
-    let mut times: BTreeMap<String, DateTime<Utc>> = BTreeMap::new();
-    for s in signals {
-        values.insert(format!("{}.{}", s.source, s.metric), s.value);
-        let t = times.entry(s.source.clone()).or_insert(s.observed_at);
-        if s.observed_at > *t {
-            *t = s.observed_at;
-        }
-    }
-    (values, times)
 }

@@ -62,7 +62,10 @@ impl FakeClock {
 
     /// Sets the current instant.
     pub fn set(&self, now: DateTime<Utc>) {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner).now = now;
+        self.state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .now = now;
     }
 
     /// Every duration passed to `sleep` so far, in order.
@@ -78,7 +81,10 @@ impl FakeClock {
 #[async_trait]
 impl Clock for FakeClock {
     fn now(&self) -> DateTime<Utc> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner).now
+        self.state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .now
     }
 
     async fn sleep(&self, d: Duration) {

@@ -139,6 +139,7 @@ pub struct ArxivConfig {
     /// Listing dates with no mailing (see [`crate::arxiv::calendar`]).
     pub holidays: Vec<NaiveDate>,
     /// Minimum spacing between requests to arXiv (its terms ask for one every 3 seconds).
+    /// `0s` is only for local mirrors and tests.
     #[serde(with = "humantime_serde")]
     pub request_spacing: Duration,
     /// Results per API page (arXiv allows at most 2000).
@@ -751,9 +752,6 @@ fn validate(c: &Config) -> Result<(), (String, String)> {
             "must not contain control characters (it is sent in the User-Agent header)".into(),
         );
     }
-    if c.arxiv.request_spacing.is_zero() {
-        return err("arxiv.request_spacing", "must be greater than zero".into());
-    }
     if !(1..=2000).contains(&c.arxiv.page_size) {
         return err(
             "arxiv.page_size",
@@ -1285,10 +1283,6 @@ mod tests {
             ("[arxiv]\npage_size = 0\n", "arxiv.page_size"),
             ("[arxiv]\npage_size = 2001\n", "arxiv.page_size"),
             ("[arxiv]\nid_batch_size = 201\n", "arxiv.id_batch_size"),
-            (
-                "[arxiv]\nrequest_spacing = \"0s\"\n",
-                "arxiv.request_spacing",
-            ),
             (
                 "[arxiv]\ncategories = [\"cs.LG\", \"\"]\n",
                 "arxiv.categories",

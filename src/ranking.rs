@@ -120,7 +120,12 @@ impl RankingRule {
     fn first_engagement(&self, score: &Score) -> f64 {
         self.sources
             .first()
-            .and_then(|first| score.contributions.iter().find(|c| c.source == first.source))
+            .and_then(|first| {
+                score
+                    .contributions
+                    .iter()
+                    .find(|c| c.source == first.source)
+            })
             .map_or(0.0, |c| c.engagement)
     }
 
@@ -129,7 +134,10 @@ impl RankingRule {
     pub fn compare(&self, a: (&ArxivId, &Score), b: (&ArxivId, &Score)) -> Ordering {
         b.1.total
             .total_cmp(&a.1.total)
-            .then_with(|| self.first_engagement(b.1).total_cmp(&self.first_engagement(a.1)))
+            .then_with(|| {
+                self.first_engagement(b.1)
+                    .total_cmp(&self.first_engagement(a.1))
+            })
             .then_with(|| a.0.cmp(b.0))
     }
 }
@@ -171,10 +179,19 @@ mod tests {
     fn single_source_order_is_engagement_order_with_id_tiebreak() {
         let rule = RankingRule::default();
         // Ranks 13 and 14 of the seed post tie at 65 (29+36 and 30+35): lower id first.
-        let mut items = vec![
-            (id("2107.00231"), rule.score(&sig(&[("x.retweets", 30.0), ("x.likes", 35.0)]))),
-            (id("2107.00048"), rule.score(&sig(&[("x.retweets", 29.0), ("x.likes", 36.0)]))),
-            (id("2107.00061"), rule.score(&sig(&[("x.retweets", 36.0), ("x.likes", 33.0)]))),
+        let mut items = [
+            (
+                id("2107.00231"),
+                rule.score(&sig(&[("x.retweets", 30.0), ("x.likes", 35.0)])),
+            ),
+            (
+                id("2107.00048"),
+                rule.score(&sig(&[("x.retweets", 29.0), ("x.likes", 36.0)])),
+            ),
+            (
+                id("2107.00061"),
+                rule.score(&sig(&[("x.retweets", 36.0), ("x.likes", 33.0)])),
+            ),
         ];
         items.sort_by(|a, b| rule.compare((&a.0, &a.1), (&b.0, &b.1)));
         let order: Vec<String> = items.iter().map(|(i, _)| i.to_string()).collect();
@@ -185,7 +202,11 @@ mod tests {
     fn log_keeps_one_huge_source_from_drowning_others() {
         let rule = RankingRule::default();
         let viral_on_x = rule.score(&sig(&[("x.likes", 10_000.0)]));
-        let broad = rule.score(&sig(&[("x.likes", 300.0), ("hn.points", 300.0), ("hf.upvotes", 50.0)]));
+        let broad = rule.score(&sig(&[
+            ("x.likes", 300.0),
+            ("hn.points", 300.0),
+            ("hf.upvotes", 50.0),
+        ]));
         assert!(broad.total > viral_on_x.total);
     }
 

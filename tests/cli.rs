@@ -76,26 +76,54 @@ async fn ingest_stores_exactly_the_mailing_and_digest_lists_it() {
     let dir = tempfile::tempdir().unwrap();
     let (server, fake) = fake_arxiv(mailing_2021_07_02()).await;
 
-    let out = hotpapers(dir.path(), &server.uri(), &["ingest", "--date", "2021-07-02"]).await;
+    let out = hotpapers(
+        dir.path(),
+        &server.uri(),
+        &["ingest", "--date", "2021-07-02"],
+    )
+    .await;
     assert!(out.status.success(), "stderr: {}", stderr(&out));
-    assert!(stdout(&out).contains("mailing 2021-07-02: 15 papers"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("mailing 2021-07-02: 15 papers"),
+        "{}",
+        stdout(&out)
+    );
 
     // The window was asked for by minute, as a superset: Wed 18:00Z .. Thu 18:00Z.
     let requests = fake.requests();
     assert!(
-        requests.iter().any(|q| q.contains("202106301800") && q.contains("202107011800")),
+        requests
+            .iter()
+            .any(|q| q.contains("202106301800") && q.contains("202107011800")),
         "{requests:?}"
     );
 
     // Ingesting again changes nothing.
-    let again = hotpapers(dir.path(), &server.uri(), &["ingest", "--date", "2021-07-02"]).await;
+    let again = hotpapers(
+        dir.path(),
+        &server.uri(),
+        &["ingest", "--date", "2021-07-02"],
+    )
+    .await;
     assert!(again.status.success(), "stderr: {}", stderr(&again));
-    assert!(stdout(&again).contains("0 newly stored, 0 updated"), "{}", stdout(&again));
+    assert!(
+        stdout(&again).contains("0 newly stored, 0 updated"),
+        "{}",
+        stdout(&again)
+    );
 
     let out = hotpapers(
         dir.path(),
         &server.uri(),
-        &["digest", "--date", "2021-07-02", "--top", "0", "--format", "json"],
+        &[
+            "digest",
+            "--date",
+            "2021-07-02",
+            "--top",
+            "0",
+            "--format",
+            "json",
+        ],
     )
     .await;
     assert!(out.status.success(), "stderr: {}", stderr(&out));
@@ -114,8 +142,19 @@ async fn ingest_stores_exactly_the_mailing_and_digest_lists_it() {
     assert_eq!(ids, expected);
     let first = &doc["papers"][0];
     for key in [
-        "rank", "id", "version", "title", "authors", "primary_category", "categories",
-        "published", "abstract", "summary", "score", "signals", "links",
+        "rank",
+        "id",
+        "version",
+        "title",
+        "authors",
+        "primary_category",
+        "categories",
+        "published",
+        "abstract",
+        "summary",
+        "score",
+        "signals",
+        "links",
     ] {
         assert!(first.get(key).is_some(), "missing {key} in {first}");
     }
@@ -128,12 +167,23 @@ async fn digest_fetches_a_missing_mailing_and_renders_markdown() {
     let out = hotpapers(
         dir.path(),
         &server.uri(),
-        &["digest", "--date", "2021-07-02", "--top", "3", "--format", "markdown"],
+        &[
+            "digest",
+            "--date",
+            "2021-07-02",
+            "--top",
+            "3",
+            "--format",
+            "markdown",
+        ],
     )
     .await;
     assert!(out.status.success(), "stderr: {}", stderr(&out));
     let md = stdout(&out);
-    assert!(md.starts_with("---\ntitle: Hot Papers 2021-07-02\n"), "{md}");
+    assert!(
+        md.starts_with("---\ntitle: Hot Papers 2021-07-02\n"),
+        "{md}"
+    );
     assert_eq!(md.matches("\n# ").count(), 3, "{md}");
     assert!(md.contains("- links: [abs](https://arxiv.org/abs/"), "{md}");
 }
@@ -158,7 +208,10 @@ async fn paper_answers_for_every_id_form() {
         ("2107.00630v1", "2107.00630"),
         ("arXiv:2107.00630", "2107.00630"),
         ("https://arxiv.org/abs/2107.00630", "2107.00630"),
-        ("https://arxiv.org/abs/2107.00630v1?context=cs", "2107.00630"),
+        (
+            "https://arxiv.org/abs/2107.00630v1?context=cs",
+            "2107.00630",
+        ),
         ("http://export.arxiv.org/abs/2107.00630", "2107.00630"),
         ("https://arxiv.org/pdf/2107.00630v1.pdf", "2107.00630"),
         ("arxiv.org/pdf/2107.00630", "2107.00630"),
@@ -171,14 +224,22 @@ async fn paper_answers_for_every_id_form() {
         ("math.GT/0309136", "math/0309136"),
     ];
     for (form, key) in forms {
-        let out = hotpapers(dir.path(), &server.uri(), &["paper", form, "--format", "json"]).await;
+        let out = hotpapers(
+            dir.path(),
+            &server.uri(),
+            &["paper", form, "--format", "json"],
+        )
+        .await;
         assert!(out.status.success(), "{form}: {}", stderr(&out));
         let doc: Value = serde_json::from_str(&stdout(&out)).expect("json");
         assert_eq!(doc["id"], key, "{form}");
     }
     let out = hotpapers(dir.path(), &server.uri(), &["paper", "2107.00630"]).await;
     let text = stdout(&out);
-    assert!(text.starts_with("2107.00630v1  Variational Diffusion Models\n"), "{text}");
+    assert!(
+        text.starts_with("2107.00630v1  Variational Diffusion Models\n"),
+        "{text}"
+    );
     assert!(text.contains("Diederik P. Kingma"), "{text}");
 }
 
@@ -191,9 +252,17 @@ async fn bad_input_fails_with_one_clear_line() {
     assert!(!out.status.success());
     let err = stderr(&out);
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains("not-an-id") && err.contains("not an arXiv identifier"), "{err}");
+    assert!(
+        err.contains("not-an-id") && err.contains("not an arXiv identifier"),
+        "{err}"
+    );
 
-    let out = hotpapers(dir.path(), &server.uri(), &["digest", "--date", "2021-07-03"]).await;
+    let out = hotpapers(
+        dir.path(),
+        &server.uri(),
+        &["digest", "--date", "2021-07-03"],
+    )
+    .await;
     assert!(!out.status.success());
     let err = stderr(&out);
     assert_eq!(err.lines().count(), 1, "{err}");

@@ -56,7 +56,9 @@ pub enum Command {
     /// Load arXiv API Atom files (offline backfill).
     ///
     /// Each paper is stored and joins the mailing its first version's submission time falls in.
-    #[command(after_help = "Example:\n  curl -o page.xml 'https://export.arxiv.org/api/query?id_list=2107.00641'\n  hotpapers import page.xml")]
+    #[command(
+        after_help = "Example:\n  curl -o page.xml 'https://export.arxiv.org/api/query?id_list=2107.00641'\n  hotpapers import page.xml"
+    )]
     Import {
         /// Atom files as returned by the arXiv API.
         #[arg(required = true, value_name = "FILE")]
@@ -64,10 +66,12 @@ pub enum Command {
     },
 
     /// Show one paper: from the store, else fetched from arXiv and cached.
-    #[command(after_help = "Accepted forms: 2107.00641, 2107.00641v2, arXiv:2107.00641, hep-th/9901001,\n\
+    #[command(
+        after_help = "Accepted forms: 2107.00641, 2107.00641v2, arXiv:2107.00641, hep-th/9901001,\n\
         math.GT/0309136, https://arxiv.org/abs/2107.00641, .../pdf/2107.00641v1.pdf, .../html/2107.00641v1,\n\
         export.arxiv.org URLs, alphaxiv.org/abs/..., huggingface.co/papers/..., doi.org/10.48550/arXiv.2107.00641\n\n\
-        Example:\n  hotpapers paper https://arxiv.org/abs/2107.00641v1 --format json")]
+        Example:\n  hotpapers paper https://arxiv.org/abs/2107.00641v1 --format json"
+    )]
     Paper {
         /// An arXiv id or URL.
         #[arg(value_name = "ID_OR_URL")]
@@ -77,7 +81,9 @@ pub enum Command {
     },
 
     /// Print the ranked digest of a mailing, fetching what the store lacks.
-    #[command(after_help = "Examples:\n  hotpapers digest --date 2021-07-02 --top 14 --format markdown\n  hotpapers digest --category cs.CV --format json")]
+    #[command(
+        after_help = "Examples:\n  hotpapers digest --date 2021-07-02 --top 14 --format markdown\n  hotpapers digest --category cs.CV --format json"
+    )]
     Digest {
         /// The mailing's listing date (default: the latest announced mailing).
         #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]

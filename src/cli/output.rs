@@ -45,7 +45,11 @@ pub fn paper_text(card: &PaperCard) -> String {
             if a.affiliations.is_empty() {
                 one_line(&a.name)
             } else {
-                format!("{} ({})", one_line(&a.name), one_line(&a.affiliations.join("; ")))
+                format!(
+                    "{} ({})",
+                    one_line(&a.name),
+                    one_line(&a.affiliations.join("; "))
+                )
             }
         })
         .collect();
@@ -68,7 +72,11 @@ pub fn paper_text(card: &PaperCard) -> String {
         "Submitted:  {} (v1); this version {}; versions seen: {}",
         when(&p.published),
         when(&p.updated),
-        if versions.is_empty() { format!("v{}", p.version) } else { versions.join(", ") }
+        if versions.is_empty() {
+            format!("v{}", p.version)
+        } else {
+            versions.join(", ")
+        }
     );
     if let Some(c) = &p.comment {
         let _ = writeln!(out, "Comment:    {}", one_line(c));
@@ -79,7 +87,13 @@ pub fn paper_text(card: &PaperCard) -> String {
     if let Some(d) = &p.doi {
         let _ = writeln!(out, "DOI:        https://doi.org/{}", one_line(d));
     }
-    let _ = writeln!(out, "Links:      {}  {}  {}", p.abs_url(), p.pdf_url(), p.html_url());
+    let _ = writeln!(
+        out,
+        "Links:      {}  {}  {}",
+        p.abs_url(),
+        p.pdf_url(),
+        p.html_url()
+    );
     if card.signals.is_empty() {
         let _ = writeln!(out, "Attention:  none measured yet");
     } else {
@@ -87,7 +101,10 @@ pub fn paper_text(card: &PaperCard) -> String {
         let mut by_source: BTreeMap<&str, Vec<String>> = BTreeMap::new();
         for (k, v) in &card.signals {
             if let Some((s, m)) = k.split_once('.') {
-                by_source.entry(s).or_default().push(format!("{m} {}", number(*v)));
+                by_source
+                    .entry(s)
+                    .or_default()
+                    .push(format!("{m} {}", number(*v)));
             }
         }
         for (s, metrics) in by_source {
@@ -161,7 +178,11 @@ pub fn import_report(r: &ImportReport) -> String {
         r.files,
         r.inserted,
         r.updated,
-        if dates.is_empty() { "none".to_string() } else { dates.join(", ") }
+        if dates.is_empty() {
+            "none".to_string()
+        } else {
+            dates.join(", ")
+        }
     );
     for w in &r.warnings {
         let _ = write!(out, "\nwarning: {w}");

@@ -21,10 +21,10 @@ impl TerminalProgress {
     }
 
     fn with_bar(&self, f: impl FnOnce(&ProgressBar)) {
-        if let Ok(guard) = self.bar.lock() {
-            if let Some(bar) = guard.as_ref() {
-                f(bar);
-            }
+        if let Ok(guard) = self.bar.lock()
+            && let Some(bar) = guard.as_ref()
+        {
+            f(bar);
         }
     }
 }
@@ -40,10 +40,10 @@ impl Progress for TerminalProgress {
             .unwrap_or_else(|_| ProgressStyle::default_bar());
         bar.set_style(style);
         bar.set_message(label.to_string());
-        if let Ok(mut guard) = self.bar.lock() {
-            if let Some(old) = guard.replace(bar) {
-                old.finish_and_clear();
-            }
+        if let Ok(mut guard) = self.bar.lock()
+            && let Some(old) = guard.replace(bar)
+        {
+            old.finish_and_clear();
         }
     }
 
@@ -56,10 +56,10 @@ impl Progress for TerminalProgress {
     }
 
     fn finish(&self) {
-        if let Ok(mut guard) = self.bar.lock() {
-            if let Some(bar) = guard.take() {
-                bar.finish_and_clear();
-            }
+        if let Ok(mut guard) = self.bar.lock()
+            && let Some(bar) = guard.take()
+        {
+            bar.finish_and_clear();
         }
     }
 }

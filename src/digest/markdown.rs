@@ -36,7 +36,11 @@ fn front_matter(out: &mut String, d: &Digest) {
     let date = d.date.format("%Y-%m-%d");
     let _ = writeln!(out, "---");
     let _ = writeln!(out, "title: Hot Papers {date}");
-    let _ = writeln!(out, "date: {}", d.generated_at.format("%Y-%m-%dT%H:%M:%S%.3fZ"));
+    let _ = writeln!(
+        out,
+        "date: {}",
+        d.generated_at.format("%Y-%m-%dT%H:%M:%S%.3fZ")
+    );
     let _ = writeln!(out, "template: \"post\"");
     let _ = writeln!(out, "draft: false");
     let _ = writeln!(out, "slug: \"hot-papers-{date}\"");
@@ -56,10 +60,11 @@ fn front_matter(out: &mut String, d: &Digest) {
 fn tags(d: &Digest) -> Vec<String> {
     let mut tags = vec!["arXiv".to_string()];
     for (source, tag) in SOURCE_ORDER {
-        let has = d
-            .entries
-            .iter()
-            .any(|e| e.signals.keys().any(|k| k.split('.').next() == Some(source)));
+        let has = d.entries.iter().any(|e| {
+            e.signals
+                .keys()
+                .any(|k| k.split('.').next() == Some(source))
+        });
         if has {
             tags.push((*tag).to_string());
         }
@@ -75,9 +80,11 @@ fn tags(d: &Digest) -> Vec<String> {
         }
     }
     // Highest count first; ties by name so the output is deterministic.
-    let top = |m: &BTreeMap<_, usize>| -> Option<_> {
-        m.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map(|(k, _)| *k)
-    };
+    fn top<'a>(m: &BTreeMap<&'a str, usize>) -> Option<&'a str> {
+        m.iter()
+            .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+            .map(|(k, _)| *k)
+    }
     if let Some(name) = top(&cats).and_then(taxonomy::get).map(|c| c.name) {
         tags.push(name.to_string());
     }
@@ -124,10 +131,10 @@ fn paper(out: &mut String, e: &DigestEntry) {
 pub fn attention_lines(e: &DigestEntry) -> Vec<String> {
     let mut sources: Vec<String> = SOURCE_ORDER.iter().map(|(s, _)| s.to_string()).collect();
     for key in e.signals.keys() {
-        if let Some((s, _)) = key.split_once('.') {
-            if !sources.iter().any(|x| x == s) {
-                sources.push(s.to_string());
-            }
+        if let Some((s, _)) = key.split_once('.')
+            && !sources.iter().any(|x| x == s)
+        {
+            sources.push(s.to_string());
         }
     }
     let mut lines = Vec::new();
@@ -144,7 +151,12 @@ pub fn attention_lines(e: &DigestEntry) -> Vec<String> {
         if metrics.is_empty() {
             continue;
         }
-        let get = |name: &str| metrics.iter().find(|(m, _)| *m == name).map_or(0.0, |x| x.1);
+        let get = |name: &str| {
+            metrics
+                .iter()
+                .find(|(m, _)| *m == name)
+                .map_or(0.0, |x| x.1)
+        };
         let body = match source.as_str() {
             "x" => format!(
                 "retweets: {}, favorites: {}",
@@ -165,7 +177,11 @@ pub fn attention_lines(e: &DigestEntry) -> Vec<String> {
                 format!("{label} {}", parts.join(", "))
             }
         };
-        let when = e.measured_at.get(&source).map(seed_time).unwrap_or_default();
+        let when = e
+            .measured_at
+            .get(&source)
+            .map(seed_time)
+            .unwrap_or_default();
         if when.is_empty() {
             lines.push(format!("- {body}"));
         } else {
@@ -245,14 +261,20 @@ mod tests {
                 id: ArxivId::parse("2107.00630").unwrap(),
                 version: 1,
                 title: "Variational Diffusion Models".into(),
-                abstract_text: "Diffusion-based generative models have demonstrated a capacity.".into(),
-                authors: ["Diederik P. Kingma", "Tim Salimans", "Ben Poole", "Jonathan Ho"]
-                    .iter()
-                    .map(|n| Author {
-                        name: n.to_string(),
-                        affiliations: vec![],
-                    })
-                    .collect(),
+                abstract_text: "Diffusion-based generative models have demonstrated a capacity."
+                    .into(),
+                authors: [
+                    "Diederik P. Kingma",
+                    "Tim Salimans",
+                    "Ben Poole",
+                    "Jonathan Ho",
+                ]
+                .iter()
+                .map(|n| Author {
+                    name: n.to_string(),
+                    affiliations: vec![],
+                })
+                .collect(),
                 primary_category: "cs.LG".into(),
                 categories: vec!["cs.LG".into(), "stat.ML".into()],
                 published: t,
@@ -264,9 +286,12 @@ mod tests {
             },
             announce_type: AnnounceType::New,
             score: Score::default(),
-            signals: [("x.retweets".to_string(), 704.0), ("x.likes".to_string(), 188.0)]
-                .into_iter()
-                .collect(),
+            signals: [
+                ("x.retweets".to_string(), 704.0),
+                ("x.likes".to_string(), 188.0),
+            ]
+            .into_iter()
+            .collect(),
             measured_at: [(
                 "x".to_string(),
                 Utc.with_ymd_and_hms(2021, 7, 3, 7, 45, 53).unwrap(),
@@ -315,12 +340,18 @@ mod tests {
         assert!(attention_lines(&e).is_empty());
         e.signals.insert("hn.points".into(), 120.0);
         e.signals.insert("hn.comments".into(), 45.0);
-        assert_eq!(attention_lines(&e), ["- hacker news comments: 45, points: 120"]);
+        assert_eq!(
+            attention_lines(&e),
+            ["- hacker news comments: 45, points: 120"]
+        );
     }
 
     #[test]
     fn upstream_text_cannot_break_the_markdown() {
-        assert_eq!(escape("a*b_c [x](y) <script> `z`"), "a\\*b\\_c \\[x\\](y) \\<script\\> \\`z\\`");
+        assert_eq!(
+            escape("a*b_c [x](y) <script> `z`"),
+            "a\\*b\\_c \\[x\\](y) \\<script\\> \\`z\\`"
+        );
         assert_eq!(escape_block("# not a heading"), "\\# not a heading");
         assert_eq!(escape_block("1. not a list"), "1\\. not a list");
         assert_eq!(escape_block("- not a list"), "\\- not a list");

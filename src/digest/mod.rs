@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use crate::paper::{AnnounceType, Paper};
 use crate::ranking::{RankingRule, Score};
-use crate::store::{MailingPaper, Signal};
+use crate::store::{MailingPaper, PaperSignals, Signal};
 
 /// Output formats of the `digest` command.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,16 +87,7 @@ pub fn build(
     keep: impl Fn(&Paper) -> bool,
     opts: BuildOptions<'_>,
 ) -> Digest {
-    let mut by_paper: BTreeMap<&str, (BTreeMap<String, f64>, BTreeMap<String, DateTime<Utc>>)> =
-        BTreeMap::new();
-    for s in signals {
-        let (values, times) = by_paper.entry(s.paper.key()).or_default();
-        values.insert(format!("{}.{}", s.source, s.metric), s.value);
-        let t = times.entry(s.source.clone()).or_insert(s.observed_at);
-        if s.observed_at > *t {
-            *t = s.observed_at;
-        }
-    }
+    let mut by_paper = PaperSignals::group(signals);
 
     let mut scored: Vec<DigestEntry> = papers
         .into_iter()
@@ -106,7 +97,10 @@ pub fn build(
         })
         .filter(|mp| keep(&mp.paper))
         .map(|mp| {
-            let (values, times) = by_paper.remove(mp.paper.id.key()).unwrap_or_default();
+            let PaperSignals {
+                values,
+                measured_at,
+            } = by_paper.remove(mp.paper.id.key()).unwrap_or_default();
             let score = opts.rule.score(&values);
             DigestEntry {
                 rank: 0,
@@ -114,13 +108,16 @@ pub fn build(
                 announce_type: mp.announce_type,
                 score,
                 signals: values,
-                measured_at: times,
+                measured_at,
                 summary: None,
             }
         })
         .collect();
     let candidates = scored.len();
-    scored.sort_by(|a, b| opts.rule.compare((&a.paper.id, &a.score), (&b.paper.id, &b.score)));
+    scored.sort_by(|a, b| {
+        opts.rule
+            .compare((&a.paper.id, &a.score), (&b.paper.id, &b.score))
+    });
     if opts.top > 0 {
         scored.truncate(opts.top);
     }

@@ -88,6 +88,35 @@ pub struct Signal {
     pub observed_at: DateTime<Utc>,
 }
 
+/// A paper's latest signals as front ends show them: `source.metric` → value, and per source
+/// when it was measured.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PaperSignals {
+    pub values: std::collections::BTreeMap<String, f64>,
+    pub measured_at: std::collections::BTreeMap<String, DateTime<Utc>>,
+}
+
+impl PaperSignals {
+    /// Groups snapshots by paper key; for each source the latest observation time wins.
+    pub fn group(signals: &[Signal]) -> std::collections::BTreeMap<String, PaperSignals> {
+        let mut out: std::collections::BTreeMap<String, PaperSignals> = Default::default();
+        for s in signals {
+            let entry = out.entry(s.paper.key().to_string()).or_default();
+            entry
+                .values
+                .insert(format!("{}.{}", s.source, s.metric), s.value);
+            let t = entry
+                .measured_at
+                .entry(s.source.clone())
+                .or_insert(s.observed_at);
+            if s.observed_at > *t {
+                *t = s.observed_at;
+            }
+        }
+        out
+    }
+}
+
 /// What an upsert changed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct UpsertStats {

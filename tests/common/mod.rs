@@ -23,7 +23,9 @@ pub struct SeedPaper {
 }
 
 pub fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 /// Parses the seed post. Its one piece of encoding damage ("R√©" for "Ré") is repaired: real
@@ -57,7 +59,13 @@ pub fn seed_papers() -> Vec<SeedPaper> {
             let categories: Vec<String> = lines[i + 7]
                 .trim_start_matches("- ")
                 .split(" | ")
-                .map(|c| c.trim_start_matches('[').split(']').next().expect("cat").to_string())
+                .map(|c| {
+                    c.trim_start_matches('[')
+                        .split(']')
+                        .next()
+                        .expect("cat")
+                        .to_string()
+                })
                 .collect();
             let abstract_text = lines[i + 9].to_string();
             papers.push(SeedPaper {
@@ -126,7 +134,9 @@ pub fn seed_entries() -> Vec<Entry> {
 }
 
 fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// A feed in arXiv's current (2025+) layout.
@@ -148,7 +158,8 @@ pub fn atom_feed(entries: &[Entry], total: usize, start: usize) -> String {
             abs = xml_escape(&e.abstract_text),
         );
         for c in &e.categories {
-            s += &format!("    <category term=\"{c}\" scheme=\"http://arxiv.org/schemas/atom\"/>\n");
+            s +=
+                &format!("    <category term=\"{c}\" scheme=\"http://arxiv.org/schemas/atom\"/>\n");
         }
         s += &format!("    <published>{t}</published>\n");
         s += &format!(
@@ -156,7 +167,10 @@ pub fn atom_feed(entries: &[Entry], total: usize, start: usize) -> String {
             e.categories.first().map_or("cs.LG", String::as_str)
         );
         for a in &e.authors {
-            s += &format!("    <author>\n      <name>{}</name>\n    </author>\n", xml_escape(a));
+            s += &format!(
+                "    <author>\n      <name>{}</name>\n    </author>\n",
+                xml_escape(a)
+            );
         }
         s += "  </entry>\n";
     }
@@ -175,7 +189,10 @@ pub struct FakeArxiv {
 
 impl FakeArxiv {
     pub fn new(papers: Vec<Entry>) -> Self {
-        FakeArxiv { papers, log: Arc::default() }
+        FakeArxiv {
+            papers,
+            log: Arc::default(),
+        }
     }
 
     pub fn requests(&self) -> Vec<String> {
@@ -196,7 +213,9 @@ impl Respond for FakeArxiv {
         let params: Vec<(String, String)> = req.url.query_pairs().into_owned().collect();
         let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
         let start: usize = get("start").and_then(|s| s.parse().ok()).unwrap_or(0);
-        let max: usize = get("max_results").and_then(|s| s.parse().ok()).unwrap_or(10);
+        let max: usize = get("max_results")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(10);
         let mut matching: Vec<Entry> = if let Some(ids) = get("id_list").filter(|s| !s.is_empty()) {
             ids.split(',')
                 .filter_map(|want| {
@@ -206,7 +225,10 @@ impl Respond for FakeArxiv {
                 .collect()
         } else {
             let q = get("search_query").unwrap_or_default();
-            let range = q.split("submittedDate:[").nth(1).and_then(|r| r.split(']').next());
+            let range = q
+                .split("submittedDate:[")
+                .nth(1)
+                .and_then(|r| r.split(']').next());
             let (lo, hi) = match range.and_then(|r| r.split_once(" TO ")) {
                 Some((a, b)) => (parse_minute(a.trim()), parse_minute(b.trim())),
                 None => (None, None),
