@@ -33,11 +33,27 @@ pub fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            // `{:#}` prints the whole context chain on one line: "a: b: c".
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", error_line(&e));
             ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its causes on one line, "a: b: c", skipping a cause whose text its parent
+/// already quotes (library errors often include their source's message).
+fn error_line(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string().replace(['\n', '\r'], " ");
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
 }
 
 fn init_logging(verbose: u8, quiet: bool) {
@@ -101,6 +117,28 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
     stdout.flush().context("cannot write to stdout")?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("gave up after 5 attempts; last error: {0}")]
+    struct Outer(#[source] Inner);
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("connection refused")]
+    struct Inner;
+
+    #[test]
+    fn error_line_does_not_repeat_quoted_causes() {
+        let e = anyhow::Error::new(Outer(Inner)).context("cannot fetch the mailing");
+        assert_eq!(
+            error_line(&e),
+            "cannot fetch the mailing: gave up after 5 attempts; last error: connection refused"
+        );
+    }
 }
 
 fn config_command(config: &Config, action: ConfigAction) -> anyhow::Result<()> {

@@ -206,28 +206,78 @@ pub fn number(v: f64) -> String {
     }
 }
 
+/// Characters that can start Markdown structure inside a line: emphasis, links and images,
+/// raw HTML, code spans, strikethrough, headings.
+const SPECIAL: &[char] = &['\\', '`', '*', '_', '[', ']', '<', '~', '#'];
+
 /// Escapes inline Markdown (and raw HTML) so upstream text renders literally.
+///
+/// It escapes no more than it must, so text without Markdown in it stays byte-for-byte what
+/// arXiv sent (LaTeX such as `$\\sim 15\\%$` is common in abstracts):
+/// - a backslash only where it would otherwise cancel the escape of the next character
+///   (`\\%` is left alone; it cannot start any structure);
+/// - a backtick run only when a later run of the same length could close a code span.
 pub fn escape(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
     let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
         match c {
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '~' | '#' => {
+            '\\' => {
+                let next = chars.get(i + 1).copied();
+                if next.is_some_and(|n| SPECIAL.contains(&n)) {
+                    out.push('\\');
+                }
                 out.push('\\');
-                out.push(c);
+            }
+            '`' => {
+                let run = chars[i..].iter().take_while(|&&x| x == '`').count();
+                if closes_later(&chars[i + run..], run) {
+                    for _ in 0..run {
+                        out.push_str("\\`");
+                    }
+                } else {
+                    out.extend(std::iter::repeat_n('`', run));
+                }
+                i += run;
+                continue;
             }
             // Line breaks would end the heading or list item they sit in.
             '\n' | '\r' => out.push(' '),
+            c if SPECIAL.contains(&c) => {
+                out.push('\\');
+                out.push(c);
+            }
             _ => out.push(c),
         }
+        i += 1;
     }
     out
+}
+
+/// Whether `rest` contains a backtick run of exactly `len` (which would close a code span).
+fn closes_later(rest: &[char], len: usize) -> bool {
+    let mut i = 0;
+    while i < rest.len() {
+        if rest[i] == '`' {
+            let run = rest[i..].iter().take_while(|&&x| x == '`').count();
+            if run == len {
+                return true;
+            }
+            i += run;
+        } else {
+            i += 1;
+        }
+    }
+    false
 }
 
 /// Escapes a paragraph: inline escaping, plus a leading character that would start a list or
 /// a rule (headings and quotes are already escaped inline).
 pub fn escape_block(s: &str) -> String {
     let escaped = escape(s);
-    if escaped.starts_with(['-', '+', '=']) {
+    if escaped.starts_with(['-', '+', '=', '>']) {
         return format!("\\{escaped}");
     }
     // "1. text" or "1) text" would start an ordered list: escape the delimiter.
@@ -350,13 +400,54 @@ mod tests {
     fn upstream_text_cannot_break_the_markdown() {
         assert_eq!(
             escape("a*b_c [x](y) <script> `z`"),
-            "a\\*b\\_c \\[x\\](y) \\<script\\> \\`z\\`"
+            "a\\*b\\_c \\[x\\](y) \\<script> \\`z`"
         );
+        // A backslash is doubled only where it would cancel an escape.
+        assert_eq!(escape(r"$\sim 15\%$ \*"), r"$\sim 15\%$ \\\*");
+        // Unclosed backticks (LaTeX quotes) stay as they are; closable ones are escaped.
+        assert_eq!(escape("the ``vents'' of"), "the ``vents'' of");
+        assert_eq!(escape("``a`` b"), "\\`\\`a`` b");
         assert_eq!(escape_block("# not a heading"), "\\# not a heading");
+        assert_eq!(escape_block("> not a quote"), "\\> not a quote");
         assert_eq!(escape_block("1. not a list"), "1\\. not a list");
         assert_eq!(escape_block("- not a list"), "\\- not a list");
         assert_eq!(escape_block("Plain text."), "Plain text.");
         assert_eq!(escape("two\nlines"), "two lines");
+    }
+
+    #[test]
+    fn seed_abstracts_render_as_written() {
+        let seed = include_str!("../../tests/fixtures/seed/hot-papers-2021-07-02.md");
+        let abstracts: Vec<&str> = seed
+            .lines()
+            .skip_while(|l| !l.starts_with("# 1."))
+            .filter(|l| l.len() > 200 && !l.starts_with('<') && !l.starts_with("- "))
+            .collect();
+        assert_eq!(abstracts.len(), 14);
+        // Removing the escapes gives the text back: the reader sees exactly arXiv's abstract.
+        // (The seed's own Markdown turned "(`late-fusion') ... `fusion" into a code span;
+        // ours escapes that backtick.)
+        let unescape = |s: &str| {
+            let mut out = String::new();
+            let mut chars = s.chars().peekable();
+            while let Some(c) = chars.next() {
+                if c == '\\' && chars.peek().is_some_and(|n| SPECIAL.contains(n)) {
+                    continue;
+                }
+                out.push(c);
+            }
+            out
+        };
+        let mut changed = 0;
+        for a in abstracts {
+            let e = escape_block(a);
+            assert_eq!(unescape(&e), a);
+            changed += usize::from(e != a);
+        }
+        assert_eq!(
+            changed, 1,
+            "only the abstract with a real code span needs escaping"
+        );
     }
 
     #[test]
