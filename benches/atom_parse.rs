@@ -116,7 +116,7 @@ fn generate_feed(n: usize) -> String {
             "{:02}{:02}.{:05}",
             15 + i % 11,
             1 + i % 12,
-            (i * 7919) % 100_000
+            1 + (i * 7919) % 99_999
         );
         let version = 1 + rng.u32(..5);
         let day = 1 + rng.u32(..28);
@@ -194,10 +194,76 @@ fn generate_feed(n: usize) -> String {
     s
 }
 
+/// On-CPU time of the calling thread (user + system), from `/proc/thread-self/stat` in USER_HZ
+/// (100 Hz) ticks. Wall-clock figures are inflated when other processes compete for the cores
+/// (this runs on a shared 2-core machine); CPU time is not. `None` off Linux.
+fn thread_cpu_time() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
+    let (_, after_comm) = stat.rsplit_once(')')?;
+    let mut fields = after_comm.split_whitespace().skip(11);
+    let utime: u64 = fields.next()?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some(Duration::from_millis((utime + stime) * 10))
+}
+
+/// Times `f` over `bytes`: warm-up, then `RUNS` timed runs. Prints and returns the median MB/s.
+fn measure<T>(label: &str, bytes: &[u8], f: impl Fn(&[u8]) -> T) -> f64 {
+    let mb = bytes.len() as f64 / 1_000_000.0;
+    for _ in 0..WARMUP {
+        drop(black_box(f(black_box(bytes))));
+    }
+    let cpu_start = thread_cpu_time();
+    let mut times: Vec<Duration> = (0..RUNS)
+        .map(|_| {
+            let start = Instant::now();
+            let result = f(black_box(bytes));
+            let elapsed = start.elapsed();
+            drop(black_box(result));
+            elapsed
+        })
+        .collect();
+    let cpu = match (cpu_start, thread_cpu_time()) {
+        (Some(a), Some(b)) => b.checked_sub(a),
+        _ => None,
+    };
+    times.sort();
+    let best = times.first().copied().unwrap_or_default();
+    let median = times.get(times.len() / 2).copied().unwrap_or_default();
+    let rate = |d: Duration| mb / d.as_secs_f64();
+    let cpu_rate = cpu
+        .filter(|c| !c.is_zero())
+        .map(|c| format!("{:.1} MB/s", mb * RUNS as f64 / c.as_secs_f64()))
+        .unwrap_or_else(|| "n/a".into());
+    println!(
+        "  {label:<28} best {:>7.1} ms {:>6.1} MB/s | median {:>7.1} ms {:>6.1} MB/s | per CPU-second {cpu_rate}",
+        best.as_secs_f64() * 1e3,
+        rate(best),
+        median.as_secs_f64() * 1e3,
+        rate(median),
+    );
+    rate(median)
+}
+
+/// The floor: namespace-resolving every element with quick-xml and doing nothing else.
+fn quick_xml_only(bytes: &[u8]) -> usize {
+    let mut reader = quick_xml::NsReader::from_reader(bytes);
+    let mut n = 0usize;
+    loop {
+        match reader.read_event() {
+            Ok(quick_xml::events::Event::Start(e)) => {
+                let (ns, _) = reader.resolver().resolve_element(e.name());
+                n += usize::from(matches!(ns, quick_xml::name::ResolveResult::Bound(_)));
+            }
+            Ok(quick_xml::events::Event::Eof) | Err(_) => break,
+            Ok(_) => {}
+        }
+    }
+    n
+}
+
 fn main() {
     let xml = generate_feed(ENTRIES);
     let bytes = xml.as_bytes();
-    let mb = bytes.len() as f64 / 1_000_000.0;
 
     // Sanity: the generated feed must parse completely, or the figure means nothing.
     let feed = match parse_feed(bytes) {
@@ -217,38 +283,16 @@ fn main() {
         std::process::exit(1);
     }
 
-    for _ in 0..WARMUP {
-        let _ = black_box(parse_feed(black_box(bytes)));
-    }
-    let mut times: Vec<Duration> = (0..RUNS)
-        .map(|_| {
-            let start = Instant::now();
-            let result = parse_feed(black_box(bytes));
-            let elapsed = start.elapsed();
-            drop(black_box(result));
-            elapsed
-        })
-        .collect();
-    times.sort();
-    let best = times.first().copied().unwrap_or_default();
-    let median = times.get(times.len() / 2).copied().unwrap_or_default();
-    let rate = |d: Duration| mb / d.as_secs_f64();
-
     println!(
-        "atom_parse: {mb:.1} MB, {} entries, {RUNS} runs after {WARMUP} warm-up",
+        "atom_parse: {:.1} MB, {} entries, {RUNS} runs after {WARMUP} warm-up, one thread",
+        bytes.len() as f64 / 1_000_000.0,
         feed.entries.len()
     );
-    println!(
-        "  best   {:>8.2} ms  {:>7.1} MB/s",
-        best.as_secs_f64() * 1e3,
-        rate(best)
-    );
-    println!(
-        "  median {:>8.2} ms  {:>7.1} MB/s  (target >= {TARGET_MB_S} MB/s, one core)",
-        median.as_secs_f64() * 1e3,
-        rate(median)
-    );
-    if rate(median) < TARGET_MB_S {
-        println!("  BELOW TARGET");
+    measure("quick-xml NsReader alone", bytes, quick_xml_only);
+    let median = measure("parse_feed", bytes, parse_feed);
+    if median < TARGET_MB_S {
+        println!("  parse_feed median is below the {TARGET_MB_S} MB/s target (wall clock)");
+    } else {
+        println!("  parse_feed meets the {TARGET_MB_S} MB/s target (wall clock, median)");
     }
 }

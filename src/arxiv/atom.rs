@@ -129,7 +129,7 @@ pub fn parse_feed(xml: &[u8]) -> Result<AtomFeed, AtomError> {
                 }
                 start_tag(tag, &start, &mut entry);
                 text.clear();
-                end_tag(tag, &text, &mut entry, &mut feed)?;
+                end_tag(tag, &text, &mut entry, &mut feed, xml.len())?;
                 if tag == Tag::Feed {
                     root_done = true;
                 }
@@ -142,7 +142,7 @@ pub fn parse_feed(xml: &[u8]) -> Result<AtomFeed, AtomError> {
                         message: "closing tag without an open element".into(),
                     });
                 };
-                end_tag(tag, &text, &mut entry, &mut feed)?;
+                end_tag(tag, &text, &mut entry, &mut feed, xml.len())?;
                 if tag == Tag::Feed {
                     root_done = true;
                 }
@@ -186,6 +186,14 @@ pub fn parse_feed(xml: &[u8]) -> Result<AtomFeed, AtomError> {
         return Err(AtomError::NotAtom("no root element".into()));
     }
     Ok(feed)
+}
+
+/// The namespaces this parser reads elements from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ns {
+    Atom,
+    Arxiv,
+    OpenSearch,
 }
 
 /// The elements this parser understands, each resolved in the context of its parent.
@@ -299,25 +307,32 @@ fn open_tag(
             )))
         };
     };
+    // Compare the namespace URI once, not once per candidate element below.
+    let ns = match ns {
+        ATOM_NS => Ns::Atom,
+        ARXIV_NS => Ns::Arxiv,
+        OPENSEARCH_NS => Ns::OpenSearch,
+        _ => return Ok(Tag::Other),
+    };
     let tag = match (parent, ns, local) {
-        (Tag::Feed, ATOM_NS, "entry") => Tag::Entry,
-        (Tag::Feed, OPENSEARCH_NS, "totalResults") => Tag::TotalResults,
-        (Tag::Feed, OPENSEARCH_NS, "startIndex") => Tag::StartIndex,
-        (Tag::Feed, OPENSEARCH_NS, "itemsPerPage") => Tag::ItemsPerPage,
-        (Tag::Entry, ATOM_NS, "id") => Tag::Id,
-        (Tag::Entry, ATOM_NS, "title") => Tag::Title,
-        (Tag::Entry, ATOM_NS, "summary") => Tag::Summary,
-        (Tag::Entry, ATOM_NS, "published") => Tag::Published,
-        (Tag::Entry, ATOM_NS, "updated") => Tag::Updated,
-        (Tag::Entry, ATOM_NS, "author") => Tag::Author,
-        (Tag::Entry, ATOM_NS, "link") => Tag::Link,
-        (Tag::Entry, ATOM_NS, "category") => Tag::Category,
-        (Tag::Entry, ARXIV_NS, "primary_category") => Tag::PrimaryCategory,
-        (Tag::Entry, ARXIV_NS, "comment") => Tag::Comment,
-        (Tag::Entry, ARXIV_NS, "journal_ref") => Tag::JournalRef,
-        (Tag::Entry, ARXIV_NS, "doi") => Tag::Doi,
-        (Tag::Author, ATOM_NS, "name") => Tag::Name,
-        (Tag::Author, ARXIV_NS, "affiliation") => Tag::Affiliation,
+        (Tag::Feed, Ns::Atom, "entry") => Tag::Entry,
+        (Tag::Feed, Ns::OpenSearch, "totalResults") => Tag::TotalResults,
+        (Tag::Feed, Ns::OpenSearch, "startIndex") => Tag::StartIndex,
+        (Tag::Feed, Ns::OpenSearch, "itemsPerPage") => Tag::ItemsPerPage,
+        (Tag::Entry, Ns::Atom, "id") => Tag::Id,
+        (Tag::Entry, Ns::Atom, "title") => Tag::Title,
+        (Tag::Entry, Ns::Atom, "summary") => Tag::Summary,
+        (Tag::Entry, Ns::Atom, "published") => Tag::Published,
+        (Tag::Entry, Ns::Atom, "updated") => Tag::Updated,
+        (Tag::Entry, Ns::Atom, "author") => Tag::Author,
+        (Tag::Entry, Ns::Atom, "link") => Tag::Link,
+        (Tag::Entry, Ns::Atom, "category") => Tag::Category,
+        (Tag::Entry, Ns::Arxiv, "primary_category") => Tag::PrimaryCategory,
+        (Tag::Entry, Ns::Arxiv, "comment") => Tag::Comment,
+        (Tag::Entry, Ns::Arxiv, "journal_ref") => Tag::JournalRef,
+        (Tag::Entry, Ns::Arxiv, "doi") => Tag::Doi,
+        (Tag::Author, Ns::Atom, "name") => Tag::Name,
+        (Tag::Author, Ns::Arxiv, "affiliation") => Tag::Affiliation,
         _ => Tag::Other,
     };
     Ok(tag)
@@ -340,28 +355,30 @@ fn start_tag(tag: Tag, start: &BytesStart<'_>, entry: &mut EntryBuilder) {
                 title: None,
                 mime: None,
             };
-            for_each_attr(start, |key, value| match key {
-                "href" => link.href = value.trim().to_owned(),
-                "rel" => link.rel = non_empty(value),
-                "title" => link.title = non_empty(value),
-                "type" => link.mime = non_empty(value),
-                _ => {}
-            });
+            for_each_attr(
+                start,
+                &["href", "rel", "title", "type"],
+                |key, value| match key {
+                    "href" => link.href = value.trim().to_owned(),
+                    "rel" => link.rel = non_empty(value),
+                    "title" => link.title = non_empty(value),
+                    "type" => link.mime = non_empty(value),
+                    _ => {}
+                },
+            );
             if !link.href.is_empty() {
                 entry.links.push(link);
             }
         }
         Tag::Category => {
-            for_each_attr(start, |key, value| {
-                if key == "term" {
-                    entry.add_category(value.trim());
-                }
+            for_each_attr(start, &["term"], |_, value| {
+                entry.add_category(value.trim())
             });
         }
         Tag::PrimaryCategory => {
-            for_each_attr(start, |key, value| {
+            for_each_attr(start, &["term"], |_, value| {
                 let term = value.trim();
-                if key == "term" && looks_like_category(term) {
+                if looks_like_category(term) {
                     entry.primary = Some(term.to_owned());
                 }
             });
@@ -376,23 +393,52 @@ fn end_tag(
     text: &str,
     entry: &mut EntryBuilder,
     feed: &mut AtomFeed,
+    body_len: usize,
 ) -> Result<(), AtomError> {
     match tag {
         Tag::TotalResults => feed.total_results = parse_count(text),
         Tag::StartIndex => feed.start_index = parse_count(text),
-        Tag::ItemsPerPage => feed.items_per_page = parse_count(text),
-        Tag::Id => set_once(&mut entry.id, text.trim()),
-        Tag::Title => set_once(&mut entry.title, text),
-        Tag::Summary => set_once(&mut entry.summary, text),
-        Tag::Published => set_once(&mut entry.published, text.trim()),
-        Tag::Updated => set_once(&mut entry.updated, text.trim()),
+        Tag::ItemsPerPage => {
+            feed.items_per_page = parse_count(text);
+            // Size the entry list once. A real entry takes well over MIN_ENTRY_BYTES of XML, so a
+            // lying header in a small body cannot make us reserve much.
+            let expected = usize::try_from(feed.items_per_page.unwrap_or(0)).unwrap_or(0);
+            feed.entries
+                .reserve(expected.min(body_len / MIN_ENTRY_BYTES));
+        }
+        Tag::Id => {
+            if !entry.has_id {
+                entry.has_id = true;
+                entry.id.push_str(text.trim());
+            }
+        }
+        Tag::Title => {
+            if entry.title.is_none() {
+                entry.title = Some(collapse(text));
+            }
+        }
+        Tag::Summary => {
+            if entry.summary.is_none() {
+                entry.summary = Some(collapse(text));
+            }
+        }
+        Tag::Published => {
+            if entry.published.is_none() {
+                entry.published = Some(parse_time(text));
+            }
+        }
+        Tag::Updated => {
+            if entry.updated.is_none() {
+                entry.updated = Some(parse_time(text));
+            }
+        }
         Tag::Name => {
             if let Some(author) = entry.author.as_mut() {
-                author.name = collapse_whitespace(text);
+                author.name = collapse(text);
             }
         }
         Tag::Affiliation => {
-            let affiliation = collapse_whitespace(text);
+            let affiliation = collapse(text);
             if let Some(author) = entry.author.as_mut()
                 && !affiliation.is_empty()
             {
@@ -416,7 +462,7 @@ fn end_tag(
             match entry.build() {
                 Ok(paper) => feed.entries.push(paper),
                 Err(reason) => feed.rejected.push(RejectedEntry {
-                    id: entry.id.take(),
+                    id: entry.has_id.then(|| entry.id.clone()),
                     reason,
                 }),
             }
@@ -426,13 +472,6 @@ fn end_tag(
     Ok(())
 }
 
-/// Keeps the first occurrence of a single-valued element (Atom allows exactly one).
-fn set_once(slot: &mut Option<String>, text: &str) {
-    if slot.is_none() {
-        *slot = Some(text.to_owned());
-    }
-}
-
 /// Parses an OpenSearch count; garbage becomes `None` (the totals are advisory, the entries are not).
 fn parse_count(text: &str) -> Option<u64> {
     text.trim().parse().ok()
@@ -440,7 +479,7 @@ fn parse_count(text: &str) -> Option<u64> {
 
 /// Whitespace-collapsed text, `None` when nothing is left.
 fn optional_text(text: &str) -> Option<String> {
-    let s = collapse_whitespace(text);
+    let s = collapse(text);
     (!s.is_empty()).then_some(s)
 }
 
@@ -449,21 +488,93 @@ fn non_empty(value: &str) -> Option<String> {
     (!v.is_empty()).then(|| v.to_owned())
 }
 
-/// Calls `f(name, unescaped value)` for each well-formed attribute without a prefix.
+/// Calls `f(name, unescaped value)` for each well-formed attribute named in `wanted`.
 ///
-/// Unprefixed attributes belong to no namespace, which is where Atom puts `href`, `rel`, `term`;
-/// a prefixed `foo:term` is someone else's attribute. Malformed attributes are skipped: they cannot
-/// corrupt the element's other data.
-pub(crate) fn for_each_attr(start: &BytesStart<'_>, mut f: impl FnMut(&str, &str)) {
+/// Names are compared whole, so only unprefixed attributes match: they belong to no namespace,
+/// which is where Atom puts `href`, `rel` and `term`, while a prefixed `foo:term` is someone
+/// else's. Values are unescaped only for wanted attributes. Malformed attributes are skipped: they
+/// cannot corrupt the element's other data.
+fn for_each_attr(start: &BytesStart<'_>, wanted: &[&str], mut f: impl FnMut(&str, &str)) {
     for attr in start.attributes().with_checks(false).flatten() {
         let key = attr.key.as_ref();
-        if key.contains(':') {
+        if !wanted.contains(&key) {
             continue;
         }
         if let Ok(value) = attr.normalized_value(quick_xml::XmlVersion::Implicit1_0) {
             f(key, &value);
         }
     }
+}
+
+/// Collapses whitespace exactly like [`collapse_whitespace`] (every Unicode whitespace run becomes
+/// one space, ends trimmed), but copies already-clean stretches wholesale instead of word by word:
+/// this runs over every abstract and was the parser's hottest function.
+pub(crate) fn collapse(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let (control_ws, unicode_lead) = scan_whitespace_kinds(bytes);
+    // Non-ASCII whitespace (U+0085, U+00A0, U+1680, U+2000.., U+3000) starts with one of the
+    // lead bytes `scan_whitespace_kinds` looks for; only such text needs the char-aware path.
+    if unicode_lead && s.contains(|c: char| !c.is_ascii() && c.is_whitespace()) {
+        return collapse_whitespace(s);
+    }
+    // The common case (current API layout): one line, single spaces, nothing to do but copy.
+    if !control_ws
+        && bytes.first() != Some(&b' ')
+        && bytes.last() != Some(&b' ')
+        && !s.contains("  ")
+    {
+        return s.to_owned();
+    }
+    // Exactly the ASCII characters for which `char::is_whitespace` holds.
+    let is_ws = |b: u8| matches!(b, b'\t'..=b'\r' | b' ');
+    let mut out = String::with_capacity(s.len());
+    let mut i = bytes.iter().take_while(|&&b| is_ws(b)).count();
+    // Start of the clean stretch not yet copied to `out`.
+    let mut run_start = i;
+    while let Some(&b) = bytes.get(i) {
+        if !is_ws(b) {
+            i += 1;
+            continue;
+        }
+        let ws_start = i;
+        i += 1;
+        while bytes.get(i).is_some_and(|&b| is_ws(b)) {
+            i += 1;
+        }
+        let at_end = i >= bytes.len();
+        if b == b' ' && i == ws_start + 1 && !at_end {
+            // A lone space between words is already collapsed: keep it in the stretch.
+            continue;
+        }
+        out.push_str(s.get(run_start..ws_start).unwrap_or_default());
+        if !at_end {
+            out.push(' ');
+        }
+        run_start = i;
+    }
+    out.push_str(s.get(run_start..).unwrap_or_default());
+    out
+}
+
+/// Whether `bytes` has ASCII whitespace other than the space (`\t`, `\n`, VT, FF, `\r`), and
+/// whether it has a lead byte of a non-ASCII whitespace character. Branch-free over fixed-size
+/// chunks so the compiler can vectorize it.
+fn scan_whitespace_kinds(bytes: &[u8]) -> (bool, bool) {
+    let mut control = false;
+    let mut lead = false;
+    for chunk in bytes.chunks(64) {
+        let (mut c, mut l) = (false, false);
+        for &b in chunk {
+            c |= b.wrapping_sub(b'\t') < 5;
+            l |= (b == 0xC2) | (b.wrapping_sub(0xE1) < 3);
+        }
+        control |= c;
+        lead |= l;
+        if control && lead {
+            break;
+        }
+    }
+    (control, lead)
 }
 
 /// Appends the replacement text of an entity or character reference.
@@ -523,14 +634,27 @@ fn xml_error_msg(position: u64, message: String) -> AtomError {
     AtomError::Xml { position, message }
 }
 
-/// One entry's fields as they stream past; turned into a [`Paper`] at `</entry>`.
+/// A lower bound on the XML size of a real entry, used to cap the up-front reservation for
+/// `itemsPerPage` entries (a bare-minimum arXiv entry is about 1 kB).
+const MIN_ENTRY_BYTES: usize = 512;
+
+/// A timestamp, or why it could not be read.
+type ParsedTime = Result<DateTime<Utc>, String>;
+
+/// One entry's fields as they stream past; turned into a [`Paper`] at `</entry>`. Reused across
+/// entries so the id buffer is allocated once per feed. Single-valued elements keep their first
+/// occurrence (Atom allows exactly one).
 #[derive(Debug, Default)]
 struct EntryBuilder {
-    id: Option<String>,
+    /// The `<id>` text (valid when `has_id`).
+    id: String,
+    has_id: bool,
+    /// Collapsed title.
     title: Option<String>,
+    /// Collapsed abstract.
     summary: Option<String>,
-    published: Option<String>,
-    updated: Option<String>,
+    published: Option<ParsedTime>,
+    updated: Option<ParsedTime>,
     authors: Vec<Author>,
     author: Option<Author>,
     links: Vec<Link>,
@@ -543,7 +667,15 @@ struct EntryBuilder {
 
 impl EntryBuilder {
     fn reset(&mut self) {
-        *self = EntryBuilder::default();
+        let mut id = std::mem::take(&mut self.id);
+        id.clear();
+        let mut authors = std::mem::take(&mut self.authors);
+        authors.clear();
+        *self = EntryBuilder {
+            id,
+            authors,
+            ..EntryBuilder::default()
+        };
     }
 
     /// Adds an arXiv category term once, in document order; ACM/MSC classes are dropped.
@@ -555,9 +687,9 @@ impl EntryBuilder {
 
     /// `Some((code, message))` when this is arXiv's error entry rather than a paper.
     fn api_error(&self) -> Option<(String, String)> {
-        let id = self.id.as_deref().unwrap_or_default();
+        let id = self.id.as_str();
         let by_id = id.contains(API_ERROR_MARKER);
-        let by_title = self.title.as_deref().map(str::trim) == Some("Error")
+        let by_title = self.title.as_deref() == Some("Error")
             && self.authors.iter().any(|a| a.name == "arXiv api core");
         if !by_id && !by_title {
             return None;
@@ -566,28 +698,32 @@ impl EntryBuilder {
             Some((_, code)) if !code.trim().is_empty() => code.trim().to_owned(),
             _ => "unknown".to_owned(),
         };
-        let message = collapse_whitespace(self.summary.as_deref().unwrap_or_default());
-        let message = if message.is_empty() {
-            "no message given".to_owned()
-        } else {
-            message
+        let message = match self.summary.as_deref() {
+            Some(m) if !m.is_empty() => m.to_owned(),
+            _ => "no message given".to_owned(),
         };
         Some((code, message))
     }
 
     /// Validates and converts the collected fields, taking them out of the builder.
     fn build(&mut self) -> Result<Paper, String> {
-        let id_text = self.id.as_deref().ok_or("missing <id>")?;
-        let parsed = parse_abs_id(id_text).map_err(|e| format!("unparsable <id>: {e}"))?;
-        let title = collapse_whitespace(self.title.as_deref().ok_or("missing <title>")?);
+        if !self.has_id {
+            return Err("missing <id>".into());
+        }
+        let parsed = ArxivId::parse(&self.id).map_err(|e| format!("unparsable <id>: {e}"))?;
+        let title = self.title.take().ok_or("missing <title>")?;
         if title.is_empty() {
             return Err("empty <title>".into());
         }
-        let published = parse_time(self.published.as_deref().ok_or("missing <published>")?)
-            .map_err(|e| format!("unparsable <published>: {e}"))?;
-        let updated = match self.updated.as_deref() {
-            Some(s) => parse_time(s).map_err(|e| format!("unparsable <updated>: {e}"))?,
+        let published = match self.published.take() {
+            None => return Err("missing <published>".into()),
+            Some(Err(e)) => return Err(format!("unparsable <published>: {e}")),
+            Some(Ok(t)) => t,
+        };
+        let updated = match self.updated.take() {
             None => published,
+            Some(Err(e)) => return Err(format!("unparsable <updated>: {e}")),
+            Some(Ok(t)) => t,
         };
         let version = match parsed.version() {
             Some(v) => v,
@@ -610,8 +746,9 @@ impl EntryBuilder {
             id: parsed.versionless(),
             version,
             title,
-            abstract_text: collapse_whitespace(self.summary.as_deref().unwrap_or_default()),
-            authors: std::mem::take(&mut self.authors),
+            abstract_text: self.summary.take().unwrap_or_default(),
+            // One exact-size allocation instead of the buffer's growth steps.
+            authors: self.authors.drain(..).collect(),
             primary_category,
             categories,
             published,
@@ -628,21 +765,14 @@ impl EntryBuilder {
         self.links
             .iter()
             .filter(|l| l.rel.as_deref() == Some("alternate"))
-            .filter_map(|l| parse_abs_id(&l.href).ok())
+            .filter_map(|l| ArxivId::parse(&l.href).ok())
             .find(|l| l.key() == id.key())
             .and_then(|l| l.version())
     }
 }
 
-/// Parses an arXiv id out of `http://arxiv.org/abs/ID[vN]` (or a bare id).
-fn parse_abs_id(text: &str) -> Result<ArxivId, crate::arxiv::id::IdError> {
-    let text = text.trim();
-    let bare = text.split_once("/abs/").map_or(text, |(_, rest)| rest);
-    ArxivId::parse(bare)
-}
-
 /// RFC 3339 (`Z` or an offset such as `-04:00`), normalized to UTC.
-fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
+fn parse_time(text: &str) -> ParsedTime {
     DateTime::parse_from_rfc3339(text.trim())
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| format!("{} ({e})", snippet(text)))
@@ -1233,6 +1363,36 @@ mod tests {
             (f.total_results, f.start_index, f.items_per_page),
             (None, None, Some(5))
         );
+    }
+
+    #[test]
+    fn collapse_handles_unicode_whitespace() {
+        let cases = [
+            "",
+            "   ",
+            "a",
+            " a  b\t\n c ",
+            "x\u{0B}y\u{0C}z\r\nw",
+            "no\u{A0}break\u{2003}em\u{3000}ideographic\u{85}nel",
+            "λ — ≥ not spaces",
+            "\u{2028}lead and trail\u{2029}",
+        ];
+        for c in cases {
+            assert_eq!(collapse(c), collapse_whitespace(c), "{c:?}");
+        }
+        assert_eq!(collapse(" a \u{A0} b "), "a b");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn collapse_matches_collapse_whitespace(s in "[ a\t\n\r\u{0B}\u{0C}\u{85}\u{A0}\u{2000}\u{3000}λ—é&;]{0,40}") {
+            proptest::prop_assert_eq!(collapse(&s), collapse_whitespace(&s));
+        }
+
+        #[test]
+        fn collapse_matches_on_any_string(s in ".{0,60}") {
+            proptest::prop_assert_eq!(collapse(&s), collapse_whitespace(&s));
+        }
     }
 
     #[test]

@@ -16,8 +16,10 @@ use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::ResolveResult;
 
 use crate::arxiv::ArxivId;
-use crate::arxiv::atom::{ARXIV_NS, DC_NS, RejectedEntry, precheck_body, push_reference, snippet};
-use crate::paper::{AnnounceType, collapse_whitespace};
+use crate::arxiv::atom::{
+    ARXIV_NS, DC_NS, RejectedEntry, collapse, precheck_body, push_reference, snippet,
+};
+use crate::paper::AnnounceType;
 
 /// The channel title arXiv uses when the requested category list is invalid.
 const FEED_ERROR_TITLE: &str = "Feed error for query";
@@ -318,11 +320,11 @@ impl State {
     fn end(&mut self, tag: Tag, text: &str) -> Result<(), RssError> {
         let item = &mut self.item;
         match tag {
-            Tag::ChannelTitle => self.feed.title = collapse_whitespace(text),
-            Tag::ChannelDescription => self.channel_description = Some(collapse_whitespace(text)),
+            Tag::ChannelTitle => self.feed.title = collapse(text),
+            Tag::ChannelDescription => self.channel_description = Some(collapse(text)),
             Tag::ChannelPubDate => self.pub_date = Some(text.trim().to_owned()),
             Tag::ChannelLastBuildDate => self.last_build_date = Some(text.trim().to_owned()),
-            Tag::Title => item.title = Some(collapse_whitespace(text)),
+            Tag::Title => item.title = Some(collapse(text)),
             Tag::Link => item.link = Some(text.trim().to_owned()),
             Tag::Description => item.description = Some(text.to_owned()),
             Tag::Guid => item.guid = Some(text.trim().to_owned()),
@@ -337,7 +339,7 @@ impl State {
             Tag::Doi => item.doi = non_empty(text),
             Tag::JournalRef => item.journal_ref = non_empty(text),
             Tag::Creator => {
-                let c = collapse_whitespace(text);
+                let c = collapse(text);
                 if !c.is_empty() {
                     item.creators.push(c);
                 }
@@ -381,7 +383,7 @@ impl State {
 }
 
 fn non_empty(text: &str) -> Option<String> {
-    let s = collapse_whitespace(text);
+    let s = collapse(text);
     (!s.is_empty()).then_some(s)
 }
 
@@ -441,7 +443,7 @@ impl ItemBuilder {
             id,
             announce_type,
             title: self.title.unwrap_or_default(),
-            abstract_text: collapse_whitespace(description.abstract_text),
+            abstract_text: collapse(description.abstract_text),
             categories: self.categories,
             creators: self.creators.join(", "),
             pub_date,
