@@ -13,4 +13,5 @@ pub mod http;
 pub mod paper;
 pub mod progress;
 pub mod ranking;
+pub mod sources;
 pub mod store;

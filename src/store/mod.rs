@@ -167,4 +167,10 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// For each of `papers`, the latest snapshot of every (source, metric).
     async fn latest_signals(&self, papers: &[ArxivId]) -> Result<Vec<Signal>, StoreError>;
+
+    /// A small piece of state (a stream cursor, a request budget), if set.
+    async fn kv_get(&self, key: &str) -> Result<Option<String>, StoreError>;
+
+    /// Sets a small piece of state.
+    async fn kv_set(&self, key: &str, value: &str) -> Result<(), StoreError>;
 }

@@ -578,6 +578,27 @@ impl Store for SqliteStore {
         tx.commit().await.map_err(query_error)?;
         Ok(out)
     }
+
+    async fn kv_get(&self, key: &str) -> Result<Option<String>, StoreError> {
+        sqlx::query_scalar::<_, String>("SELECT value FROM kv WHERE key = ?1")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(query_error)
+    }
+
+    async fn kv_set(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO kv (key, value) VALUES (?1, ?2) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value WHERE value IS NOT excluded.value",
+        )
+        .bind(key)
+        .bind(value)
+        .execute(&self.pool)
+        .await
+        .map_err(query_error)?;
+        Ok(())
+    }
 }
 
 /// The latest snapshot of every (paper, source, metric) for `n` bound paper ids. SQLite
@@ -1197,6 +1218,15 @@ mod tests {
             .await
             .unwrap_err();
         assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
+    }
+
+    #[tokio::test]
+    async fn kv_round_trips_and_overwrites() {
+        let store = SqliteStore::in_memory().await.unwrap();
+        assert_eq!(store.kv_get("cursor").await.unwrap(), None);
+        store.kv_set("cursor", "1").await.unwrap();
+        store.kv_set("cursor", "2").await.unwrap();
+        assert_eq!(store.kv_get("cursor").await.unwrap().as_deref(), Some("2"));
     }
 
     #[tokio::test]
