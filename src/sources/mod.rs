@@ -9,6 +9,12 @@
 //! Hugging Face/DOI forms all count for the same paper. A failing source degrades a digest (it
 //! is reported as missing); it never aborts it.
 
+pub mod bluesky;
+pub mod hf;
+pub mod hn;
+pub mod semantic_scholar;
+pub mod x;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
@@ -35,6 +41,8 @@ pub struct Collection {
     pub requests: u32,
     /// Upstream items (posts, stories, tweets) that linked a paper.
     pub mentions: usize,
+    /// Non-fatal problems worth showing (a budget cut the sweep short, a page was skipped).
+    pub notes: Vec<String>,
 }
 
 /// Why a source could not deliver.
