@@ -9,6 +9,7 @@ const AFTER_HELP: &str = "\
 Examples:
   hotpapers ingest                          # fetch the latest mailing into the store
   hotpapers ingest --date 2021-07-02        # fetch a past mailing
+  hotpapers collect                         # measure attention for the latest mailing
   hotpapers digest --date 2021-07-02 --top 14 --format markdown > hot-papers-2021-07-02.md
   hotpapers digest --category cs.LG --category stat.ML --format text
   hotpapers paper 2107.00641
@@ -49,6 +50,17 @@ pub enum Command {
     #[command(after_help = "Example:\n  hotpapers ingest --date 2021-07-02")]
     Ingest {
         /// The mailing's listing date (arXiv's "New submissions for Fri, 2 Jul 21" is 2021-07-02).
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+        date: Option<NaiveDate>,
+    },
+
+    /// Measure attention for a mailing's papers with every enabled source.
+    ///
+    /// `digest` does this by itself when the last measurement is older than
+    /// [digest] max_signal_age; run it from cron to keep counts fresh.
+    #[command(after_help = "Example:\n  hotpapers collect --date 2021-07-02")]
+    Collect {
+        /// The mailing's listing date (default: the latest announced mailing).
         #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
         date: Option<NaiveDate>,
     },

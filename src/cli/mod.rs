@@ -87,6 +87,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let report = app.ingest(date, &progress).await?;
             writeln!(stdout, "{}", output::ingest_report(&report))?;
         }
+        Command::Collect { date } => {
+            let report = app.collect(date, &progress).await?;
+            writeln!(stdout, "{}", output::collect_report(&report))?;
+        }
         Command::Import { files } => {
             let report = app.import(&files).await?;
             writeln!(stdout, "{}", output::import_report(&report))?;
@@ -119,6 +123,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn config_command(config: &Config, action: ConfigAction) -> anyhow::Result<()> {
+    match action {
+        ConfigAction::Check => {
+            // Loading validated keys, types and URLs; categories are checked against the taxonomy.
+            hotpapers::app::category_filters(config)?;
+            println!("configuration OK");
+        }
+        ConfigAction::Show => {
+            let text = toml::to_string_pretty(config).context("cannot print the configuration")?;
+            print!("{text}");
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,19 +158,4 @@ mod tests {
             "cannot fetch the mailing: gave up after 5 attempts; last error: connection refused"
         );
     }
-}
-
-fn config_command(config: &Config, action: ConfigAction) -> anyhow::Result<()> {
-    match action {
-        ConfigAction::Check => {
-            // Loading validated keys, types and URLs; categories are checked against the taxonomy.
-            hotpapers::app::category_filters(config)?;
-            println!("configuration OK");
-        }
-        ConfigAction::Show => {
-            let text = toml::to_string_pretty(config).context("cannot print the configuration")?;
-            print!("{text}");
-        }
-    }
-    Ok(())
 }

@@ -23,6 +23,22 @@ const SOURCE_ORDER: &[(&str, &str)] = &[
 pub fn render(d: &Digest) -> String {
     let mut out = String::with_capacity(4096 + d.entries.len() * 2048);
     front_matter(&mut out, d);
+    let missing: Vec<String> = d
+        .sources
+        .iter()
+        .filter_map(|s| {
+            s.missing
+                .as_ref()
+                .map(|why| format!("{} ({})", s.name, escape(why)))
+        })
+        .collect();
+    if !missing.is_empty() {
+        let _ = writeln!(
+            out,
+            "_Attention data missing from: {}._\n",
+            missing.join("; ")
+        );
+    }
     for e in &d.entries {
         paper(&mut out, e);
     }
