@@ -129,6 +129,9 @@ pub struct DigestRequest {
     pub top: Option<usize>,
     /// Category filters (ids, archives or groups); empty for the configured ones.
     pub categories: Vec<String>,
+    /// `Some(days)` for the trending view over that many days (0: `[ranking] trending_days`);
+    /// `None` for one mailing.
+    pub trending_days: Option<u32>,
 }
 
 /// The application: configuration, store, arXiv client, calendar and ranking rule.
@@ -534,7 +537,7 @@ impl App {
     ) -> Result<CollectReport, AppError> {
         let date = self.ensure_mailing(date, progress).await?;
         let names: Vec<&str> = self.sources.iter().map(|s| s.name()).collect();
-        let reports = self.collect_from(date, &names).await?;
+        let reports = self.collect_from(&[date], &names).await?;
         Ok(CollectReport {
             date,
             sources: reports,
@@ -542,18 +545,26 @@ impl App {
     }
 
     /// Sweeps the named sources over mailing `date` concurrently.
+    /// One sweep covers every mailing in `dates`: their papers, from the oldest window's start.
     async fn collect_from(
         &self,
-        date: NaiveDate,
+        dates: &[NaiveDate],
         names: &[&str],
     ) -> Result<Vec<SourceReport>, AppError> {
-        let mailing = self.calendar.mailing(date)?;
-        let members = self.store.mailing_papers(date).await?;
-        let papers: BTreeSet<ArxivId> = members.iter().map(|m| m.paper.id.versionless()).collect();
+        let mut papers: BTreeSet<ArxivId> = BTreeSet::new();
+        let mut since: Option<DateTime<Utc>> = None;
+        for date in dates {
+            let mailing = self.calendar.mailing(*date)?;
+            since = Some(since.map_or(mailing.window_start, |s| s.min(mailing.window_start)));
+            for m in self.store.mailing_papers(*date).await? {
+                papers.insert(m.paper.id.versionless());
+            }
+        }
         let now = self.clock.now();
+        let since = since.unwrap_or(now);
         let window = Window {
-            since: mailing.window_start,
-            until: now.max(mailing.window_start),
+            since,
+            until: now.max(since),
         };
         let sweeps = self
             .sources
@@ -569,9 +580,11 @@ impl App {
             let report = match result {
                 Ok(collection) => {
                     self.store.record_signals(&collection.signals).await?;
-                    self.store
-                        .kv_set(&collected_key(name, date), &now.to_rfc3339())
-                        .await?;
+                    for date in dates {
+                        self.store
+                            .kv_set(&collected_key(name, *date), &now.to_rfc3339())
+                            .await?;
+                    }
                     let covered: BTreeSet<&str> =
                         collection.signals.iter().map(|s| s.paper.key()).collect();
                     info!(
@@ -608,20 +621,23 @@ impl App {
 
     /// Sources whose last successful sweep of mailing `date` is older than
     /// `[digest] max_signal_age` (or that never swept it).
-    async fn stale_sources(&self, date: NaiveDate) -> Result<Vec<&'static str>, AppError> {
+    async fn stale_sources(&self, dates: &[NaiveDate]) -> Result<Vec<&'static str>, AppError> {
         let max_age = chrono::Duration::from_std(self.config.digest.max_signal_age)
             .unwrap_or(chrono::Duration::MAX);
         let now = self.clock.now();
         let mut stale = Vec::new();
         for source in &self.sources {
-            let last = self
-                .store
-                .kv_get(&collected_key(source.name(), date))
-                .await?
-                .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
-                .map(|t| t.with_timezone(&Utc));
-            if last.is_none_or(|t| now - t > max_age) {
-                stale.push(source.name());
+            for date in dates {
+                let last = self
+                    .store
+                    .kv_get(&collected_key(source.name(), *date))
+                    .await?
+                    .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+                    .map(|t| t.with_timezone(&Utc));
+                if last.is_none_or(|t| now - t > max_age) {
+                    stale.push(source.name());
+                    break;
+                }
             }
         }
         Ok(stale)
@@ -808,7 +824,28 @@ impl App {
                 .collect::<Result<_, _>>()?
         };
         let date = self.ensure_mailing(req.date, progress).await?;
-        let stale = self.stale_sources(date).await?;
+        // The mailings the digest covers: one, or every recorded mailing of the trending window.
+        let mut dates = vec![date];
+        let days = req.trending_days.map(|d| {
+            if d == 0 {
+                self.config.ranking.trending_days
+            } else {
+                d
+            }
+        });
+        if let Some(days) = days {
+            let oldest = date - chrono::Duration::days(i64::from(days) - 1);
+            let mut d = date;
+            for _ in 0..days {
+                d = self.calendar.previous_mailing_date(d);
+                if d < oldest {
+                    break;
+                }
+                self.ensure_mailing(Some(d), progress).await?;
+                dates.push(d);
+            }
+        }
+        let stale = self.stale_sources(&dates).await?;
         let mut statuses: Vec<SourceStatus> = self
             .sources
             .iter()
@@ -818,13 +855,23 @@ impl App {
             })
             .collect();
         if !stale.is_empty() {
-            for report in self.collect_from(date, &stale).await? {
+            for report in self.collect_from(&dates, &stale).await? {
                 if let Some(status) = statuses.iter_mut().find(|s| s.name == report.name) {
                     status.missing = report.error;
                 }
             }
         }
-        let papers = self.store.mailing_papers(date).await?;
+        let mut papers = Vec::new();
+        let mut announced_at: BTreeMap<String, DateTime<Utc>> = BTreeMap::new();
+        for d in &dates {
+            let announced = self.calendar.mailing(*d)?.announced_at;
+            for m in self.store.mailing_papers(*d).await? {
+                if !announced_at.contains_key(m.paper.id.key()) {
+                    announced_at.insert(m.paper.id.key().to_string(), announced);
+                    papers.push(m);
+                }
+            }
+        }
         let ids: Vec<ArxivId> = papers.iter().map(|m| m.paper.id.clone()).collect();
         let signals = self.store.latest_signals(&ids).await?;
         let top = req.top.unwrap_or(self.config.digest.top);
@@ -845,6 +892,12 @@ impl App {
                 rule: &self.rule,
                 sources: statuses,
                 include_cross_lists: true,
+                trending: days.map(|days| digest::Trending {
+                    gravity: self.config.ranking.gravity,
+                    now: self.clock.now(),
+                    announced_at: &announced_at,
+                    days,
+                }),
             },
         ))
     }

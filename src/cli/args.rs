@@ -12,6 +12,7 @@ Examples:
   hotpapers collect                         # measure attention for the latest mailing
   hotpapers digest --date 2021-07-02 --top 14 --format markdown > hot-papers-2021-07-02.md
   hotpapers digest --category cs.LG --category stat.ML --format text
+  hotpapers digest --view trending --days 7 --top 20
   hotpapers paper 2107.00641
   hotpapers paper https://arxiv.org/pdf/2107.00641v2.pdf --format json
   hotpapers import backfill/*.xml
@@ -108,6 +109,13 @@ pub enum Command {
         category: Vec<String>,
         #[arg(long, value_enum, default_value_t = DigestFormat::Text)]
         format: DigestFormat,
+        /// `mailing`: one mailing ranked by attention so far; `trending`: papers announced in
+        /// the last --days days, scores decayed by age (Hacker News-style gravity).
+        #[arg(long, value_enum, default_value_t = DigestView::Mailing)]
+        view: DigestView,
+        /// Trending view over N days back (implies --view trending; default: [ranking] trending_days).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=60))]
+        days: Option<u32>,
     },
 
     /// Check or print the effective configuration (secrets redacted).
@@ -140,6 +148,12 @@ impl DigestFormat {
             DigestFormat::Json => hotpapers::digest::Format::Json,
         }
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DigestView {
+    Mailing,
+    Trending,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -108,11 +108,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             top,
             category,
             format,
+            view,
+            days,
         } => {
             let req = DigestRequest {
                 date,
                 top,
                 categories: category,
+                trending_days: match (view, days) {
+                    (args::DigestView::Mailing, None) => None,
+                    (_, days) => Some(days.unwrap_or(0)),
+                },
             };
             let digest = app.digest(&req, &progress).await?;
             write!(stdout, "{}", format.to_format().render(&digest))?;
