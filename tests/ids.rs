@@ -71,7 +71,11 @@ fn current_api_entry_ids_and_links_parse() {
 fn legacy_api_old_style_ids() {
     let found = ArxivId::find_all(API_LEGACY);
     assert_eq!(shown(&found), ["hep-ex/0307015", "hep-ex/0307015v1"]);
-    assert!(found.iter().all(|id| id.is_old_style() && id.archive() == Some("hep-ex")));
+    assert!(
+        found
+            .iter()
+            .all(|id| id.is_old_style() && id.archive() == Some("hep-ex"))
+    );
     assert_eq!(found[0].year_month(), (2003, 7));
     assert!(taxonomy::is_known("hep-ex"));
 }
@@ -89,11 +93,18 @@ fn rss_item_link_guid_and_description() {
         .into_iter()
         .filter_map(ArxivId::from_url)
         .collect();
-    assert_eq!(shown(&links), ["2203.01250"], "the channel link is not a paper");
+    assert_eq!(
+        shown(&links),
+        ["2203.01250"],
+        "the channel link is not a paper"
+    );
     let guid = between(RSS, "<guid isPermaLink=\"false\">", "</guid>");
     let guid_id = guid[0].strip_prefix("oai:arXiv.org:").unwrap();
     assert_eq!(ArxivId::parse(guid_id).unwrap().to_string(), "2203.01250v3");
-    assert_eq!(shown(&ArxivId::find_all(RSS)), ["2203.01250", "2203.01250v3"]);
+    assert_eq!(
+        shown(&ArxivId::find_all(RSS)),
+        ["2203.01250", "2203.01250v3"]
+    );
     let math_oc = CategoryFilter::parse("math.oc").unwrap();
     let math = CategoryFilter::parse("math").unwrap();
     for category in between(RSS, "<category>", "</category>") {
