@@ -213,3 +213,39 @@ impl LookupMemo {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn signal(paper: &ArxivId, now: DateTime<Utc>) -> Signal {
+        Signal {
+            paper: paper.clone(),
+            source: "hf".into(),
+            metric: "upvotes".into(),
+            value: 3.0,
+            observed_at: now,
+        }
+    }
+
+    #[test]
+    fn lookup_memo_serves_only_the_same_paper_and_instant() {
+        let memo = LookupMemo::default();
+        let t = Utc.with_ymd_and_hms(2026, 3, 6, 12, 0, 0).unwrap();
+        let paper = ArxivId::parse("2602.23229").unwrap();
+        assert_eq!(memo.get(&paper, t), None);
+        memo.put(&paper, t, &[signal(&paper, t)], &[]);
+        // Any version of the paper, at the same instant: a hit.
+        let v2 = ArxivId::parse("2602.23229v2").unwrap();
+        assert_eq!(memo.get(&v2, t), Some((vec![signal(&paper, t)], vec![])));
+        // Another instant or another paper: a miss.
+        assert_eq!(memo.get(&paper, t + chrono::Duration::seconds(1)), None);
+        assert_eq!(memo.get(&ArxivId::parse("2602.23230").unwrap(), t), None);
+        // A new answer replaces the old one.
+        let other = ArxivId::parse("2602.23230").unwrap();
+        memo.put(&other, t, &[], &[]);
+        assert_eq!(memo.get(&paper, t), None);
+        assert_eq!(memo.get(&other, t), Some((vec![], vec![])));
+    }
+}
