@@ -23,6 +23,7 @@ use crate::http::{HttpClient, HttpError, HttpOptions, RetryPolicy};
 use crate::paper::{AnnounceType, Paper};
 use crate::progress::Progress;
 use crate::ranking::{RankingRule, Score};
+use crate::sources::{Source, Window};
 use crate::store::{MailingRecord, MailingSource, PaperSignals, SqliteStore, Store, StoreError};
 
 /// Everything that can go wrong in an operation, worded for the person who asked.
@@ -94,6 +95,29 @@ pub struct PaperCard {
     pub score: Score,
     /// Whether it was fetched from arXiv just now (not in the store before).
     pub fetched: bool,
+    /// Enabled sources that could not be asked, with the reason.
+    pub missing: Vec<SourceStatus>,
+}
+
+/// What one source's sweep did.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SourceReport {
+    pub name: String,
+    pub requests: u32,
+    /// Papers of the mailing with at least one signal from this source.
+    pub papers: usize,
+    pub signals: usize,
+    /// Why the sweep failed, if it did.
+    pub error: Option<String>,
+    /// Non-fatal notes from the source.
+    pub notes: Vec<String>,
+}
+
+/// What `collect` did.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CollectReport {
+    pub date: NaiveDate,
+    pub sources: Vec<SourceReport>,
 }
 
 /// A digest request from any front end.
@@ -105,6 +129,9 @@ pub struct DigestRequest {
     pub top: Option<usize>,
     /// Category filters (ids, archives or groups); empty for the configured ones.
     pub categories: Vec<String>,
+    /// `Some(days)` for the trending view over that many days (0: `[ranking] trending_days`);
+    /// `None` for one mailing.
+    pub trending_days: Option<u32>,
 }
 
 /// The application: configuration, store, arXiv client, calendar and ranking rule.
@@ -115,16 +142,28 @@ pub struct App {
     arxiv: ArxivClient,
     calendar: MailingCalendar,
     clock: Arc<dyn Clock>,
+    http: HttpClient,
     rule: RankingRule,
     /// The configured category filters (empty: all of arXiv).
     categories: Vec<CategoryFilter>,
+    /// Enabled attention sources, in ranking order.
+    sources: Vec<Arc<dyn Source>>,
 }
 
 impl App {
     /// Opens the configured SQLite store and builds the clients.
     pub async fn open(config: Config, clock: Arc<dyn Clock>) -> Result<App, AppError> {
-        let store = SqliteStore::open(&config.store.path).await?;
-        App::with_store(config, Arc::new(store), clock)
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.store.path).await?);
+        let app = App::with_store(config, store, clock)?;
+        let sources = crate::sources::enabled(&app.config, &app.http, &app.store, &app.clock)
+            .map_err(|e| AppError::Config(e.to_string()))?;
+        Ok(app.with_sources(sources))
+    }
+
+    /// Replaces the attention sources (tests, custom deployments).
+    pub fn with_sources(mut self, sources: Vec<Arc<dyn Source>>) -> App {
+        self.sources = sources;
+        self
     }
 
     /// Builds the application over an existing store (tests, other backends).
@@ -157,18 +196,21 @@ impl App {
                 id_batch_size: config.arxiv.id_batch_size,
                 max_empty_page_retries: 3,
             },
-            http,
+            http.clone(),
             clock.clone(),
         );
         let calendar = MailingCalendar::new(config.arxiv.holidays.iter().copied());
+        let rule = RankingRule::from_config(&config.ranking);
         Ok(App {
             config,
             store,
             arxiv,
             calendar,
             clock,
-            rule: RankingRule::default(),
+            http,
+            rule,
             categories,
+            sources: Vec::new(),
         })
     }
 
@@ -452,6 +494,155 @@ impl App {
         }
     }
 
+    /// The enabled attention sources.
+    pub fn sources(&self) -> &[Arc<dyn Source>] {
+        &self.sources
+    }
+
+    /// Makes sure mailing `date` (default: the latest announced) is in the store, fetching it
+    /// when missing, and returns its listing date.
+    async fn ensure_mailing(
+        &self,
+        date: Option<NaiveDate>,
+        progress: &dyn Progress,
+    ) -> Result<NaiveDate, AppError> {
+        let date = match date {
+            Some(d) => {
+                self.announced_mailing(d)?;
+                d
+            }
+            None => self.calendar.latest_announced(self.clock.now()).date,
+        };
+        if self.store.mailing(date).await?.is_none() {
+            if date == self.calendar.latest_announced(self.clock.now()).date {
+                let report = self.ingest_latest(progress).await?;
+                if report.date != date || self.store.mailing(date).await?.is_none() {
+                    // The feeds are for another day (not rebuilt yet): use the API window.
+                    self.ingest_window(date, progress).await?;
+                }
+            } else {
+                self.ingest_window(date, progress).await?;
+            }
+        }
+        Ok(date)
+    }
+
+    /// Measures attention for the papers of mailing `date` (default: the latest announced)
+    /// with every enabled source, and stores the snapshots. A failing source is reported, not
+    /// fatal.
+    pub async fn collect(
+        &self,
+        date: Option<NaiveDate>,
+        progress: &dyn Progress,
+    ) -> Result<CollectReport, AppError> {
+        let date = self.ensure_mailing(date, progress).await?;
+        let names: Vec<&str> = self.sources.iter().map(|s| s.name()).collect();
+        let reports = self.collect_from(&[date], &names).await?;
+        Ok(CollectReport {
+            date,
+            sources: reports,
+        })
+    }
+
+    /// Sweeps the named sources over mailing `date` concurrently.
+    /// One sweep covers every mailing in `dates`: their papers, from the oldest window's start.
+    async fn collect_from(
+        &self,
+        dates: &[NaiveDate],
+        names: &[&str],
+    ) -> Result<Vec<SourceReport>, AppError> {
+        let mut papers: BTreeSet<ArxivId> = BTreeSet::new();
+        let mut since: Option<DateTime<Utc>> = None;
+        for date in dates {
+            let mailing = self.calendar.mailing(*date)?;
+            since = Some(since.map_or(mailing.window_start, |s| s.min(mailing.window_start)));
+            for m in self.store.mailing_papers(*date).await? {
+                papers.insert(m.paper.id.versionless());
+            }
+        }
+        let now = self.clock.now();
+        let since = since.unwrap_or(now);
+        let window = Window {
+            since,
+            until: now.max(since),
+        };
+        let sweeps = self
+            .sources
+            .iter()
+            .filter(|s| names.contains(&s.name()))
+            .map(|source| {
+                let papers = &papers;
+                async move { (source.name(), source.collect(window, papers, now).await) }
+            });
+        let results = futures_util::future::join_all(sweeps).await;
+        let mut reports = Vec::new();
+        for (name, result) in results {
+            let report = match result {
+                Ok(collection) => {
+                    self.store.record_signals(&collection.signals).await?;
+                    for date in dates {
+                        self.store
+                            .kv_set(&collected_key(name, *date), &now.to_rfc3339())
+                            .await?;
+                    }
+                    let covered: BTreeSet<&str> =
+                        collection.signals.iter().map(|s| s.paper.key()).collect();
+                    info!(
+                        source = name,
+                        requests = collection.requests,
+                        papers = covered.len(),
+                        "collected attention"
+                    );
+                    SourceReport {
+                        name: name.to_string(),
+                        requests: collection.requests,
+                        papers: covered.len(),
+                        signals: collection.signals.len(),
+                        error: None,
+                        notes: collection.notes,
+                    }
+                }
+                Err(e) => {
+                    warn!(source = name, error = %e, "attention source failed");
+                    SourceReport {
+                        name: name.to_string(),
+                        requests: 0,
+                        papers: 0,
+                        signals: 0,
+                        error: Some(e.to_string()),
+                        notes: Vec::new(),
+                    }
+                }
+            };
+            reports.push(report);
+        }
+        Ok(reports)
+    }
+
+    /// Sources whose last successful sweep of mailing `date` is older than
+    /// `[digest] max_signal_age` (or that never swept it).
+    async fn stale_sources(&self, dates: &[NaiveDate]) -> Result<Vec<&'static str>, AppError> {
+        let max_age = chrono::Duration::from_std(self.config.digest.max_signal_age)
+            .unwrap_or(chrono::Duration::MAX);
+        let now = self.clock.now();
+        let mut stale = Vec::new();
+        for source in &self.sources {
+            for date in dates {
+                let last = self
+                    .store
+                    .kv_get(&collected_key(source.name(), *date))
+                    .await?
+                    .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+                    .map(|t| t.with_timezone(&Utc));
+                if last.is_none_or(|t| now - t > max_age) {
+                    stale.push(source.name());
+                    break;
+                }
+            }
+        }
+        Ok(stale)
+    }
+
     /// Loads arXiv API Atom files (offline backfill). Each paper joins the mailing its v1
     /// submission time falls in, so imported files can feed digests.
     pub async fn import(&self, files: &[PathBuf]) -> Result<ImportReport, AppError> {
@@ -553,6 +744,7 @@ impl App {
                 None => return Err(AppError::PaperNotFound(id.versionless())),
             }
         };
+        let missing = self.look_up(&paper.id).await?;
         let versions = self.store.versions(&paper.id).await?;
         let signals = self
             .store
@@ -572,7 +764,49 @@ impl App {
             measured_at,
             score,
             fetched,
+            missing,
         })
+    }
+
+    /// Asks every enabled source about one paper (skipping sources asked within
+    /// `[digest] max_signal_age`) and stores what they say.
+    async fn look_up(&self, id: &ArxivId) -> Result<Vec<SourceStatus>, AppError> {
+        let now = self.clock.now();
+        let max_age = chrono::Duration::from_std(self.config.digest.max_signal_age)
+            .unwrap_or(chrono::Duration::MAX);
+        let mut due = Vec::new();
+        for source in &self.sources {
+            let key = format!("looked_up.{}.{}", source.name(), id.key());
+            let last = self
+                .store
+                .kv_get(&key)
+                .await?
+                .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+                .map(|t| t.with_timezone(&Utc));
+            if last.is_none_or(|t| now - t > max_age) {
+                due.push((source, key));
+            }
+        }
+        let lookups = due
+            .iter()
+            .map(|(source, key)| async move { (source.name(), key, source.lookup(id, now).await) });
+        let mut missing = Vec::new();
+        for (name, key, result) in futures_util::future::join_all(lookups).await {
+            match result {
+                Ok(signals) => {
+                    self.store.record_signals(&signals).await?;
+                    self.store.kv_set(key, &now.to_rfc3339()).await?;
+                }
+                Err(e) => {
+                    warn!(source = name, error = %e, "paper lookup failed");
+                    missing.push(SourceStatus {
+                        name: name.to_string(),
+                        missing: Some(e.to_string()),
+                    });
+                }
+            }
+        }
+        Ok(missing)
     }
 
     /// The ranked digest of a mailing, fetching the mailing first when the store lacks it.
@@ -589,24 +823,55 @@ impl App {
                 .map(|c| CategoryFilter::parse(c))
                 .collect::<Result<_, _>>()?
         };
-        let date = match req.date {
-            Some(d) => {
-                self.announced_mailing(d)?;
+        let date = self.ensure_mailing(req.date, progress).await?;
+        // The mailings the digest covers: one, or every recorded mailing of the trending window.
+        let mut dates = vec![date];
+        let days = req.trending_days.map(|d| {
+            if d == 0 {
+                self.config.ranking.trending_days
+            } else {
                 d
             }
-            None => self.calendar.latest_announced(self.clock.now()).date,
-        };
-        if self.store.mailing(date).await?.is_none() {
-            let report = if req.date.is_none() {
-                self.ingest_latest(progress).await?
-            } else {
-                self.ingest_window(date, progress).await?
-            };
-            if report.date != date {
-                info!(expected = %date, got = %report.date, "the feeds are for another mailing");
+        });
+        if let Some(days) = days {
+            let oldest = date - chrono::Duration::days(i64::from(days) - 1);
+            let mut d = date;
+            for _ in 0..days {
+                d = self.calendar.previous_mailing_date(d);
+                if d < oldest {
+                    break;
+                }
+                self.ensure_mailing(Some(d), progress).await?;
+                dates.push(d);
             }
         }
-        let papers = self.store.mailing_papers(date).await?;
+        let stale = self.stale_sources(&dates).await?;
+        let mut statuses: Vec<SourceStatus> = self
+            .sources
+            .iter()
+            .map(|s| SourceStatus {
+                name: s.name().to_string(),
+                missing: None,
+            })
+            .collect();
+        if !stale.is_empty() {
+            for report in self.collect_from(&dates, &stale).await? {
+                if let Some(status) = statuses.iter_mut().find(|s| s.name == report.name) {
+                    status.missing = report.error;
+                }
+            }
+        }
+        let mut papers = Vec::new();
+        let mut announced_at: BTreeMap<String, DateTime<Utc>> = BTreeMap::new();
+        for d in &dates {
+            let announced = self.calendar.mailing(*d)?.announced_at;
+            for m in self.store.mailing_papers(*d).await? {
+                if !announced_at.contains_key(m.paper.id.key()) {
+                    announced_at.insert(m.paper.id.key().to_string(), announced);
+                    papers.push(m);
+                }
+            }
+        }
         let ids: Vec<ArxivId> = papers.iter().map(|m| m.paper.id.clone()).collect();
         let signals = self.store.latest_signals(&ids).await?;
         let top = req.top.unwrap_or(self.config.digest.top);
@@ -625,11 +890,22 @@ impl App {
                 top,
                 categories: filters.iter().map(ToString::to_string).collect(),
                 rule: &self.rule,
-                sources: Vec::<SourceStatus>::new(),
+                sources: statuses,
                 include_cross_lists: true,
+                trending: days.map(|days| digest::Trending {
+                    gravity: self.config.ranking.gravity,
+                    now: self.clock.now(),
+                    announced_at: &announced_at,
+                    days,
+                }),
             },
         ))
     }
+}
+
+/// The `kv` key recording when `source` last swept mailing `date`.
+fn collected_key(source: &str, date: NaiveDate) -> String {
+    format!("collected.{source}.{date}")
 }
 
 /// The configured `[arxiv] categories` as filters, checked against the taxonomy.

@@ -58,6 +58,7 @@ const DURATION_KEYS: &[&str] = &[
     "http.retry_base_delay",
     "http.retry_max_delay",
     "arxiv.request_spacing",
+    "digest.max_signal_age",
 ];
 
 /// Everything hotpapers can be configured with. See the module docs for the layering.
@@ -72,6 +73,8 @@ pub struct Config {
     pub arxiv: ArxivConfig,
     /// How digests are built.
     pub digest: DigestConfig,
+    /// How attention becomes a score.
+    pub ranking: RankingConfig,
     /// The attention sources that rank papers.
     pub sources: SourcesConfig,
     /// The Discord front end.
@@ -179,11 +182,55 @@ impl ArxivConfig {
 pub struct DigestConfig {
     /// How many papers a digest lists.
     pub top: usize,
+    /// A digest re-collects attention from a source whose last sweep of that mailing is older
+    /// than this.
+    #[serde(with = "humantime_serde")]
+    pub max_signal_age: Duration,
 }
 
 impl Default for DigestConfig {
     fn default() -> Self {
-        DigestConfig { top: 10 }
+        DigestConfig {
+            top: 10,
+            max_signal_age: Duration::from_secs(6 * 3600),
+        }
+    }
+}
+
+/// `[ranking]`: how attention becomes a score (see `crate::ranking`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RankingConfig {
+    /// Source priority: the first source with data breaks ties between equal scores.
+    pub order: Vec<String>,
+    /// Per source, the multiplier of `ln(1 + engagement)`.
+    pub weights: std::collections::BTreeMap<String, f64>,
+    /// Per source, metric → weight in the engagement sum (metrics not listed count 0).
+    pub metrics: std::collections::BTreeMap<String, std::collections::BTreeMap<String, f64>>,
+    /// Trending view: how many days of mailings it looks back over.
+    pub trending_days: u32,
+    /// Trending view: score / (age in hours + 2) ^ gravity, as Hacker News ranks stories.
+    pub gravity: f64,
+}
+
+impl Default for RankingConfig {
+    fn default() -> Self {
+        let rule = crate::ranking::RankingRule::default();
+        RankingConfig {
+            order: rule.sources.iter().map(|s| s.source.clone()).collect(),
+            weights: rule
+                .sources
+                .iter()
+                .map(|s| (s.source.clone(), s.weight))
+                .collect(),
+            metrics: rule
+                .sources
+                .iter()
+                .map(|s| (s.source.clone(), s.metrics.clone()))
+                .collect(),
+            trending_days: 7,
+            gravity: 1.8,
+        }
     }
 }
 
@@ -707,6 +754,30 @@ fn normalize(config: &mut Config) {
 /// Checks values that deserialize fine but would fail later; returns (key, reason).
 fn validate(c: &Config) -> Result<(), (String, String)> {
     let err = |key: &str, reason: String| Err((key.to_owned(), reason));
+    for (source, w) in &c.ranking.weights {
+        if !w.is_finite() || *w < 0.0 {
+            return err(
+                &format!("ranking.weights.{source}"),
+                "must be a number >= 0".into(),
+            );
+        }
+    }
+    for (source, metrics) in &c.ranking.metrics {
+        for (metric, w) in metrics {
+            if !w.is_finite() {
+                return err(
+                    &format!("ranking.metrics.{source}.{metric}"),
+                    "must be a finite number".into(),
+                );
+            }
+        }
+    }
+    if !c.ranking.gravity.is_finite() || c.ranking.gravity < 0.0 {
+        return err("ranking.gravity", "must be a number >= 0".into());
+    }
+    if c.ranking.trending_days == 0 {
+        return err("ranking.trending_days", "must be at least 1".into());
+    }
     let http = ["http", "https"];
     let urls: [(&str, &str, &[&str]); 9] = [
         ("arxiv.api_url", &c.arxiv.api_url, &http),

@@ -70,6 +70,35 @@ impl Default for RankingRule {
     }
 }
 
+impl RankingRule {
+    /// The rule described by `[ranking]`: sources in `order` first, then any other source
+    /// that has weights or metrics, alphabetically. A source without a weight weighs 1.
+    pub fn from_config(cfg: &crate::config::RankingConfig) -> RankingRule {
+        let mut names: Vec<String> = cfg.order.clone();
+        for name in cfg.metrics.keys().chain(cfg.weights.keys()) {
+            if !names.contains(name) {
+                names.push(name.clone());
+            }
+        }
+        RankingRule {
+            sources: names
+                .into_iter()
+                .map(|name| SourceWeights {
+                    weight: cfg.weights.get(&name).copied().unwrap_or(1.0),
+                    metrics: cfg.metrics.get(&name).cloned().unwrap_or_default(),
+                    source: name,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Hacker News-style decay for the trending view: `score / (age_hours + 2) ^ gravity`.
+/// Negative ages (clock skew) count as 0.
+pub fn decayed(score: f64, age_hours: f64, gravity: f64) -> f64 {
+    score / (age_hours.max(0.0) + 2.0).powf(gravity)
+}
+
 /// What one source added to a paper's score.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Contribution {
@@ -160,6 +189,19 @@ mod tests {
         assert_eq!(s.contributions.len(), 1);
         assert_eq!(s.contributions[0].engagement, 2805.0);
         assert!((s.total - 2806f64.ln()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn default_config_gives_the_default_rule() {
+        let rule = RankingRule::from_config(&crate::config::RankingConfig::default());
+        assert_eq!(rule, RankingRule::default());
+    }
+
+    #[test]
+    fn decay_prefers_fresh_papers_with_equal_score() {
+        assert!(decayed(10.0, 1.0, 1.8) > decayed(10.0, 30.0, 1.8));
+        assert_eq!(decayed(10.0, -5.0, 1.8), decayed(10.0, 0.0, 1.8));
+        assert_eq!(decayed(10.0, 100.0, 0.0), 10.0);
     }
 
     #[test]

@@ -20,7 +20,11 @@ fuzz_target!(|data: &[u8]| {
     }
 
     if let Some(from_url) = ArxivId::from_url(&text) {
-        assert_eq!(parsed.as_ref().ok(), Some(&from_url), "from_url accepted what parse rejects: {text:?}");
+        assert_eq!(
+            parsed.as_ref().ok(),
+            Some(&from_url),
+            "from_url accepted what parse rejects: {text:?}"
+        );
     }
 
     for found in ArxivId::find_all(&text) {

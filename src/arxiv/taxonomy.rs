@@ -484,7 +484,9 @@ fn is_legacy_only_widening(group: Group, archive: &str) -> bool {
 impl fmt::Display for CategoryFilter {
     /// The canonical spelling: the id as arXiv writes it (`cs.LG`), the archive (`cs`, or
     /// `physics.*` where the bare word means the group), or the group (`physics`, `grp_cs`).
-    /// It always parses back to the same filter.
+    /// Every filter [`CategoryFilter::parse`] returns parses back from its display. (A
+    /// hand-built `Category` filter for a bare legacy id such as `astro-ph` displays as that id,
+    /// which parses as the whole archive.)
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             CategoryFilter::Category(c) => f.write_str(c.id),

@@ -9,8 +9,10 @@ const AFTER_HELP: &str = "\
 Examples:
   hotpapers ingest                          # fetch the latest mailing into the store
   hotpapers ingest --date 2021-07-02        # fetch a past mailing
+  hotpapers collect                         # measure attention for the latest mailing
   hotpapers digest --date 2021-07-02 --top 14 --format markdown > hot-papers-2021-07-02.md
   hotpapers digest --category cs.LG --category stat.ML --format text
+  hotpapers digest --view trending --days 7 --top 20
   hotpapers paper 2107.00641
   hotpapers paper https://arxiv.org/pdf/2107.00641v2.pdf --format json
   hotpapers import backfill/*.xml
@@ -49,6 +51,17 @@ pub enum Command {
     #[command(after_help = "Example:\n  hotpapers ingest --date 2021-07-02")]
     Ingest {
         /// The mailing's listing date (arXiv's "New submissions for Fri, 2 Jul 21" is 2021-07-02).
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+        date: Option<NaiveDate>,
+    },
+
+    /// Measure attention for a mailing's papers with every enabled source.
+    ///
+    /// `digest` does this by itself when the last measurement is older than
+    /// [digest] max_signal_age; run it from cron to keep counts fresh.
+    #[command(after_help = "Example:\n  hotpapers collect --date 2021-07-02")]
+    Collect {
+        /// The mailing's listing date (default: the latest announced mailing).
         #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
         date: Option<NaiveDate>,
     },
@@ -96,6 +109,13 @@ pub enum Command {
         category: Vec<String>,
         #[arg(long, value_enum, default_value_t = DigestFormat::Text)]
         format: DigestFormat,
+        /// `mailing`: one mailing ranked by attention so far; `trending`: papers announced in
+        /// the last --days days, scores decayed by age (Hacker News-style gravity).
+        #[arg(long, value_enum, default_value_t = DigestView::Mailing)]
+        view: DigestView,
+        /// Trending view over N days back (implies --view trending; default: [ranking] trending_days).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=60))]
+        days: Option<u32>,
     },
 
     /// Check or print the effective configuration (secrets redacted).
@@ -128,6 +148,12 @@ impl DigestFormat {
             DigestFormat::Json => hotpapers::digest::Format::Json,
         }
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DigestView {
+    Mailing,
+    Trending,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -87,6 +87,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let report = app.ingest(date, &progress).await?;
             writeln!(stdout, "{}", output::ingest_report(&report))?;
         }
+        Command::Collect { date } => {
+            let report = app.collect(date, &progress).await?;
+            writeln!(stdout, "{}", output::collect_report(&report))?;
+        }
         Command::Import { files } => {
             let report = app.import(&files).await?;
             writeln!(stdout, "{}", output::import_report(&report))?;
@@ -104,11 +108,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             top,
             category,
             format,
+            view,
+            days,
         } => {
             let req = DigestRequest {
                 date,
                 top,
                 categories: category,
+                trending_days: match (view, days) {
+                    (args::DigestView::Mailing, None) => None,
+                    (_, days) => Some(days.unwrap_or(0)),
+                },
             };
             let digest = app.digest(&req, &progress).await?;
             write!(stdout, "{}", format.to_format().render(&digest))?;
@@ -116,6 +126,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Config { action } => config_command(app.config(), action)?,
     }
     stdout.flush().context("cannot write to stdout")?;
+    Ok(())
+}
+
+fn config_command(config: &Config, action: ConfigAction) -> anyhow::Result<()> {
+    match action {
+        ConfigAction::Check => {
+            // Loading validated keys, types and URLs; categories are checked against the taxonomy.
+            hotpapers::app::category_filters(config)?;
+            println!("configuration OK");
+        }
+        ConfigAction::Show => {
+            let text = toml::to_string_pretty(config).context("cannot print the configuration")?;
+            print!("{text}");
+        }
+    }
     Ok(())
 }
 
@@ -139,19 +164,4 @@ mod tests {
             "cannot fetch the mailing: gave up after 5 attempts; last error: connection refused"
         );
     }
-}
-
-fn config_command(config: &Config, action: ConfigAction) -> anyhow::Result<()> {
-    match action {
-        ConfigAction::Check => {
-            // Loading validated keys, types and URLs; categories are checked against the taxonomy.
-            hotpapers::app::category_filters(config)?;
-            println!("configuration OK");
-        }
-        ConfigAction::Show => {
-            let text = toml::to_string_pretty(config).context("cannot print the configuration")?;
-            print!("{text}");
-        }
-    }
-    Ok(())
 }

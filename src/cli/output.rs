@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
-use hotpapers::app::{ImportReport, IngestReport, PaperCard};
+use hotpapers::app::{CollectReport, ImportReport, IngestReport, PaperCard};
 use hotpapers::digest::markdown::number;
 use hotpapers::digest::text::one_line;
 use serde::Serialize;
@@ -116,6 +116,11 @@ pub fn paper_text(card: &PaperCard) -> String {
             let _ = writeln!(out, "  {s}: {}{measured}", metrics.join(", "));
         }
     }
+    for m in &card.missing {
+        if let Some(why) = &m.missing {
+            let _ = writeln!(out, "  ({} unavailable: {})", m.name, one_line(why));
+        }
+    }
     let _ = writeln!(out, "Abstract:");
     out.push_str(&wrap(&one_line(&p.abstract_text), 96, "  "));
     out
@@ -166,6 +171,34 @@ pub fn ingest_report(r: &IngestReport) -> String {
     );
     for w in &r.warnings {
         let _ = write!(out, "\nwarning: {w}");
+    }
+    out
+}
+
+pub fn collect_report(r: &CollectReport) -> String {
+    if r.sources.is_empty() {
+        return format!(
+            "mailing {}: no attention source is enabled (see [sources.*] in the configuration)",
+            r.date
+        );
+    }
+    let mut out = format!("mailing {}:", r.date);
+    for s in &r.sources {
+        match &s.error {
+            None => {
+                let _ = write!(
+                    out,
+                    "\n  {}: {} papers with attention, {} values, {} requests",
+                    s.name, s.papers, s.signals, s.requests
+                );
+            }
+            Some(e) => {
+                let _ = write!(out, "\n  {}: failed: {e}", s.name);
+            }
+        }
+        for n in &s.notes {
+            let _ = write!(out, "\n    note: {n}");
+        }
     }
     out
 }

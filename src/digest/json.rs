@@ -1,7 +1,7 @@
 //! The stable JSON format of `hotpapers digest --format json`.
 //!
 //! ```json
-//! {"date":"2021-07-02","generated_at":"2021-07-03T07:45:53Z","categories":[],"candidates":1234,
+//! {"date":"2021-07-02","view":"mailing","generated_at":"2021-07-03T07:45:53Z","categories":[],"candidates":1234,
 //!  "sources":[{"name":"x"}],
 //!  "papers":[{"rank":1,"id":"2107.00641","version":1,"title":"…","authors":["…"],
 //!             "primary_category":"cs.CV","categories":["cs.CV","cs.AI"],"published":"…",
@@ -21,6 +21,8 @@ use crate::ranking::Contribution;
 #[derive(Serialize)]
 struct JsonDigest<'a> {
     date: NaiveDate,
+    #[serde(flatten)]
+    view: super::View,
     generated_at: DateTime<Utc>,
     categories: &'a [String],
     candidates: usize,
@@ -50,6 +52,8 @@ struct JsonPaper<'a> {
     signals: &'a BTreeMap<String, f64>,
     measured_at: &'a BTreeMap<String, DateTime<Utc>>,
     contributions: &'a [Contribution],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    age_hours: Option<f64>,
     links: BTreeMap<&'static str, String>,
 }
 
@@ -57,6 +61,7 @@ struct JsonPaper<'a> {
 pub fn render(d: &Digest) -> String {
     let doc = JsonDigest {
         date: d.date,
+        view: d.view,
         generated_at: d.generated_at,
         categories: &d.categories,
         candidates: d.candidates,
@@ -93,6 +98,7 @@ pub fn render(d: &Digest) -> String {
                     signals: &e.signals,
                     measured_at: &e.measured_at,
                     contributions: &e.score.contributions,
+                    age_hours: e.age_hours,
                     links,
                 }
             })

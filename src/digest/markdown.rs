@@ -23,6 +23,22 @@ const SOURCE_ORDER: &[(&str, &str)] = &[
 pub fn render(d: &Digest) -> String {
     let mut out = String::with_capacity(4096 + d.entries.len() * 2048);
     front_matter(&mut out, d);
+    let missing: Vec<String> = d
+        .sources
+        .iter()
+        .filter_map(|s| {
+            s.missing
+                .as_ref()
+                .map(|why| format!("{} ({})", s.name, escape(why)))
+        })
+        .collect();
+    if !missing.is_empty() {
+        let _ = writeln!(
+            out,
+            "_Attention data missing from: {}._\n",
+            missing.join("; ")
+        );
+    }
     for e in &d.entries {
         paper(&mut out, e);
     }
@@ -34,8 +50,12 @@ pub fn render(d: &Digest) -> String {
 
 fn front_matter(out: &mut String, d: &Digest) {
     let date = d.date.format("%Y-%m-%d");
+    let (title, slug, description) = match d.view {
+        super::View::Mailing => ("Hot Papers", "hot-papers", "Hot papers"),
+        super::View::Trending { .. } => ("Trending Papers", "trending-papers", "Trending papers"),
+    };
     let _ = writeln!(out, "---");
-    let _ = writeln!(out, "title: Hot Papers {date}");
+    let _ = writeln!(out, "title: {title} {date}");
     let _ = writeln!(
         out,
         "date: {}",
@@ -43,13 +63,13 @@ fn front_matter(out: &mut String, d: &Digest) {
     );
     let _ = writeln!(out, "template: \"post\"");
     let _ = writeln!(out, "draft: false");
-    let _ = writeln!(out, "slug: \"hot-papers-{date}\"");
+    let _ = writeln!(out, "slug: \"{slug}-{date}\"");
     let _ = writeln!(out, "category: \"arXiv\"");
     let _ = writeln!(out, "tags:");
     for tag in tags(d) {
         let _ = writeln!(out, "  - \"{}\"", yaml_escape(&tag));
     }
-    let _ = writeln!(out, "description: \"Hot papers {date}\"");
+    let _ = writeln!(out, "description: \"{description} {date}\"");
     let _ = writeln!(out, "socialImage: \"/media/flying-marine.jpg\"");
     let _ = writeln!(out);
     let _ = writeln!(out, "---");
@@ -349,6 +369,7 @@ mod tests {
             .into_iter()
             .collect(),
             summary: None,
+            age_hours: None,
         }
     }
 
@@ -369,6 +390,7 @@ mod tests {
     fn front_matter_matches_the_seed_shape() {
         let d = Digest {
             date: NaiveDate::from_ymd_opt(2021, 7, 2).unwrap(),
+            view: crate::digest::View::Mailing,
             generated_at: Utc.with_ymd_and_hms(2021, 7, 3, 7, 45, 53).unwrap(),
             categories: vec![],
             candidates: 1,

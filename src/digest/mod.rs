@@ -35,6 +35,26 @@ pub struct SourceStatus {
     pub missing: Option<String>,
 }
 
+/// Which ranking a digest shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase", tag = "view")]
+pub enum View {
+    /// The papers of one mailing, ranked by the attention measured so far.
+    Mailing,
+    /// Papers announced in the last `days` days, scores decayed by age.
+    Trending { days: u32 },
+}
+
+/// Trending-view inputs: when each paper was announced, and the decay's gravity.
+#[derive(Clone, Debug)]
+pub struct Trending<'a> {
+    pub gravity: f64,
+    pub now: DateTime<Utc>,
+    /// Paper key → when its mailing was announced.
+    pub announced_at: &'a BTreeMap<String, DateTime<Utc>>,
+    pub days: u32,
+}
+
 /// One ranked paper.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DigestEntry {
@@ -50,13 +70,16 @@ pub struct DigestEntry {
     pub measured_at: BTreeMap<String, DateTime<Utc>>,
     /// A short summary, when one exists.
     pub summary: Option<String>,
+    /// Trending view: hours since the paper was announced (its score is decayed by it).
+    pub age_hours: Option<f64>,
 }
 
 /// The ranked digest of one mailing.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Digest {
-    /// The mailing's listing date.
+    /// The mailing's listing date (trending view: the newest mailing covered).
     pub date: NaiveDate,
+    pub view: View,
     pub generated_at: DateTime<Utc>,
     /// Category filters applied, as typed canonical names (empty: all categories).
     pub categories: Vec<String>,
@@ -78,6 +101,8 @@ pub struct BuildOptions<'a> {
     pub sources: Vec<SourceStatus>,
     /// Include cross-listed papers (announce type `cross`).
     pub include_cross_lists: bool,
+    /// Rank as the trending view instead of one mailing.
+    pub trending: Option<Trending<'a>>,
 }
 
 /// Ranks the new papers of a mailing that pass `keep`, using their latest `signals`.
@@ -101,7 +126,17 @@ pub fn build(
                 values,
                 measured_at,
             } = by_paper.remove(mp.paper.id.key()).unwrap_or_default();
-            let score = opts.rule.score(&values);
+            let mut score = opts.rule.score(&values);
+            let age_hours = opts.trending.as_ref().map(|t| {
+                let announced = t
+                    .announced_at
+                    .get(mp.paper.id.key())
+                    .copied()
+                    .unwrap_or(t.now);
+                let age = (t.now - announced).num_seconds() as f64 / 3600.0;
+                score.total = crate::ranking::decayed(score.total, age, t.gravity);
+                age.max(0.0)
+            });
             DigestEntry {
                 rank: 0,
                 paper: mp.paper,
@@ -110,6 +145,7 @@ pub fn build(
                 signals: values,
                 measured_at,
                 summary: None,
+                age_hours,
             }
         })
         .collect();
@@ -126,6 +162,10 @@ pub fn build(
     }
     Digest {
         date: opts.date,
+        view: opts
+            .trending
+            .as_ref()
+            .map_or(View::Mailing, |t| View::Trending { days: t.days }),
         generated_at: opts.generated_at,
         categories: opts.categories,
         candidates,

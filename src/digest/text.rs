@@ -16,10 +16,19 @@ pub fn render(d: &Digest) -> String {
     } else {
         format!(" in {}", d.categories.join(", "))
     };
+    let heading = match d.view {
+        super::View::Mailing => format!(
+            "Hot papers of the arXiv mailing of {}",
+            d.date.format("%a %Y-%m-%d")
+        ),
+        super::View::Trending { days } => format!(
+            "Trending arXiv papers of the {days} days up to {}",
+            d.date.format("%a %Y-%m-%d")
+        ),
+    };
     let _ = writeln!(
         out,
-        "Hot papers of the arXiv mailing of {}{filter}: top {} of {}",
-        d.date.format("%a %Y-%m-%d"),
+        "{heading}{filter}: top {} of {}",
         d.entries.len(),
         d.candidates
     );

@@ -90,6 +90,18 @@ pub trait Source: Send + Sync + fmt::Debug {
     -> Result<Vec<Signal>, SourceError>;
 }
 
+/// The sources enabled in the configuration, in ranking order.
+pub fn enabled(
+    config: &crate::config::Config,
+    http: &crate::http::HttpClient,
+    store: &std::sync::Arc<dyn crate::store::Store>,
+    clock: &std::sync::Arc<dyn crate::clock::Clock>,
+) -> Result<Vec<std::sync::Arc<dyn Source>>, SourceError> {
+    // Each source module registers itself here as it lands.
+    let _ = (config, http, store, clock);
+    Ok(Vec::new())
+}
+
 /// Sums metrics per paper and turns them into snapshots: the common tail of every source.
 #[derive(Debug, Default)]
 pub struct Tally {

@@ -274,12 +274,12 @@ impl Store for SqliteStore {
                 .map_err(query_error)?;
             match stored {
                 None => {
-                    insert_paper(&mut tx, row).await?;
+                    write_paper(&mut tx, row).await?;
                     replace_categories(&mut tx, &row.id, &paper.categories).await?;
                     stats.inserted += 1;
                 }
                 Some(stored) if row.version >= stored.version && *row != stored => {
-                    update_paper(&mut tx, row).await?;
+                    write_paper(&mut tx, row).await?;
                     if row.categories != stored.categories {
                         replace_categories(&mut tx, &row.id, &paper.categories).await?;
                     }
@@ -628,42 +628,22 @@ fn placeholders(n: usize) -> String {
 const SELECT_PAPER_BY_ID: &str = "SELECT id, version, title, abstract, authors, primary_category, \
      categories, published, updated, comment, journal_ref, doi, links FROM papers WHERE id = ?1";
 
-async fn insert_paper(
+/// Writes a paper's row: a new row, or new metadata for an existing one (the caller has decided
+/// that the incoming data should win). `rowid` is kept on update, which the FTS index relies on.
+async fn write_paper(
     tx: &mut Transaction<'static, Sqlite>,
     row: &PaperRow,
 ) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO papers (id, version, title, abstract, authors, primary_category, categories, \
          published, updated, comment, journal_ref, doi, links) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-    )
-    .bind(&row.id)
-    .bind(row.version)
-    .bind(&row.title)
-    .bind(&row.abstract_text)
-    .bind(&row.authors)
-    .bind(&row.primary_category)
-    .bind(&row.categories)
-    .bind(&row.published)
-    .bind(&row.updated)
-    .bind(&row.comment)
-    .bind(&row.journal_ref)
-    .bind(&row.doi)
-    .bind(&row.links)
-    .execute(&mut **tx)
-    .await
-    .map_err(query_error)?;
-    Ok(())
-}
-
-async fn update_paper(
-    tx: &mut Transaction<'static, Sqlite>,
-    row: &PaperRow,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "UPDATE papers SET version = ?2, title = ?3, abstract = ?4, authors = ?5, \
-         primary_category = ?6, categories = ?7, published = ?8, updated = ?9, comment = ?10, \
-         journal_ref = ?11, doi = ?12, links = ?13 WHERE id = ?1",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) \
+         ON CONFLICT (id) DO UPDATE SET version = excluded.version, title = excluded.title, \
+         abstract = excluded.abstract, authors = excluded.authors, \
+         primary_category = excluded.primary_category, categories = excluded.categories, \
+         published = excluded.published, updated = excluded.updated, \
+         comment = excluded.comment, journal_ref = excluded.journal_ref, doi = excluded.doi, \
+         links = excluded.links",
     )
     .bind(&row.id)
     .bind(row.version)
