@@ -46,7 +46,12 @@ pub const ENV_PREFIX: &str = "HOTPAPERS_";
 pub const DISCORD_TOKEN_ENV: &str = "DISCORD_TOKEN";
 
 /// Keys whose environment value is a list rather than a single value.
-const LIST_KEYS: &[&str] = &["arxiv.categories", "arxiv.holidays", "sources.hn.hosts"];
+const LIST_KEYS: &[&str] = &[
+    "arxiv.categories",
+    "arxiv.holidays",
+    "sources.hn.hosts",
+    "sources.x.url_patterns",
+];
 
 /// Keys holding a humantime duration, for friendlier error messages.
 const DURATION_KEYS: &[&str] = &[
@@ -399,6 +404,10 @@ pub struct XConfig {
     pub daily_request_budget: u32,
     /// Use full-archive search instead of the recent (7-day) endpoint.
     pub full_archive: bool,
+    /// URL prefixes searched with X's `url:` operator (e.g. `arxiv.org/abs`). Configurable
+    /// because people link papers through mirrors and aggregators that come and go; the
+    /// resulting query must fit X's 512-character limit, which validation checks.
+    pub url_patterns: Vec<String>,
 }
 
 impl Default for XConfig {
@@ -409,6 +418,10 @@ impl Default for XConfig {
             bearer_token: None,
             daily_request_budget: 50,
             full_archive: false,
+            url_patterns: crate::sources::x::DEFAULT_URL_PATTERNS
+                .iter()
+                .map(|p| (*p).to_string())
+                .collect(),
         }
     }
 }
@@ -936,6 +949,8 @@ fn validate(c: &Config) -> Result<(), (String, String)> {
     c.sources.hn.validate()?;
     c.sources.hf.validate()?;
     c.sources.semantic_scholar.validate()?;
+    crate::sources::x::check_url_patterns(&c.sources.x.url_patterns)
+        .or_else(|reason| err("sources.x.url_patterns", reason))?;
     let secrets = [
         ("sources.hf.token", &c.sources.hf.token),
         (
@@ -1267,6 +1282,45 @@ mod tests {
     }
 
     #[test]
+    fn x_url_patterns_from_env_list_and_validated() {
+        let c = load(
+            "",
+            &[(
+                "HOTPAPERS_SOURCES__X__URL_PATTERNS",
+                "arxiv.org/abs, alphaxiv.org/abs",
+            )],
+        )
+        .expect("valid");
+        assert_eq!(
+            c.sources.x.url_patterns,
+            ["arxiv.org/abs", "alphaxiv.org/abs"]
+        );
+        assert_eq!(
+            Config::default().sources.x.url_patterns,
+            crate::sources::x::DEFAULT_URL_PATTERNS
+        );
+        let many: Vec<String> = (0..40)
+            .map(|i| format!("\"mirror{i}.example/abs\""))
+            .collect();
+        let long = format!("url_patterns = [{}]", many.join(", "));
+        for (toml, why) in [
+            ("url_patterns = []", "at least one"),
+            ("url_patterns = [\"arxiv.org/abs\", \"\"]", "empty"),
+            ("url_patterns = [\"arxiv.org/ abs\"]", "spaces"),
+            ("url_patterns = [\"arxiv.org/\\\"abs\"]", "quotes"),
+            (long.as_str(), "512"),
+        ] {
+            match Config::from_toml_str(&format!("[sources.x]\n{toml}\n")) {
+                Err(ConfigError::InvalidValue { key, reason, .. }) => {
+                    assert_eq!(key, "sources.x.url_patterns", "{toml}");
+                    assert!(reason.contains(why), "{toml}: {reason}");
+                }
+                other => panic!("{toml}: expected InvalidValue, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
     fn discord_token_env_and_specific_name_precedence() {
         let c = load("", &[("DISCORD_TOKEN", "  tok-123\n")]).expect("valid");
         assert_eq!(
@@ -1557,6 +1611,7 @@ mod tests {
             "bearer_token",
             "daily_request_budget",
             "full_archive",
+            "url_patterns",
             "api_key",
             "proxy_url",
             "application_id",

@@ -338,6 +338,29 @@ pub fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
     Some((at - now).to_std().unwrap_or(Duration::ZERO))
 }
 
+/// Header in which X (Twitter) announces, as epoch seconds, when its rate-limit window resets.
+pub const X_RATE_LIMIT_RESET: &str = "x-rate-limit-reset";
+
+/// Reads an `x-rate-limit-reset` value (Unix epoch seconds at which the window resets) as a
+/// wait from `now`, so that a 429 from an upstream that sends no `Retry-After` (X) is retried
+/// when it can succeed instead of after a blind backoff. A reset in the past means "now";
+/// anything but plain digits means "not given".
+pub fn parse_rate_limit_reset(value: &str, now: DateTime<Utc>) -> Option<Duration> {
+    let value = value.trim();
+    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let at = value
+        .parse::<i64>()
+        .ok()
+        .and_then(|secs| DateTime::from_timestamp(secs, 0));
+    match at {
+        Some(at) => Some((at - now).to_std().unwrap_or(Duration::ZERO)),
+        // Beyond chrono's range: an absurd wait, capped by the caller.
+        None => Some(Duration::MAX),
+    }
+}
+
 /// Serializes requests to one upstream and spaces their starts, measured on the [`Clock`].
 ///
 /// arXiv allows one request every 3 seconds over a single connection, across the API, RSS and
@@ -608,9 +631,17 @@ impl HttpClient {
             }
             Err(e) => return (url, Outcome::Done(Err(e))),
         };
+        let now = self.clock.now();
         let retry_after = resp
             .header(RETRY_AFTER.as_str())
-            .and_then(|v| parse_retry_after(v, self.clock.now()));
+            .and_then(|v| parse_retry_after(v, now))
+            .or_else(|| {
+                // X answers 429 without Retry-After; its window reset is the only hint.
+                (resp.status == 429)
+                    .then(|| resp.header(X_RATE_LIMIT_RESET))
+                    .flatten()
+                    .and_then(|v| parse_rate_limit_reset(v, now))
+            });
         if is_retryable_status(resp.status) {
             let error = HttpError::Status {
                 url: url.clone(),
@@ -1063,6 +1094,106 @@ mod tests {
         assert_eq!(
             clock.sleeps(),
             vec![Duration::from_secs(12), Duration::from_secs(30)]
+        );
+    }
+
+    #[test]
+    fn rate_limit_reset_is_epoch_seconds_from_now() {
+        let now = t0();
+        let at = |secs: i64| (now.timestamp() + secs).to_string();
+        assert_eq!(
+            parse_rate_limit_reset(&at(9), now),
+            Some(Duration::from_secs(9))
+        );
+        assert_eq!(
+            parse_rate_limit_reset(&format!(" {} ", at(1)), now),
+            Some(Duration::from_secs(1))
+        );
+        assert_eq!(parse_rate_limit_reset(&at(-5), now), Some(Duration::ZERO));
+        assert_eq!(
+            parse_rate_limit_reset("99999999999999999999", now),
+            Some(Duration::MAX)
+        );
+        for bad in [
+            "",
+            " ",
+            "-5",
+            "1.5",
+            "soon",
+            "Mon, 02 Mar 2026 12:00:12 GMT",
+        ] {
+            assert_eq!(parse_rate_limit_reset(bad, now), None, "{bad:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn honours_x_rate_limit_reset_on_429_only_without_retry_after() {
+        let server = MockServer::start().await;
+        let reset = (t0().timestamp() + 9).to_string();
+        // 429 with only the reset header: wait until the reset.
+        Mock::given(path("/x"))
+            .respond_with(
+                ResponseTemplate::new(429).insert_header("x-rate-limit-reset", reset.as_str()),
+            )
+            .up_to_n_times(1)
+            .mount(&server)
+            .await;
+        // 429 with both: Retry-After wins.
+        Mock::given(path("/x"))
+            .respond_with(
+                ResponseTemplate::new(429)
+                    .insert_header("x-rate-limit-reset", "4102444800")
+                    .insert_header("retry-after", "2"),
+            )
+            .up_to_n_times(1)
+            .mount(&server)
+            .await;
+        Mock::given(path("/x"))
+            .respond_with(ResponseTemplate::new(200))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let (c, clock) = client(opts(3));
+        get(&c, &format!("{}/x", server.uri())).await.unwrap();
+        assert_eq!(
+            clock.sleeps(),
+            vec![Duration::from_secs(9), Duration::from_secs(2)]
+        );
+    }
+
+    #[tokio::test]
+    async fn x_rate_limit_reset_is_capped_and_ignored_on_5xx() {
+        let server = MockServer::start().await;
+        // A reset an hour away is capped at max_delay (30 s).
+        Mock::given(path("/x"))
+            .respond_with(ResponseTemplate::new(429).insert_header(
+                "x-rate-limit-reset",
+                (t0().timestamp() + 3600).to_string().as_str(),
+            ))
+            .up_to_n_times(1)
+            .mount(&server)
+            .await;
+        // On a 503 the header means nothing: plain backoff (at most 2 s for the second retry).
+        Mock::given(path("/x"))
+            .respond_with(ResponseTemplate::new(503).insert_header(
+                "x-rate-limit-reset",
+                (t0().timestamp() + 3600).to_string().as_str(),
+            ))
+            .up_to_n_times(1)
+            .mount(&server)
+            .await;
+        Mock::given(path("/x"))
+            .respond_with(ResponseTemplate::new(200))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let (c, clock) = client(opts(3));
+        get(&c, &format!("{}/x", server.uri())).await.unwrap();
+        let sleeps = clock.sleeps();
+        assert_eq!(sleeps.first(), Some(&Duration::from_secs(30)), "{sleeps:?}");
+        assert!(
+            sleeps.len() <= 2 && sleeps.iter().skip(1).all(|d| *d <= Duration::from_secs(2)),
+            "{sleeps:?}"
         );
     }
 
