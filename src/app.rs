@@ -155,8 +155,7 @@ impl App {
     pub async fn open(config: Config, clock: Arc<dyn Clock>) -> Result<App, AppError> {
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.store.path).await?);
         let app = App::with_store(config, store, clock)?;
-        let sources = crate::sources::enabled(&app.config, &app.http, &app.store, &app.clock)
-            .map_err(|e| AppError::Config(e.to_string()))?;
+        let sources = crate::sources::enabled(&app.config, &app.http, &app.store, &app.clock);
         Ok(app.with_sources(sources))
     }
 
@@ -553,18 +552,25 @@ impl App {
     ) -> Result<Vec<SourceReport>, AppError> {
         let mut papers: BTreeSet<ArxivId> = BTreeSet::new();
         let mut since: Option<DateTime<Utc>> = None;
+        let mut until: Option<DateTime<Utc>> = None;
+        let attention = chrono::Duration::from_std(self.config.digest.attention_window)
+            .unwrap_or(chrono::Duration::MAX);
         for date in dates {
             let mailing = self.calendar.mailing(*date)?;
             since = Some(since.map_or(mailing.window_start, |s| s.min(mailing.window_start)));
+            let end = mailing.announced_at + attention;
+            until = Some(until.map_or(end, |u| u.max(end)));
             for m in self.store.mailing_papers(*date).await? {
                 papers.insert(m.paper.id.versionless());
             }
         }
         let now = self.clock.now();
         let since = since.unwrap_or(now);
+        // Attention is measured up to `attention_window` after the announcement: sweeping an
+        // old mailing up to today would cost requests for nothing (and HF asks per day).
         let window = Window {
             since,
-            until: now.max(since),
+            until: until.map_or(now, |u| u.min(now)).max(since),
         };
         let sweeps = self
             .sources

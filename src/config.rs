@@ -60,6 +60,7 @@ const DURATION_KEYS: &[&str] = &[
     "http.retry_max_delay",
     "arxiv.request_spacing",
     "digest.max_signal_age",
+    "digest.attention_window",
     "sources.semantic_scholar.request_spacing",
 ];
 
@@ -188,6 +189,10 @@ pub struct DigestConfig {
     /// than this.
     #[serde(with = "humantime_serde")]
     pub max_signal_age: Duration,
+    /// Attention is swept from a mailing's submission window up to this long after its
+    /// announcement (posts about older papers keep trickling in, but rarely change a ranking).
+    #[serde(with = "humantime_serde")]
+    pub attention_window: Duration,
 }
 
 impl Default for DigestConfig {
@@ -195,6 +200,7 @@ impl Default for DigestConfig {
         DigestConfig {
             top: 10,
             max_signal_age: Duration::from_secs(6 * 3600),
+            attention_window: Duration::from_secs(7 * 24 * 3600),
         }
     }
 }

@@ -19,6 +19,7 @@ pub mod x;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -68,6 +69,12 @@ pub enum SourceError {
         source_name: &'static str,
         message: String,
     },
+    /// The source is enabled but could not be set up (missing credentials, bad settings).
+    #[error("not set up: {message}")]
+    Unavailable {
+        source_name: &'static str,
+        message: String,
+    },
     /// The configured request budget is used up.
     #[error("{source_name}: daily request budget of {budget} used up")]
     Budget {
@@ -111,15 +118,92 @@ pub trait Source: Send + Sync + fmt::Debug {
 }
 
 /// The sources enabled in the configuration, in ranking order.
+///
+/// A source that cannot be built (e.g. X enabled without a bearer token) is still listed, as an
+/// [`Unavailable`] source that reports why on every use: a misconfigured source degrades
+/// digests, it never stops them.
 pub fn enabled(
     config: &crate::config::Config,
     http: &crate::http::HttpClient,
-    store: &std::sync::Arc<dyn crate::store::Store>,
-    clock: &std::sync::Arc<dyn crate::clock::Clock>,
-) -> Result<Vec<std::sync::Arc<dyn Source>>, SourceError> {
-    // Each source module registers itself here as it lands.
-    let _ = (config, http, store, clock);
-    Ok(Vec::new())
+    store: &Arc<dyn crate::store::Store>,
+    clock: &Arc<dyn crate::clock::Clock>,
+) -> Vec<Arc<dyn Source>> {
+    let s = &config.sources;
+    let mut out: Vec<Arc<dyn Source>> = Vec::new();
+    let mut add = |name: &'static str, built: Result<Arc<dyn Source>, SourceError>| match built {
+        Ok(source) => out.push(source),
+        Err(e) => {
+            tracing::warn!(source = name, error = %e, "attention source unavailable");
+            out.push(Arc::new(Unavailable {
+                name,
+                reason: e.to_string(),
+            }));
+        }
+    };
+    if s.x.enabled {
+        add(
+            x::NAME,
+            x::XSource::new(&s.x, http.clone(), store.clone(), clock.clone())
+                .map(|x| Arc::new(x) as Arc<dyn Source>),
+        );
+    }
+    if s.hn.enabled {
+        add(
+            hn::NAME,
+            hn::HnSource::new(&s.hn, http.clone()).map(|x| Arc::new(x) as Arc<dyn Source>),
+        );
+    }
+    if s.hf.enabled {
+        add(
+            hf::NAME,
+            hf::HfSource::new(&s.hf, http.clone()).map(|x| Arc::new(x) as Arc<dyn Source>),
+        );
+    }
+    if s.semantic_scholar.enabled {
+        add(
+            semantic_scholar::NAME,
+            semantic_scholar::S2Source::new(&s.semantic_scholar, http.clone())
+                .map(|x| Arc::new(x) as Arc<dyn Source>),
+        );
+    }
+    out
+}
+
+/// A configured source that could not be built; every use reports why.
+#[derive(Debug)]
+pub struct Unavailable {
+    name: &'static str,
+    reason: String,
+}
+
+#[async_trait]
+impl Source for Unavailable {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    async fn collect(
+        &self,
+        _window: Window,
+        _papers: &BTreeSet<ArxivId>,
+        _now: DateTime<Utc>,
+    ) -> Result<Collection, SourceError> {
+        Err(SourceError::Unavailable {
+            source_name: self.name,
+            message: self.reason.clone(),
+        })
+    }
+
+    async fn lookup(
+        &self,
+        _paper: &ArxivId,
+        _now: DateTime<Utc>,
+    ) -> Result<Vec<Signal>, SourceError> {
+        Err(SourceError::Unavailable {
+            source_name: self.name,
+            message: self.reason.clone(),
+        })
+    }
 }
 
 /// Sums metrics per paper and turns them into snapshots: the common tail of every source.
