@@ -98,8 +98,16 @@ pub fn enabled(
     clock: &std::sync::Arc<dyn crate::clock::Clock>,
 ) -> Result<Vec<std::sync::Arc<dyn Source>>, SourceError> {
     // Each source module registers itself here as it lands.
-    let _ = (config, http, store, clock);
-    Ok(Vec::new())
+    let mut sources: Vec<std::sync::Arc<dyn Source>> = Vec::new();
+    if config.sources.x.enabled {
+        sources.push(std::sync::Arc::new(x::XSource::new(
+            &config.sources.x,
+            http.clone(),
+            store.clone(),
+            clock.clone(),
+        )?));
+    }
+    Ok(sources)
 }
 
 /// Sums metrics per paper and turns them into snapshots: the common tail of every source.
