@@ -49,6 +49,7 @@ pub const DISCORD_TOKEN_ENV: &str = "DISCORD_TOKEN";
 const LIST_KEYS: &[&str] = &[
     "arxiv.categories",
     "arxiv.holidays",
+    "sources.hn.hosts",
     "sources.x.url_patterns",
 ];
 
@@ -59,6 +60,7 @@ const DURATION_KEYS: &[&str] = &[
     "http.retry_max_delay",
     "arxiv.request_spacing",
     "digest.max_signal_age",
+    "sources.semantic_scholar.request_spacing",
 ];
 
 /// Everything hotpapers can be configured with. See the module docs for the layering.
@@ -258,6 +260,15 @@ pub struct HnConfig {
     pub enabled: bool,
     /// HN Algolia API base URL.
     pub api_url: String,
+    /// What story URLs are searched for, one sweep each: every place a story can link an arXiv
+    /// paper. Links are still mapped to papers by the id parser, so a broad entry costs requests,
+    /// never wrong counts.
+    pub hosts: Vec<String>,
+    /// Stories per result page (Algolia allows at most 1000, which also caps one query).
+    pub hits_per_page: u32,
+    /// How many times a time range with more than 1000 matching stories (Algolia's cap) is
+    /// halved before the rest is given up with a note: bounds the requests a busy range costs.
+    pub max_split_depth: u32,
 }
 
 impl Default for HnConfig {
@@ -265,7 +276,43 @@ impl Default for HnConfig {
         HnConfig {
             enabled: true,
             api_url: "https://hn.algolia.com/api/v1".into(),
+            hosts: vec![
+                "arxiv.org".into(),
+                "alphaxiv.org".into(),
+                "huggingface.co/papers".into(),
+            ],
+            hits_per_page: 1000,
+            max_split_depth: 6,
         }
+    }
+}
+
+impl HnConfig {
+    /// Checks the keys that deserialize fine but would fail at the first sweep.
+    fn validate(&self) -> Result<(), (String, String)> {
+        if let Some(bad) = self
+            .hosts
+            .iter()
+            .find(|h| h.is_empty() || h.chars().any(|c| c.is_whitespace() || c.is_control()))
+        {
+            return Err((
+                "sources.hn.hosts".into(),
+                format!("entries must be non-empty and without spaces, got {bad:?}"),
+            ));
+        }
+        if !(1..=1000).contains(&self.hits_per_page) {
+            return Err((
+                "sources.hn.hits_per_page".into(),
+                format!("must be between 1 and 1000, got {}", self.hits_per_page),
+            ));
+        }
+        if self.max_split_depth > 16 {
+            return Err((
+                "sources.hn.max_split_depth".into(),
+                format!("must be at most 16, got {}", self.max_split_depth),
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -280,6 +327,9 @@ pub struct HfConfig {
     /// Optional access token (raises rate limits).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token: Option<Secret>,
+    /// Papers per `daily_papers` page (`limit`; the API serves at most 100). A day rarely has
+    /// more than 100, so one request per day is the norm.
+    pub page_size: u32,
 }
 
 impl Default for HfConfig {
@@ -288,7 +338,21 @@ impl Default for HfConfig {
             enabled: true,
             api_url: "https://huggingface.co".into(),
             token: None,
+            page_size: 100,
         }
+    }
+}
+
+impl HfConfig {
+    /// Checks the keys that deserialize fine but would fail at the first sweep.
+    fn validate(&self) -> Result<(), (String, String)> {
+        if !(1..=100).contains(&self.page_size) {
+            return Err((
+                "sources.hf.page_size".into(),
+                format!("must be between 1 and 100, got {}", self.page_size),
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -373,6 +437,12 @@ pub struct SemanticScholarConfig {
     /// Optional API key (raises rate limits).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub api_key: Option<Secret>,
+    /// Paper ids per `paper/batch` request (the API takes at most 500).
+    pub batch_size: u32,
+    /// Minimum spacing between request starts: a key is granted 1 request per second, and the
+    /// anonymous pool is shared, so bursts only earn 429s.
+    #[serde(with = "humantime_serde")]
+    pub request_spacing: Duration,
 }
 
 impl Default for SemanticScholarConfig {
@@ -381,7 +451,22 @@ impl Default for SemanticScholarConfig {
             enabled: true,
             api_url: "https://api.semanticscholar.org/graph/v1".into(),
             api_key: None,
+            batch_size: 500,
+            request_spacing: Duration::from_secs(1),
         }
+    }
+}
+
+impl SemanticScholarConfig {
+    /// Checks the keys that deserialize fine but would fail at the first request.
+    fn validate(&self) -> Result<(), (String, String)> {
+        if !(1..=500).contains(&self.batch_size) {
+            return Err((
+                "sources.semantic_scholar.batch_size".into(),
+                format!("must be between 1 and 500, got {}", self.batch_size),
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -861,6 +946,9 @@ fn validate(c: &Config) -> Result<(), (String, String)> {
     if c.digest.top == 0 {
         return err("digest.top", "must be at least 1".into());
     }
+    c.sources.hn.validate()?;
+    c.sources.hf.validate()?;
+    c.sources.semantic_scholar.validate()?;
     crate::sources::x::check_url_patterns(&c.sources.x.url_patterns)
         .or_else(|reason| err("sources.x.url_patterns", reason))?;
     let secrets = [
@@ -1527,6 +1615,10 @@ mod tests {
             "api_key",
             "proxy_url",
             "application_id",
+            "hosts",
+            "hits_per_page",
+            "max_split_depth",
+            "batch_size",
         ] {
             assert!(
                 EXAMPLE
@@ -1535,6 +1627,65 @@ mod tests {
                 "{key} is not documented in config.toml.example"
             );
         }
+    }
+
+    #[test]
+    fn social_source_keys_are_validated() {
+        for (toml, key) in [
+            (
+                "[sources.hn]\nhosts = [\"arxiv.org\", \"\"]\n",
+                "sources.hn.hosts",
+            ),
+            (
+                "[sources.hn]\nhosts = [\"arxiv .org\"]\n",
+                "sources.hn.hosts",
+            ),
+            (
+                "[sources.hn]\nhits_per_page = 0\n",
+                "sources.hn.hits_per_page",
+            ),
+            (
+                "[sources.hn]\nhits_per_page = 1001\n",
+                "sources.hn.hits_per_page",
+            ),
+            (
+                "[sources.hn]\nmax_split_depth = 17\n",
+                "sources.hn.max_split_depth",
+            ),
+            ("[sources.hf]\npage_size = 101\n", "sources.hf.page_size"),
+            ("[sources.hf]\npage_size = 0\n", "sources.hf.page_size"),
+            (
+                "[sources.semantic_scholar]\nbatch_size = 501\n",
+                "sources.semantic_scholar.batch_size",
+            ),
+            (
+                "[sources.semantic_scholar]\nrequest_spacing = \"soon\"\n",
+                "sources.semantic_scholar.request_spacing",
+            ),
+        ] {
+            let err = Config::from_toml_str(toml).expect_err(toml);
+            assert!(
+                matches!(&err, ConfigError::InvalidValue { key: k, .. } if k == key),
+                "{toml}: {err}"
+            );
+        }
+        let c = Config::from_toml_str(
+            "[sources.hn]\nhosts = [\"arxiv.org\"]\nhits_per_page = 1\nmax_split_depth = 0\n\
+             [sources.semantic_scholar]\nrequest_spacing = \"0s\"\nbatch_size = 1\n",
+        )
+        .expect("edge values are valid");
+        assert_eq!(c.sources.hn.hosts, ["arxiv.org"]);
+        assert_eq!(c.sources.semantic_scholar.request_spacing, Duration::ZERO);
+    }
+
+    #[test]
+    fn hn_hosts_take_a_list_from_the_environment() {
+        let c = load(
+            "",
+            &[("HOTPAPERS_SOURCES__HN__HOSTS", "arxiv.org, alphaxiv.org")],
+        )
+        .expect("env list");
+        assert_eq!(c.sources.hn.hosts, ["arxiv.org", "alphaxiv.org"]);
     }
 
     #[test]

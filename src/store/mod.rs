@@ -88,6 +88,26 @@ pub struct Signal {
     pub observed_at: DateTime<Utc>,
 }
 
+/// A piece of text a source publishes about a paper: Hugging Face's AI summary and keywords,
+/// its code and project links, Semantic Scholar's TL;DR.
+///
+/// Kept apart from [`Signal`] because it is text, not a number to rank by: the Summaries issue
+/// shows it next to a paper, and only the latest value per (paper, source, key) matters, so it
+/// is stored by upsert instead of as a time series.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Extra {
+    /// Version-less paper id.
+    pub paper: ArxivId,
+    /// Source name as in the config, e.g. `hf`, `s2`.
+    pub source: String,
+    /// What the text is, within the source, e.g. `ai_summary`, `tldr`, `github_repo`.
+    pub key: String,
+    /// The text itself (lists are JSON arrays, see the source's docs).
+    pub value: String,
+    /// When the source was asked.
+    pub observed_at: DateTime<Utc>,
+}
+
 /// A paper's latest signals as front ends show them: `source.metric` → value, and per source
 /// when it was measured.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -173,4 +193,14 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Sets a small piece of state.
     async fn kv_set(&self, key: &str, value: &str) -> Result<(), StoreError>;
+
+    /// Stores text about papers, one value per (paper, source, key). Idempotent: an identical
+    /// extra changes nothing, a newer observation replaces the value and its time, and an
+    /// observation older than the stored one is ignored (a late, slow sweep cannot roll a
+    /// summary back). Papers need not be stored.
+    async fn record_extras(&self, extras: &[Extra]) -> Result<(), StoreError>;
+
+    /// Every stored extra of `paper` (the version, if any, is ignored), ordered by source and
+    /// key.
+    async fn extras(&self, paper: &ArxivId) -> Result<Vec<Extra>, StoreError>;
 }

@@ -24,7 +24,9 @@ use sqlx::migrate::{MigrateError, Migrator};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{AssertSqlSafe, Sqlite, Transaction};
 
-use super::{MailingPaper, MailingRecord, MailingSource, Signal, Store, StoreError, UpsertStats};
+use super::{
+    Extra, MailingPaper, MailingRecord, MailingSource, Signal, Store, StoreError, UpsertStats,
+};
 use crate::arxiv::ArxivId;
 use crate::paper::{AnnounceType, Author, Link, Paper};
 
@@ -598,6 +600,71 @@ impl Store for SqliteStore {
         .await
         .map_err(query_error)?;
         Ok(())
+    }
+
+    /// `source` and `key` must be non-empty; otherwise nothing is written. The whole batch is
+    /// one transaction. When the batch names the same (paper, source, key) twice, the newer
+    /// observation wins (the later one on a tie).
+    async fn record_extras(&self, extras: &[Extra]) -> Result<(), StoreError> {
+        if extras.is_empty() {
+            return Ok(());
+        }
+        let mut rows = Vec::with_capacity(extras.len());
+        for e in extras {
+            if e.source.is_empty() || e.key.is_empty() {
+                return Err(StoreError::Query(format!(
+                    "extra for {} has an empty source or key name",
+                    e.paper
+                )));
+            }
+            rows.push((e, encode_timestamp(&e.observed_at)?));
+        }
+        let mut tx = self.begin_write().await?;
+        for (e, observed_at) in &rows {
+            sqlx::query(
+                "INSERT INTO paper_extras (paper_id, source, key, value, observed_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5) \
+                 ON CONFLICT (paper_id, source, key) \
+                 DO UPDATE SET value = excluded.value, observed_at = excluded.observed_at \
+                 WHERE excluded.observed_at >= observed_at \
+                 AND (value IS NOT excluded.value OR observed_at IS NOT excluded.observed_at)",
+            )
+            .bind(e.paper.key())
+            .bind(&e.source)
+            .bind(&e.key)
+            .bind(&e.value)
+            .bind(observed_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(query_error)?;
+        }
+        tx.commit().await.map_err(query_error)
+    }
+
+    async fn extras(&self, paper: &ArxivId) -> Result<Vec<Extra>, StoreError> {
+        let rows = sqlx::query_as::<_, (String, String, String, String)>(
+            "SELECT source, key, value, observed_at FROM paper_extras \
+             WHERE paper_id = ?1 ORDER BY source, key",
+        )
+        .bind(paper.key())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(query_error)?;
+        let paper = paper.versionless();
+        rows.into_iter()
+            .map(|(source, key, value, observed_at)| {
+                let observed_at = decode_timestamp(&observed_at).map_err(|e| {
+                    corrupt(format!("extra {source}.{key} of {paper}"), &e.to_string())
+                })?;
+                Ok(Extra {
+                    paper: paper.clone(),
+                    source,
+                    key,
+                    value,
+                    observed_at,
+                })
+            })
+            .collect()
     }
 }
 
@@ -1230,5 +1297,100 @@ mod tests {
             "{plan}"
         );
         assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+    }
+
+    fn extra(key: &str, value: &str, at: DateTime<Utc>) -> Extra {
+        Extra {
+            paper: ArxivId::parse("2602.23229").unwrap(),
+            source: "hf".into(),
+            key: key.into(),
+            value: value.into(),
+            observed_at: at,
+        }
+    }
+
+    fn at(h: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 3, 6, h, 0, 0).unwrap()
+    }
+
+    #[tokio::test]
+    async fn extras_upsert_keeps_the_newest_observation() {
+        let store = SqliteStore::in_memory().await.unwrap();
+        let id = ArxivId::parse("2602.23229v2").unwrap();
+        assert!(store.extras(&id).await.unwrap().is_empty());
+
+        let first = [extra("ai_summary", "old", at(1)), extra("tldr", "t", at(1))];
+        store.record_extras(&first).await.unwrap();
+        store.record_extras(&first).await.unwrap(); // idempotent
+        // A newer observation replaces value and time; an older one is ignored.
+        store
+            .record_extras(&[extra("ai_summary", "new", at(3))])
+            .await
+            .unwrap();
+        store
+            .record_extras(&[extra("ai_summary", "stale", at(2))])
+            .await
+            .unwrap();
+        let got = store.extras(&id).await.unwrap();
+        assert_eq!(
+            got,
+            vec![extra("ai_summary", "new", at(3)), extra("tldr", "t", at(1))]
+        );
+        // Returned ids carry no version even when asked with one.
+        assert_eq!(got[0].paper.version(), None);
+    }
+
+    #[tokio::test]
+    async fn extras_same_value_newer_time_refreshes_the_time_only() {
+        let store = SqliteStore::in_memory().await.unwrap();
+        let id = ArxivId::parse("2602.23229").unwrap();
+        store
+            .record_extras(&[extra("k", "v", at(1))])
+            .await
+            .unwrap();
+        store
+            .record_extras(&[extra("k", "v", at(5))])
+            .await
+            .unwrap();
+        assert_eq!(
+            store.extras(&id).await.unwrap(),
+            vec![extra("k", "v", at(5))]
+        );
+    }
+
+    #[tokio::test]
+    async fn invalid_extras_are_refused_without_writing() {
+        let store = SqliteStore::in_memory().await.unwrap();
+        let id = ArxivId::parse("2602.23229").unwrap();
+        let mut bad = extra("", "v", at(1));
+        let err = store
+            .record_extras(&[extra("ok", "v", at(1)), bad.clone()])
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Query(_)), "{err}");
+        bad.key = "k".into();
+        bad.source = String::new();
+        assert!(store.record_extras(&[bad]).await.is_err());
+        let far = extra("k", "v", at(1) + chrono::Duration::days(365 * 9000));
+        assert!(store.record_extras(&[far]).await.is_err());
+        assert!(store.extras(&id).await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn corrupt_extra_timestamps_are_reported_not_panicked() {
+        let store = SqliteStore::in_memory().await.unwrap();
+        sqlx::query(
+            "INSERT INTO paper_extras (paper_id, source, key, value, observed_at) \
+             VALUES ('2602.23229', 'hf', 'ai_summary', 'x', 'yesterday')",
+        )
+        .execute(store.pool())
+        .await
+        .unwrap();
+        let err = store
+            .extras(&ArxivId::parse("2602.23229").unwrap())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
+        assert!(err.to_string().contains("hf.ai_summary"), "{err}");
     }
 }
