@@ -576,6 +576,7 @@ async fn a_zero_or_unreadable_budget_spends_nothing() {
         matches!(err, SourceError::Budget { budget: 50, .. }),
         "{err:?}"
     );
+    assert_eq!(h.source().requests_today().await.unwrap(), 50);
     assert!(h.served().await.is_empty());
 }
 

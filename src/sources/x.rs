@@ -238,7 +238,8 @@ impl XSource {
         &self.search_url
     }
 
-    /// Requests charged to today's (UTC) budget so far, as stored; for status displays.
+    /// Requests charged to today's (UTC) budget so far, as stored; for status displays. An
+    /// unreadable stored count reads as the whole budget, since sweeps treat it as used up.
     ///
     /// # Errors
     ///
@@ -249,8 +250,7 @@ impl XSource {
             .store
             .kv_get(&key)
             .await?
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(0))
+            .map_or(0, |v| v.trim().parse().unwrap_or(self.budget)))
     }
 
     /// Charges one request to today's budget. `false` when the budget is used up.
