@@ -23,6 +23,11 @@ async fn hotpapers(dir: &Path, api: &str, args: &[&str]) -> Output {
         .env("HOTPAPERS_ARXIV__REQUEST_SPACING", "0s")
         .env("HOTPAPERS_HTTP__RETRY_BASE_DELAY", "1ms")
         .env("HOTPAPERS_HTTP__RETRY_MAX_DELAY", "5ms")
+        // These tests are about arXiv; attention sources have their own tests.
+        .env("HOTPAPERS_SOURCES__HN__ENABLED", "false")
+        .env("HOTPAPERS_SOURCES__HF__ENABLED", "false")
+        .env("HOTPAPERS_SOURCES__BLUESKY__ENABLED", "false")
+        .env("HOTPAPERS_SOURCES__SEMANTIC_SCHOLAR__ENABLED", "false")
         .output()
         .await
         .expect("run hotpapers")
