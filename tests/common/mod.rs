@@ -251,3 +251,29 @@ impl Respond for FakeArxiv {
             .set_body_string(atom_feed(&page, total, start))
     }
 }
+
+/// An rss.arxiv.org feed announcing `entries` as new submissions of the mailing listed on
+/// `pub_date` (RFC 2822, midnight America/New_York, as arXiv writes it).
+pub fn rss_feed(entries: &[Entry], pub_date: &str) -> String {
+    let mut s = format!(
+        "<?xml version='1.0' encoding='UTF-8'?>\n<rss xmlns:arxiv=\"http://arxiv.org/schemas/atom\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\" xmlns:atom=\"http://www.w3.org/2005/Atom\" xmlns:content=\"http://purl.org/rss/1.0/modules/content/\" version=\"2.0\">\n  <channel>\n    <title>cs updates on arXiv.org</title>\n    <link>http://rss.arxiv.org/rss/cs</link>\n    <description>cs updates on the arXiv.org e-print archive.</description>\n    <pubDate>{pub_date}</pubDate>\n"
+    );
+    for e in entries {
+        s += &format!(
+            "    <item>\n      <title>{title}</title>\n      <link>https://arxiv.org/abs/{id}</link>\n      <description>arXiv:{id}v{v} Announce Type: new \nAbstract: {abs}</description>\n      <guid isPermaLink=\"false\">oai:arXiv.org:{id}v{v}</guid>\n",
+            id = e.id,
+            v = e.version,
+            title = xml_escape(&e.title),
+            abs = xml_escape(&e.abstract_text),
+        );
+        for c in &e.categories {
+            s += &format!("      <category>{c}</category>\n");
+        }
+        s += &format!(
+            "      <pubDate>{pub_date}</pubDate>\n      <arxiv:announce_type>new</arxiv:announce_type>\n      <dc:rights>http://creativecommons.org/licenses/by/4.0/</dc:rights>\n      <dc:creator>{}</dc:creator>\n    </item>\n",
+            xml_escape(&e.authors.join(", "))
+        );
+    }
+    s += "  </channel>\n</rss>\n";
+    s
+}

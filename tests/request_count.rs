@@ -1,0 +1,191 @@
+//! How many upstream requests one daily digest costs with every source on, counted against
+//! local fakes: the target is under 30 for a 1,100-paper mailing, arXiv included.
+
+mod common;
+
+use std::sync::Arc;
+
+use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use common::{Entry, FakeArxiv};
+use hotpapers::app::{App, DigestRequest};
+use hotpapers::clock::FakeClock;
+use hotpapers::config::Config;
+use hotpapers::progress::NoProgress;
+use wiremock::matchers::{method, path, path_regex};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+/// Semantic Scholar's batch endpoint: a positional answer, `null` for every unknown id.
+struct S2Batch;
+
+impl Respond for S2Batch {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let body: serde_json::Value = serde_json::from_slice(&req.body).unwrap_or_default();
+        let n = body["ids"].as_array().map_or(0, Vec::len);
+        ResponseTemplate::new(200).set_body_json(vec![serde_json::Value::Null; n])
+    }
+}
+
+fn mailing(n: usize) -> Vec<Entry> {
+    let start = Utc.with_ymd_and_hms(2021, 6, 30, 18, 0, 30).unwrap();
+    (0..n)
+        .map(|i| {
+            Entry::simple(
+                &format!("2107.{:05}", i + 1),
+                start + Duration::seconds(75 * i as i64),
+                if i % 3 == 0 { "cs.LG" } else { "cs.CV" },
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_daily_digest_with_every_source_costs_under_30_requests() {
+    let server = MockServer::start().await;
+    let papers = mailing(1100);
+    let arxiv = FakeArxiv::new(papers.clone());
+    Mock::given(method("GET"))
+        .and(path("/arxiv/api/query"))
+        .respond_with(arxiv.clone())
+        .mount(&server)
+        .await;
+    // The latest mailing comes from the new-submission feeds; the first feed announces it all.
+    Mock::given(method("GET"))
+        .and(path_regex(r"^/arxiv/rss/astro-ph\+"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_string(common::rss_feed(&papers, "Fri, 02 Jul 2021 00:00:00 -0400")),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path_regex(r"^/arxiv/rss/"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_string(common::rss_feed(&[], "Fri, 02 Jul 2021 00:00:00 -0400")),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/hn/search_by_date"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "hits": [], "nbHits": 0, "nbPages": 0, "page": 0, "hitsPerPage": 1000,
+            "exhaustiveNbHits": true, "query": "arxiv.org", "params": ""
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/hf/api/daily_papers"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!([])))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/s2/paper/batch"))
+        .respond_with(S2Batch)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path_regex(r"^/x/2/tweets/search/(recent|all)$"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({"meta": {"result_count": 0}})),
+        )
+        .mount(&server)
+        .await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let uri = server.uri();
+    let toml = format!(
+        r#"
+[store]
+path = "{db}"
+[http]
+retry_base_delay = "1ms"
+retry_max_delay = "5ms"
+[arxiv]
+api_url = "{uri}/arxiv/api/query"
+rss_url = "{uri}/arxiv/rss"
+request_spacing = "0s"
+[sources.hn]
+api_url = "{uri}/hn"
+[sources.hf]
+api_url = "{uri}/hf"
+[sources.semantic_scholar]
+api_url = "{uri}/s2"
+request_spacing = "0s"
+[sources.x]
+enabled = true
+full_archive = true
+api_url = "{uri}/x"
+bearer_token = "test-token"
+[sources.bluesky]
+enabled = false
+"#,
+        db = dir.path().join("hp.db").display()
+    );
+    let config = Config::from_toml_str(&toml).expect("config");
+    // The morning after the mailing, as a daily job would run.
+    let clock = FakeClock::new(Utc.with_ymd_and_hms(2021, 7, 2, 9, 0, 0).unwrap());
+    let app = App::open(config, Arc::new(clock)).await.expect("app");
+
+    // The daily job: the latest announced mailing (2021-07-02), no date given.
+    let digest = app
+        .digest(&DigestRequest::default(), &NoProgress)
+        .await
+        .expect("digest");
+    assert_eq!(digest.candidates, 1100);
+    assert!(
+        digest.sources.iter().all(|s| s.missing.is_none()),
+        "{:?}",
+        digest.sources
+    );
+
+    let requests = server.received_requests().await.unwrap();
+    let count = |prefix: &str| {
+        requests
+            .iter()
+            .filter(|r| r.url.path().starts_with(prefix))
+            .count()
+    };
+    let (arxiv_n, hn, hf, s2, x) = (
+        count("/arxiv"),
+        count("/hn"),
+        count("/hf"),
+        count("/s2"),
+        count("/x"),
+    );
+    println!(
+        "requests: arxiv {arxiv_n}, hn {hn}, hf {hf}, s2 {s2}, x {x}, total {}",
+        requests.len()
+    );
+    let feeds = requests
+        .iter()
+        .filter(|r| r.url.path().starts_with("/arxiv/rss/"))
+        .count();
+    assert_eq!(
+        arxiv_n,
+        feeds + 6,
+        "the feeds, then 1,100 ids in id_list batches of 200"
+    );
+    assert_eq!(hn, 3, "one sweep per linked host");
+    assert_eq!(s2, 3, "batches of 500");
+    assert_eq!(x, 1, "one empty result page");
+    assert_eq!(
+        hf, 3,
+        "one request per UTC day of the window (06-30, 07-01, 07-02)"
+    );
+    assert!(requests.len() < 30, "{} requests", requests.len());
+
+    // A second digest within max_signal_age asks nobody.
+    let before = requests.len();
+    app.digest(
+        &DigestRequest {
+            date: NaiveDate::from_ymd_opt(2021, 7, 2),
+            ..DigestRequest::default()
+        },
+        &NoProgress,
+    )
+    .await
+    .expect("digest");
+    assert_eq!(digest.date, NaiveDate::from_ymd_opt(2021, 7, 2).unwrap());
+    assert_eq!(server.received_requests().await.unwrap().len(), before);
+}
