@@ -62,6 +62,10 @@ pub enum SourceError {
         source_name: &'static str,
         message: String,
     },
+    /// The local store failed (sources that keep state: the Bluesky listener's posts, cursors,
+    /// request budgets).
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
     /// The configured request budget is used up.
     #[error("{source_name}: daily request budget of {budget} used up")]
     Budget {
