@@ -52,6 +52,8 @@ pub enum AppError {
     Import { path: PathBuf, message: String },
     #[error("invalid configuration: {0}")]
     Config(String),
+    #[error("attention source failed: {0}")]
+    Source(String),
 }
 
 /// What `ingest` did.
@@ -491,6 +493,27 @@ impl App {
         } else {
             AnnounceType::Cross
         }
+    }
+
+    /// Runs the Bluesky Jetstream listener until `shutdown` completes: it records posts that
+    /// link arXiv and their likes, reposts, quotes and replies, so that digests can count them.
+    pub async fn listen(
+        &self,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) -> Result<(), AppError> {
+        if !self.config.sources.bluesky.enabled {
+            return Err(AppError::Config(
+                "sources.bluesky.enabled is false: nothing to listen to".into(),
+            ));
+        }
+        crate::sources::bluesky::listen(
+            &self.config.sources.bluesky,
+            self.store.clone(),
+            self.clock.clone(),
+            shutdown,
+        )
+        .await
+        .map_err(|e| AppError::Source(e.to_string()))
     }
 
     /// The enabled attention sources.

@@ -51,6 +51,7 @@ const LIST_KEYS: &[&str] = &[
     "arxiv.holidays",
     "sources.hn.hosts",
     "sources.x.url_patterns",
+    "sources.bluesky.bot_accounts",
 ];
 
 /// Keys holding a humantime duration, for friendlier error messages.
@@ -62,6 +63,11 @@ const DURATION_KEYS: &[&str] = &[
     "digest.max_signal_age",
     "digest.attention_window",
     "sources.semantic_scholar.request_spacing",
+    "sources.bluesky.cursor_save_interval",
+    "sources.bluesky.replay_overlap",
+    "sources.bluesky.idle_timeout",
+    "sources.bluesky.reconnect_max_delay",
+    "sources.bluesky.retention",
 ];
 
 /// Everything hotpapers can be configured with. See the module docs for the layering.
@@ -380,6 +386,35 @@ pub struct BlueskyConfig {
     /// Optional app password for `identifier`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub app_password: Option<Secret>,
+    /// Accounts that post papers automatically (arXiv feed bots, mirrors), as DIDs
+    /// (`did:plc:…`, preferred: Jetstream events carry DIDs and DIDs never change) or handles
+    /// (`name.bsky.social`, matched when the AppView reports the post's author). Their posts,
+    /// and the bot's own (`identifier`), count with `bot_weight`.
+    pub bot_accounts: Vec<String>,
+    /// Weight, from 0 to 1, of a post by a bot account and of the likes, reposts, quotes and
+    /// replies it got; 0 (the default) leaves them out, so a bot that posts every paper (or
+    /// our own digest) cannot rank papers.
+    pub bot_weight: f64,
+    /// The listener saves its Jetstream cursor after this many events…
+    pub cursor_save_events: u32,
+    /// …or after this long, whichever comes first (and always on shutdown).
+    #[serde(with = "humantime_serde")]
+    pub cursor_save_interval: Duration,
+    /// On restart the listener resumes this far before its saved cursor, so events around a
+    /// crash are replayed (replays are idempotent) rather than lost.
+    #[serde(with = "humantime_serde")]
+    pub replay_overlap: Duration,
+    /// A connection that delivers nothing for this long is considered dead and reopened.
+    #[serde(with = "humantime_serde")]
+    pub idle_timeout: Duration,
+    /// Longest wait between reconnection attempts (the wait doubles from 1 s up to it).
+    #[serde(with = "humantime_serde")]
+    pub reconnect_max_delay: Duration,
+    /// Stored posts (and their counts) older than this are deleted by the listener.
+    #[serde(with = "humantime_serde")]
+    pub retention: Duration,
+    /// Most `searchPosts` pages (of 100 posts) read per sweep when credentials are set.
+    pub max_search_pages: u32,
 }
 
 impl Default for BlueskyConfig {
@@ -391,6 +426,15 @@ impl Default for BlueskyConfig {
             pds_url: "https://bsky.social".into(),
             identifier: None,
             app_password: None,
+            bot_accounts: Vec::new(),
+            bot_weight: 0.0,
+            cursor_save_events: 1000,
+            cursor_save_interval: Duration::from_secs(10),
+            replay_overlap: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            reconnect_max_delay: Duration::from_secs(60),
+            retention: Duration::from_secs(30 * 24 * 3600),
+            max_search_pages: 10,
         }
     }
 }
@@ -838,6 +882,9 @@ fn normalize(config: &mut Config) {
     secret(&mut config.sources.semantic_scholar.api_key);
     secret(&mut config.discord.token);
     text(&mut config.sources.bluesky.identifier);
+    for account in &mut config.sources.bluesky.bot_accounts {
+        *account = account.trim().trim_start_matches('@').to_owned();
+    }
     text(&mut config.discord.proxy_url);
     config.http.contact = config.http.contact.trim().to_owned();
 }
@@ -957,6 +1004,7 @@ fn validate(c: &Config) -> Result<(), (String, String)> {
     c.sources.semantic_scholar.validate()?;
     crate::sources::x::check_url_patterns(&c.sources.x.url_patterns)
         .or_else(|reason| err("sources.x.url_patterns", reason))?;
+    validate_bluesky(&c.sources.bluesky)?;
     let secrets = [
         ("sources.hf.token", &c.sources.hf.token),
         (
@@ -980,6 +1028,45 @@ fn validate(c: &Config) -> Result<(), (String, String)> {
                 "must not contain control characters (it is sent in an HTTP header)".into(),
             );
         }
+    }
+    Ok(())
+}
+
+/// The `[sources.bluesky]` checks of [`validate`].
+fn validate_bluesky(b: &BlueskyConfig) -> Result<(), (String, String)> {
+    let err = |key: &str, reason: String| Err((format!("sources.bluesky.{key}"), reason));
+    if let Some(bad) = b
+        .bot_accounts
+        .iter()
+        .find(|a| a.is_empty() || a.chars().any(|c| c.is_whitespace() || c.is_control()))
+    {
+        return err(
+            "bot_accounts",
+            format!("entries must be DIDs or handles without spaces, got {bad:?}"),
+        );
+    }
+    if !(b.bot_weight.is_finite() && (0.0..=1.0).contains(&b.bot_weight)) {
+        return err(
+            "bot_weight",
+            format!("must be between 0 and 1, got {}", b.bot_weight),
+        );
+    }
+    if b.cursor_save_events == 0 {
+        return err("cursor_save_events", "must be at least 1".into());
+    }
+    let positive = [
+        ("cursor_save_interval", b.cursor_save_interval),
+        ("idle_timeout", b.idle_timeout),
+        ("reconnect_max_delay", b.reconnect_max_delay),
+        ("retention", b.retention),
+    ];
+    for (key, value) in positive {
+        if value.is_zero() {
+            return err(key, "must be greater than zero".into());
+        }
+    }
+    if b.max_search_pages == 0 {
+        return err("max_search_pages", "must be at least 1".into());
     }
     Ok(())
 }
@@ -1625,6 +1712,15 @@ mod tests {
             "hits_per_page",
             "max_split_depth",
             "batch_size",
+            "bot_accounts",
+            "bot_weight",
+            "cursor_save_events",
+            "cursor_save_interval",
+            "replay_overlap",
+            "idle_timeout",
+            "reconnect_max_delay",
+            "retention",
+            "max_search_pages",
         ] {
             assert!(
                 EXAMPLE
@@ -1692,6 +1788,70 @@ mod tests {
         )
         .expect("env list");
         assert_eq!(c.sources.hn.hosts, ["arxiv.org", "alphaxiv.org"]);
+    }
+
+    #[test]
+    fn bluesky_listener_keys_parse_validate_and_come_from_env() {
+        let c = load(
+            "[sources.bluesky]\nbot_accounts = [\" @ArxivBot.bsky.social \", \"did:plc:abc\"]\n\
+             bot_weight = 0.25\ncursor_save_interval = \"2s\"\nretention = \"7days\"\n",
+            &[
+                ("HOTPAPERS_SOURCES__BLUESKY__CURSOR_SAVE_EVENTS", "50"),
+                ("HOTPAPERS_SOURCES__BLUESKY__MAX_SEARCH_PAGES", "3"),
+            ],
+        )
+        .expect("valid");
+        let b = &c.sources.bluesky;
+        assert_eq!(b.bot_accounts, vec!["ArxivBot.bsky.social", "did:plc:abc"]);
+        assert!((b.bot_weight - 0.25).abs() < f64::EPSILON);
+        assert_eq!(b.cursor_save_interval, Duration::from_secs(2));
+        assert_eq!(b.retention, Duration::from_secs(7 * 86_400));
+        assert_eq!(b.cursor_save_events, 50);
+        assert_eq!(b.max_search_pages, 3);
+
+        let env_list = load(
+            "",
+            &[(
+                "HOTPAPERS_SOURCES__BLUESKY__BOT_ACCOUNTS",
+                "did:plc:a, b.example.org",
+            )],
+        )
+        .expect("list from env");
+        assert_eq!(
+            env_list.sources.bluesky.bot_accounts,
+            vec!["did:plc:a", "b.example.org"]
+        );
+
+        for (toml, key) in [
+            ("bot_weight = 1.5", "sources.bluesky.bot_weight"),
+            ("bot_weight = -0.1", "sources.bluesky.bot_weight"),
+            ("bot_weight = nan", "sources.bluesky.bot_weight"),
+            ("bot_accounts = [\"\"]", "sources.bluesky.bot_accounts"),
+            ("bot_accounts = [\"a b\"]", "sources.bluesky.bot_accounts"),
+            (
+                "cursor_save_events = 0",
+                "sources.bluesky.cursor_save_events",
+            ),
+            (
+                "cursor_save_interval = \"0s\"",
+                "sources.bluesky.cursor_save_interval",
+            ),
+            ("idle_timeout = \"0s\"", "sources.bluesky.idle_timeout"),
+            (
+                "reconnect_max_delay = \"0s\"",
+                "sources.bluesky.reconnect_max_delay",
+            ),
+            ("retention = \"0s\"", "sources.bluesky.retention"),
+            ("max_search_pages = 0", "sources.bluesky.max_search_pages"),
+        ] {
+            match Config::from_toml_str(&format!("[sources.bluesky]\n{toml}\n")) {
+                Err(ConfigError::InvalidValue { key: k, .. }) => assert_eq!(k, key, "{toml}"),
+                other => panic!("{toml}: expected InvalidValue for {key}, got {other:?}"),
+            }
+        }
+        let err = Config::from_toml_str("[sources.bluesky]\nretention = \"soon\"\n")
+            .expect_err("bad duration");
+        assert!(err.to_string().contains("a duration such as"), "{err}");
     }
 
     #[test]

@@ -8,9 +8,11 @@ use std::sync::Arc;
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use common::{Entry, FakeArxiv};
 use hotpapers::app::{App, DigestRequest};
+use hotpapers::arxiv::ArxivId;
 use hotpapers::clock::FakeClock;
 use hotpapers::config::Config;
 use hotpapers::progress::NoProgress;
+use hotpapers::store::BlueskyPost;
 use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
@@ -92,6 +94,15 @@ async fn one_daily_digest_with_every_source_costs_under_30_requests() {
         .mount(&server)
         .await;
 
+    // Bluesky: the listener has stored 120 posts linking the mailing's papers; their counts are
+    // refreshed with getPosts (25 per call). The AppView no longer has them: the listener's own
+    // counts stand.
+    Mock::given(method("GET"))
+        .and(path("/bsky/xrpc/app.bsky.feed.getPosts"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"posts": []})))
+        .mount(&server)
+        .await;
+
     let dir = tempfile::tempdir().unwrap();
     let uri = server.uri();
     let toml = format!(
@@ -118,7 +129,7 @@ full_archive = true
 api_url = "{uri}/x"
 bearer_token = "test-token"
 [sources.bluesky]
-enabled = false
+api_url = "{uri}/bsky"
 "#,
         db = dir.path().join("hp.db").display()
     );
@@ -126,6 +137,18 @@ enabled = false
     // The morning after the mailing, as a daily job would run.
     let clock = FakeClock::new(Utc.with_ymd_and_hms(2021, 7, 2, 9, 0, 0).unwrap());
     let app = App::open(config, Arc::new(clock)).await.expect("app");
+    for i in 0..120 {
+        let post = BlueskyPost {
+            uri: format!("at://did:plc:author{i}/app.bsky.feed.post/3k{i:05}"),
+            author_did: format!("did:plc:author{i}"),
+            created_at: Utc.with_ymd_and_hms(2021, 7, 1, 12, 0, 0).unwrap() + Duration::minutes(i),
+            papers: vec![ArxivId::parse(&format!("2107.{:05}", i + 1)).unwrap()],
+        };
+        app.store()
+            .bluesky_upsert_post(&post)
+            .await
+            .expect("store post");
+    }
 
     // The daily job: the latest announced mailing (2021-07-02), no date given.
     let digest = app
@@ -146,17 +169,19 @@ enabled = false
             .filter(|r| r.url.path().starts_with(prefix))
             .count()
     };
-    let (arxiv_n, hn, hf, s2, x) = (
+    let (arxiv_n, hn, hf, s2, x, bsky) = (
         count("/arxiv"),
         count("/hn"),
         count("/hf"),
         count("/s2"),
         count("/x"),
+        count("/bsky"),
     );
     println!(
-        "requests: arxiv {arxiv_n}, hn {hn}, hf {hf}, s2 {s2}, x {x}, total {}",
+        "requests: arxiv {arxiv_n}, bluesky {bsky}, hn {hn}, hf {hf}, s2 {s2}, x {x}, total {}",
         requests.len()
     );
+    assert_eq!(bsky, 5, "120 stored posts, 25 per getPosts call");
     let feeds = requests
         .iter()
         .filter(|r| r.url.path().starts_with("/arxiv/rss/"))

@@ -66,6 +66,13 @@ pub enum Command {
         date: Option<NaiveDate>,
     },
 
+    /// Run the Bluesky listener alone (the bot runs it too) until Ctrl-C / SIGTERM.
+    ///
+    /// It follows Bluesky's Jetstream firehose, keeps posts that link arXiv and counts their
+    /// likes, reposts, quotes and replies; it resumes from its saved cursor after a restart
+    /// (Jetstream replays up to ~36 hours).
+    Listen,
+
     /// Load arXiv API Atom files (offline backfill).
     ///
     /// Each paper is stored and joins the mailing its first version's submission time falls in.

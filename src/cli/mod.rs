@@ -39,6 +39,28 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Completes on Ctrl-C or SIGTERM (the signal a service manager or `docker stop` sends).
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
 /// The error and its causes on one line, "a: b: c", skipping a cause whose text its parent
 /// already quotes (library errors often include their source's message).
 fn error_line(e: &anyhow::Error) -> String {
@@ -90,6 +112,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Collect { date } => {
             let report = app.collect(date, &progress).await?;
             writeln!(stdout, "{}", output::collect_report(&report))?;
+        }
+        Command::Listen => {
+            app.listen(shutdown_signal()).await?;
+            writeln!(stdout, "listener stopped")?;
         }
         Command::Import { files } => {
             let report = app.import(&files).await?;

@@ -75,6 +75,10 @@ pub enum SourceError {
         source_name: &'static str,
         message: String,
     },
+    /// The local store failed (sources that keep state: the Bluesky listener's posts, cursors,
+    /// request budgets).
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
     /// The configured request budget is used up.
     #[error("{source_name}: daily request budget of {budget} used up")]
     Budget {
@@ -144,6 +148,13 @@ pub fn enabled(
         add(
             x::NAME,
             x::XSource::new(&s.x, http.clone(), store.clone(), clock.clone())
+                .map(|x| Arc::new(x) as Arc<dyn Source>),
+        );
+    }
+    if s.bluesky.enabled {
+        add(
+            bluesky::NAME,
+            bluesky::BlueskySource::new(&s.bluesky, http.clone(), store.clone())
                 .map(|x| Arc::new(x) as Arc<dyn Source>),
         );
     }
