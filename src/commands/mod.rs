@@ -9,11 +9,13 @@
 //! 2. [`handlers`]: [`handle`] runs it against the [`crate::app::App`] and returns a [`Reply`];
 //!    it never fails or panics, and checks admin rights on the server side.
 //! 3. [`reply`]: the answer as data, free of Discord and terminal types.
-//! 4. A front end renders it: as plain text (`hotpapers console`), or as Discord embeds.
+//! 4. A front end renders it: [`console`] as plain text (`hotpapers console`); the Discord
+//!    front end as embeds.
 //!
 //! [`subscriptions`] holds the subscription model and the DST-correct daily firing time shared
 //! with the scheduler.
 
+pub mod console;
 pub mod handlers;
 pub mod reply;
 pub mod request;
