@@ -230,6 +230,12 @@ impl App {
         &self.store
     }
 
+    /// The clock in effect: front ends and schedulers read "now" through it, so tests can fix
+    /// time with a `FakeClock`.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
     /// Fetches mailing `date` (default: the latest announced) into the store.
     ///
     /// A dated mailing is fetched from the API by its submission window, then filtered to the

@@ -7,6 +7,7 @@
 pub mod app;
 pub mod arxiv;
 pub mod clock;
+pub mod commands;
 pub mod config;
 pub mod digest;
 pub mod http;

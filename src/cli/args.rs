@@ -16,6 +16,7 @@ Examples:
   hotpapers paper 2107.00641
   hotpapers paper https://arxiv.org/pdf/2107.00641v2.pdf --format json
   hotpapers import backfill/*.xml
+  hotpapers console                         # the Discord commands, typed as text
 
 Configuration: ./config.toml when present (or --config PATH), overridden by
 HOTPAPERS_<SECTION>__<KEY> environment variables, e.g. HOTPAPERS_STORE__PATH=/data/hp.db.
@@ -124,6 +125,15 @@ pub enum Command {
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=60))]
         days: Option<u32>,
     },
+
+    /// Type the bot's commands as text: /hot, /paper, /categories, /search, /subscribe, ...
+    ///
+    /// Reads one command per line from stdin (a prompt when it is a terminal) and prints each
+    /// answer as plain text. The console user is an admin of the pseudo-server 0.
+    #[command(
+        after_help = "Examples:\n  hotpapers console\n  printf '/hot date:2021-07-02 count:3\\n/paper 2107.00630\\n' | hotpapers console"
+    )]
+    Console,
 
     /// Check or print the effective configuration (secrets redacted).
     Config {

@@ -124,7 +124,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Paper { id, format } => {
             let card = app.paper(&id).await?;
             let text = match format {
-                PaperFormat::Text => output::paper_text(&card),
+                PaperFormat::Text => hotpapers::commands::console::paper_card(&card),
                 PaperFormat::Json => output::paper_json(&card),
             };
             write!(stdout, "{text}")?;
@@ -150,6 +150,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             write!(stdout, "{}", format.to_format().render(&digest))?;
         }
         Command::Config { action } => config_command(app.config(), action)?,
+        Command::Console => hotpapers::commands::console::run_stdio(&app, &mut stdout).await?,
     }
     stdout.flush().context("cannot write to stdout")?;
     Ok(())

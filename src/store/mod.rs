@@ -11,6 +11,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::arxiv::ArxivId;
+use crate::commands::subscriptions::{Subscription, SubscriptionChange};
 use crate::paper::{AnnounceType, Paper};
 
 pub use sqlite::SqliteStore;
@@ -336,4 +337,45 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Bluesky: removes posts created before `before` (and their interactions), so the tables
     /// keep a bounded history. Returns the number of posts removed.
     async fn bluesky_prune(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
+    /// Full-text search over title, abstract and author names: the ids of the best matches,
+    /// best first (`/search`).
+    ///
+    /// `query` is user text, never query syntax: operators, quotes and column filters in it
+    /// are searched for literally and cannot cause an error. All words must match (in any
+    /// field); words are stemmed and diacritics ignored. A query without letters or digits, or
+    /// `limit == 0`, returns nothing.
+    async fn search(&self, query: &str, limit: usize) -> Result<Vec<ArxivId>, StoreError>;
+
+    /// For mailing `date`, how many of its new and cross-listed papers list each category
+    /// (`/categories`). Categories are keyed as arXiv writes them (aliases are not folded);
+    /// categories without papers are absent. An unrecorded mailing gives an empty map.
+    async fn category_counts(
+        &self,
+        date: NaiveDate,
+    ) -> Result<std::collections::BTreeMap<String, u32>, StoreError>;
+
+    /// Stores `sub` as the subscription of its (guild, channel), replacing the settings of an
+    /// existing one (whose id is kept) and clearing its `disabled_reason`. `sub.id` is ignored.
+    async fn upsert_subscription(
+        &self,
+        sub: &Subscription,
+    ) -> Result<SubscriptionChange, StoreError>;
+
+    /// Removes the subscription of a channel; returns it, or `None` when there was none.
+    async fn delete_subscription(
+        &self,
+        guild_id: u64,
+        channel_id: u64,
+    ) -> Result<Option<Subscription>, StoreError>;
+
+    /// Every subscription of a guild, disabled ones included, ordered by channel id.
+    async fn guild_subscriptions(&self, guild_id: u64) -> Result<Vec<Subscription>, StoreError>;
+
+    /// Every subscription that is not disabled, across guilds, ordered by (guild, channel):
+    /// what the scheduler runs.
+    async fn active_subscriptions(&self) -> Result<Vec<Subscription>, StoreError>;
+
+    /// Stops a subscription, keeping it listed with `reason` (a deleted channel, a missing
+    /// permission) so admins see why. Returns whether a subscription with this id existed.
+    async fn disable_subscription(&self, id: i64, reason: &str) -> Result<bool, StoreError>;
 }

@@ -1,0 +1,196 @@
+//! The reply model: what a command answers, before any front end renders it.
+//!
+//! Nothing here knows about Discord (embeds, mentions, buttons) or terminals. The console
+//! renders a [`Reply`] as plain text (`super::console::render`); the Discord front end turns the
+//! same value into messages within Discord's limits.
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::app::PaperCard;
+use crate::arxiv::taxonomy::Group;
+use crate::digest::Digest;
+use crate::paper::Paper;
+
+use super::subscriptions::Subscription;
+
+/// How many papers one page of a `/hot` answer shows on Discord (one embed each, well inside
+/// the 10-embed and 6000-character message limits). The console shows every page at once.
+pub const HOT_PAGE_SIZE: usize = 5;
+
+/// A category with its paper count, one row of `/categories`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CategoryRow {
+    /// The id as arXiv writes it (`cs.LG`).
+    pub id: &'static str,
+    /// The full name (`Machine Learning`).
+    pub name: &'static str,
+    /// The top-level group it is listed under.
+    pub group: Group,
+    /// New and cross-listed papers of the mailing listing this category (or one of its
+    /// aliases); 0 when no mailing is recorded.
+    pub papers: u32,
+}
+
+/// A subscription with when it posts next.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SubscriptionStatus {
+    /// The stored subscription.
+    pub subscription: Subscription,
+    /// The next post time; `None` while the subscription is disabled.
+    pub next_post: Option<DateTime<Utc>>,
+}
+
+/// The answer to one request.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Reply {
+    /// `/hot`: a ranked digest. `page` (0-based) of `per_page` entries is the part a paged
+    /// front end shows first; `digest.entries` holds every entry.
+    Digest {
+        /// Every ranked entry (up to the requested count).
+        digest: Box<Digest>,
+        /// The page to show first, already clamped to the last page.
+        page: usize,
+        /// Entries per page ([`HOT_PAGE_SIZE`]).
+        per_page: usize,
+    },
+    /// `/paper`: the full card.
+    Paper(Box<PaperCard>),
+    /// `/categories`: rows in arXiv's order, grouped by [`Group`] in front-page order.
+    Categories {
+        /// Active canonical categories (aliases and legacy ids left out).
+        rows: Vec<CategoryRow>,
+        /// The mailing the counts are from; `None` when no mailing is recorded yet.
+        date: Option<NaiveDate>,
+        /// The group asked for, if any.
+        group: Option<Group>,
+    },
+    /// `/search`: the matching papers, best first.
+    Search {
+        /// The query as searched.
+        query: String,
+        /// Matching stored papers, best first (may be empty).
+        hits: Vec<Paper>,
+    },
+    /// `/subscribe` succeeded.
+    Subscribed {
+        /// The subscription as stored, with its first post time.
+        status: SubscriptionStatus,
+        /// Whether it replaced an earlier subscription of the channel.
+        replaced: bool,
+    },
+    /// `/unsubscribe` removed this subscription.
+    Unsubscribed(Box<Subscription>),
+    /// `/subscriptions`: every subscription of the server, by channel id.
+    Subscriptions(Vec<SubscriptionStatus>),
+    /// `/preview`: the digest the channel's next post would show now.
+    Preview {
+        /// The subscription and its next post time.
+        status: SubscriptionStatus,
+        /// The mailing that post will show.
+        mailing: NaiveDate,
+        /// That mailing's digest with the subscription's categories, count and min_score.
+        digest: Box<Digest>,
+    },
+    /// A short confirmation or notice.
+    Ack {
+        /// One line for the user.
+        text: String,
+        /// Whether only the invoker should see it.
+        ephemeral: bool,
+    },
+    /// The request failed; `message` is one short line meant for the user.
+    Error {
+        /// One short line for the user; never internal details.
+        message: String,
+        /// Whether only the invoker should see it (always, from [`super::handle`]).
+        ephemeral: bool,
+    },
+}
+
+impl Reply {
+    /// An ephemeral error (only the invoker sees it on Discord).
+    pub fn error(message: impl Into<String>) -> Reply {
+        Reply::Error {
+            message: message.into(),
+            ephemeral: true,
+        }
+    }
+
+    /// Whether only the invoker should see the reply: errors, and everything about a server's
+    /// subscriptions.
+    pub fn is_ephemeral(&self) -> bool {
+        match self {
+            Reply::Ack { ephemeral, .. } | Reply::Error { ephemeral, .. } => *ephemeral,
+            Reply::Subscribed { .. }
+            | Reply::Unsubscribed(_)
+            | Reply::Subscriptions(_)
+            | Reply::Preview { .. } => true,
+            Reply::Digest { .. }
+            | Reply::Paper(_)
+            | Reply::Categories { .. }
+            | Reply::Search { .. } => false,
+        }
+    }
+
+    /// Whether the reply reports a failure.
+    pub fn is_error(&self) -> bool {
+        matches!(self, Reply::Error { .. })
+    }
+}
+
+/// How many pages of `per_page` entries `total` entries fill (at least 1, so an empty digest
+/// still has a page that says so).
+pub fn page_count(total: usize, per_page: usize) -> usize {
+    if per_page == 0 {
+        return 1;
+    }
+    total.div_ceil(per_page).max(1)
+}
+
+/// The index range of page `page` (clamped to the last page) in a list of `total` entries.
+pub fn page_range(total: usize, per_page: usize, page: usize) -> std::ops::Range<usize> {
+    if per_page == 0 {
+        return 0..total;
+    }
+    let page = page.min(page_count(total, per_page) - 1);
+    let start = (page * per_page).min(total);
+    start..(start + per_page).min(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_cover_every_entry_once() {
+        assert_eq!(page_count(0, 5), 1);
+        assert_eq!(page_count(5, 5), 1);
+        assert_eq!(page_count(6, 5), 2);
+        assert_eq!(page_count(7, 0), 1);
+        assert_eq!(page_range(12, 5, 0), 0..5);
+        assert_eq!(page_range(12, 5, 2), 10..12);
+        // Past the end: the last page.
+        assert_eq!(page_range(12, 5, 9), 10..12);
+        assert_eq!(page_range(0, 5, 3), 0..0);
+        assert_eq!(page_range(3, 0, 1), 0..3);
+        for total in 0..40 {
+            let mut seen = Vec::new();
+            for p in 0..page_count(total, 5) {
+                seen.extend(page_range(total, 5, p));
+            }
+            assert_eq!(seen, (0..total).collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn errors_and_admin_replies_are_ephemeral() {
+        assert!(Reply::error("x").is_ephemeral());
+        assert!(Reply::error("x").is_error());
+        assert!(Reply::Subscriptions(vec![]).is_ephemeral());
+        let search = Reply::Search {
+            query: "q".into(),
+            hits: vec![],
+        };
+        assert!(!search.is_ephemeral() && !search.is_error());
+    }
+}

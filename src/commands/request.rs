@@ -1,0 +1,690 @@
+//! Typed, validated command requests.
+//!
+//! Every front end (Discord options, console text) turns user input into a [`Request`] through
+//! the constructors here, so a bad time, zone, category or count is rejected with the same
+//! clear message everywhere, before anything runs. A `Request` that exists is valid: the
+//! handlers never re-check its fields.
+
+use chrono::{NaiveDate, NaiveTime};
+use chrono_tz::Tz;
+
+use crate::arxiv::ArxivId;
+use crate::arxiv::id::IdError;
+use crate::arxiv::taxonomy::{CategoryFilter, Group, UnknownCategory};
+
+/// The most papers one `/hot` or daily post lists: Discord shows at most 25 choices and fields,
+/// and more than that is no longer a "hot" list.
+pub const MAX_COUNT: u8 = 25;
+
+/// How many hits `/search` returns unless asked otherwise.
+pub const DEFAULT_SEARCH_LIMIT: u8 = 10;
+
+/// The most hits `/search` returns.
+pub const MAX_SEARCH_LIMIT: u8 = 25;
+
+/// The longest search query accepted (characters); the store uses only its first 16 words.
+pub const MAX_QUERY_CHARS: usize = 300;
+
+/// The most category filters one subscription may have.
+pub const MAX_SUBSCRIPTION_CATEGORIES: usize = 20;
+
+/// How much of a rejected value an error message echoes (characters).
+const ECHO_CHARS: usize = 40;
+
+/// Which ranking `/hot` shows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum HotView {
+    /// One mailing, ranked by the attention measured so far.
+    #[default]
+    Mailing,
+    /// The papers of the last `[ranking] trending_days` days, scores decayed by age.
+    Trending,
+}
+
+impl HotView {
+    /// The option value users type (`mailing`, `trending`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HotView::Mailing => "mailing",
+            HotView::Trending => "trending",
+        }
+    }
+}
+
+/// One command, validated. Admin commands ([`Request::is_admin`]) also need
+/// [`Invoker::can_manage_guild`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum Request {
+    /// `/hot [category] [count] [date] [view]`: the ranked papers of a mailing.
+    Hot {
+        /// A canonical category filter (`cs.LG`, `math.*`, `physics`); `None` for the
+        /// configured categories.
+        category: Option<String>,
+        /// 1..=25; `None` for `[digest] top` (at most 25).
+        count: Option<u8>,
+        /// The mailing's listing date; `None` for the latest announced one.
+        date: Option<NaiveDate>,
+        /// One mailing, or trending over recent days.
+        view: HotView,
+        /// 0-based page of the answer (Discord's Prev/Next buttons); the console shows all.
+        page: usize,
+    },
+    /// `/paper <id or URL>`: everything known about one paper.
+    Paper {
+        /// The paper, with the version if one was given (a newer one than stored refetches).
+        id: ArxivId,
+    },
+    /// `/categories [group]`: the taxonomy with paper counts of the latest mailing.
+    Categories {
+        /// Only this group's categories; `None` for all.
+        group: Option<Group>,
+    },
+    /// `/search <query> [limit]`: full-text search over stored papers.
+    Search {
+        /// User text, trimmed; searched literally (never query syntax).
+        query: String,
+        /// 1..=25 hits.
+        limit: u8,
+    },
+    /// `/subscribe`: post the daily digest in a channel (admin).
+    Subscribe {
+        /// The channel to post in (of the invoker's server).
+        channel: u64,
+        /// Local time of day, minute precision.
+        time: NaiveTime,
+        /// The zone `time` is in; posts follow its daylight-saving changes.
+        timezone: Tz,
+        /// Canonical category filters; empty for the configured categories.
+        categories: Vec<String>,
+        /// 1..=25; `None` for `[digest] top` (at most 25).
+        count: Option<u8>,
+        /// Papers scoring below this are left out (finite, ≥ 0).
+        min_score: f64,
+    },
+    /// `/unsubscribe <channel>`: stop a channel's posts (admin).
+    Unsubscribe {
+        /// The subscribed channel.
+        channel: u64,
+    },
+    /// `/subscriptions`: the server's subscriptions (admin).
+    Subscriptions,
+    /// `/preview <channel>`: what the channel's next post will look like (admin).
+    Preview {
+        /// The subscribed channel.
+        channel: u64,
+    },
+}
+
+/// Who sent a request, as the front end knows it.
+///
+/// The console is user 0, an admin of the pseudo-server 0 ([`Invoker::console`]): whoever can
+/// run the binary can already edit the database.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Invoker {
+    /// The Discord user (0 for the console); recorded as a subscription's author.
+    pub user_id: u64,
+    /// The server the command was sent in; `None` in direct messages.
+    pub guild_id: Option<u64>,
+    /// Whether the user has Manage Server there. Checked by the handlers for admin commands:
+    /// Discord's `default_member_permissions` only hides commands and admins can change it.
+    pub can_manage_guild: bool,
+}
+
+impl Invoker {
+    /// The console user: user 0, admin of the pseudo-server 0.
+    pub fn console() -> Invoker {
+        Invoker {
+            user_id: 0,
+            guild_id: Some(0),
+            can_manage_guild: true,
+        }
+    }
+}
+
+/// Why user input is not a valid request. Every message is one line that names the offending
+/// value and shows a valid example.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RequestError {
+    /// A number outside its range (or not a whole number).
+    #[error("{option} must be a whole number from {min} to {max}, not '{value}'")]
+    OutOfRange {
+        /// The option's name (`count`, `limit`).
+        option: &'static str,
+        /// What was given (shortened).
+        value: String,
+        /// The smallest accepted value.
+        min: i64,
+        /// The largest accepted value.
+        max: i64,
+    },
+    /// Not a `YYYY-MM-DD` date.
+    #[error("'{0}' is not a date; use YYYY-MM-DD, e.g. 2021-07-02")]
+    BadDate(String),
+    /// Not a 24-hour `HH:MM` time.
+    #[error("'{0}' is not a time of day; use 24-hour HH:MM, e.g. 08:00 or 17:30")]
+    BadTime(String),
+    /// Not an IANA zone name; carries close names.
+    #[error("unknown time zone '{value}'; {}", zone_hint(.suggestions))]
+    BadTimezone {
+        /// What was given (shortened).
+        value: String,
+        /// Up to three zone names probably meant.
+        suggestions: Vec<&'static str>,
+    },
+    /// Not a category, archive or group; carries taxonomy suggestions.
+    #[error(transparent)]
+    UnknownCategory(#[from] UnknownCategory),
+    /// Not one of arXiv's eight groups.
+    #[error("unknown group '{0}'; groups are {groups}", groups = group_list())]
+    UnknownGroup(String),
+    /// Neither `mailing` nor `trending`.
+    #[error("view must be mailing or trending, not '{0}'")]
+    BadView(String),
+    /// Not an arXiv id or URL.
+    #[error(transparent)]
+    BadId(#[from] IdError),
+    /// Nothing searchable (only punctuation or spaces).
+    #[error("the search query needs at least one word with a letter or digit")]
+    EmptyQuery,
+    /// Over [`MAX_QUERY_CHARS`] characters.
+    #[error("the search query is too long ({0} characters; at most 300)")]
+    QueryTooLong(usize),
+    /// Not a channel id or `<#id>` mention.
+    #[error("'{0}' is not a channel; give its id (e.g. 123456789012345678) or <#id> mention")]
+    BadChannel(String),
+    /// Negative or not a finite number.
+    #[error("min_score must be a number of at least 0, e.g. 2.5, not '{0}'")]
+    BadMinScore(String),
+    /// More than [`MAX_SUBSCRIPTION_CATEGORIES`] filters.
+    #[error("a subscription takes at most 20 categories, not {0}")]
+    TooManyCategories(usize),
+}
+
+fn zone_hint(suggestions: &[&str]) -> String {
+    if suggestions.is_empty() {
+        "use an IANA name such as Europe/Berlin, America/New_York or UTC".to_string()
+    } else {
+        format!("did you mean {}?", suggestions.join(", "))
+    }
+}
+
+fn group_list() -> String {
+    Group::ALL
+        .iter()
+        .map(|g| g.id())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `s` trimmed, control characters blanked, shortened for an error message.
+fn echo(s: &str) -> String {
+    let t = s.trim();
+    let mut out: String = t
+        .chars()
+        .take(ECHO_CHARS)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if t.chars().nth(ECHO_CHARS).is_some() {
+        out.push('…');
+    }
+    out
+}
+
+/// The arguments of `/subscribe`, as the front end received them.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SubscribeArgs<'a> {
+    /// The channel to post in.
+    pub channel: u64,
+    /// `HH:MM`, 24-hour.
+    pub time: &'a str,
+    /// IANA name.
+    pub timezone: &'a str,
+    /// Comma- or space-separated category filters.
+    pub categories: Option<&'a str>,
+    /// Papers per post, 1..=25; `None` for `[digest] top`.
+    pub count: Option<i64>,
+    /// Leave out papers scoring below this; `None` for 0.
+    pub min_score: Option<f64>,
+}
+
+impl Request {
+    /// `/hot`, page 0.
+    pub fn hot(
+        category: Option<&str>,
+        count: Option<i64>,
+        date: Option<&str>,
+        view: Option<&str>,
+    ) -> Result<Request, RequestError> {
+        Ok(Request::Hot {
+            category: category.map(parse_category).transpose()?,
+            count: count.map(|c| parse_count("count", c)).transpose()?,
+            date: date.map(parse_date).transpose()?,
+            view: view.map(parse_view).transpose()?.unwrap_or_default(),
+            page: 0,
+        })
+    }
+
+    /// `/paper`: any id or URL form [`ArxivId::parse`] accepts.
+    pub fn paper(input: &str) -> Result<Request, RequestError> {
+        Ok(Request::Paper {
+            id: ArxivId::parse(input)?,
+        })
+    }
+
+    /// `/categories`.
+    pub fn categories(group: Option<&str>) -> Result<Request, RequestError> {
+        Ok(Request::Categories {
+            group: group.map(parse_group).transpose()?,
+        })
+    }
+
+    /// `/search`.
+    pub fn search(query: &str, limit: Option<i64>) -> Result<Request, RequestError> {
+        let query = query.trim();
+        let chars = query.chars().count();
+        if chars > MAX_QUERY_CHARS {
+            return Err(RequestError::QueryTooLong(chars));
+        }
+        if !query.chars().any(char::is_alphanumeric) {
+            return Err(RequestError::EmptyQuery);
+        }
+        let limit = match limit {
+            Some(l) => parse_bounded("limit", l, 1, MAX_SEARCH_LIMIT)?,
+            None => DEFAULT_SEARCH_LIMIT,
+        };
+        Ok(Request::Search {
+            query: query.to_string(),
+            limit,
+        })
+    }
+
+    /// `/subscribe`.
+    pub fn subscribe(args: SubscribeArgs<'_>) -> Result<Request, RequestError> {
+        let categories = match args.categories {
+            Some(list) => parse_categories(list)?,
+            None => Vec::new(),
+        };
+        let min_score = match args.min_score {
+            Some(m) => parse_min_score(m)?,
+            None => 0.0,
+        };
+        Ok(Request::Subscribe {
+            channel: args.channel,
+            time: parse_time(args.time)?,
+            timezone: parse_timezone(args.timezone)?,
+            categories,
+            count: args.count.map(|c| parse_count("count", c)).transpose()?,
+            min_score,
+        })
+    }
+
+    /// The command's name as users type it, without the slash.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Request::Hot { .. } => "hot",
+            Request::Paper { .. } => "paper",
+            Request::Categories { .. } => "categories",
+            Request::Search { .. } => "search",
+            Request::Subscribe { .. } => "subscribe",
+            Request::Unsubscribe { .. } => "unsubscribe",
+            Request::Subscriptions => "subscriptions",
+            Request::Preview { .. } => "preview",
+        }
+    }
+
+    /// Whether the command changes or reveals a server's subscriptions, and so needs Manage
+    /// Server.
+    pub fn is_admin(&self) -> bool {
+        matches!(
+            self,
+            Request::Subscribe { .. }
+                | Request::Unsubscribe { .. }
+                | Request::Subscriptions
+                | Request::Preview { .. }
+        )
+    }
+}
+
+/// A paper count, 1..=25.
+pub fn parse_count(option: &'static str, value: i64) -> Result<u8, RequestError> {
+    parse_bounded(option, value, 1, MAX_COUNT)
+}
+
+fn parse_bounded(option: &'static str, value: i64, min: u8, max: u8) -> Result<u8, RequestError> {
+    u8::try_from(value)
+        .ok()
+        .filter(|v| (min..=max).contains(v))
+        .ok_or(RequestError::OutOfRange {
+            option,
+            value: value.to_string(),
+            min: i64::from(min),
+            max: i64::from(max),
+        })
+}
+
+/// A listing date, `YYYY-MM-DD`.
+pub fn parse_date(s: &str) -> Result<NaiveDate, RequestError> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| RequestError::BadDate(echo(s)))
+}
+
+/// A 24-hour time of day, `H:MM` or `HH:MM`.
+pub fn parse_time(s: &str) -> Result<NaiveTime, RequestError> {
+    let bad = || RequestError::BadTime(echo(s));
+    let (h, m) = s.trim().split_once(':').ok_or_else(bad)?;
+    let digits = |p: &str, max_len: usize| {
+        !p.is_empty() && p.len() <= max_len && p.bytes().all(|b| b.is_ascii_digit())
+    };
+    if !digits(h, 2) || !digits(m, 2) || m.len() != 2 {
+        return Err(bad());
+    }
+    let hour: u32 = h.parse().map_err(|_| bad())?;
+    let minute: u32 = m.parse().map_err(|_| bad())?;
+    NaiveTime::from_hms_opt(hour, minute, 0).ok_or_else(bad)
+}
+
+/// An IANA time zone name. Case does not matter (`europe/berlin`); close names are suggested
+/// for anything else (`Berlin` → `Europe/Berlin`).
+pub fn parse_timezone(s: &str) -> Result<Tz, RequestError> {
+    let t = s.trim();
+    if let Ok(tz) = t.parse::<Tz>() {
+        return Ok(tz);
+    }
+    if let Some(tz) = chrono_tz::TZ_VARIANTS
+        .iter()
+        .find(|z| z.name().eq_ignore_ascii_case(t))
+    {
+        return Ok(*tz);
+    }
+    Err(RequestError::BadTimezone {
+        value: echo(s),
+        suggestions: suggest_zones(t),
+    })
+}
+
+/// Up to three zone names whose city part matches what was typed (`new york`, `Berlin`), or
+/// that contain it.
+fn suggest_zones(input: &str) -> Vec<&'static str> {
+    let wanted = input
+        .rsplit('/')
+        .next()
+        .unwrap_or(input)
+        .trim()
+        .replace(' ', "_")
+        .to_ascii_lowercase();
+    if wanted.chars().count() < 3 || wanted.len() > 64 {
+        return Vec::new();
+    }
+    let names = || chrono_tz::TZ_VARIANTS.iter().map(|z| z.name());
+    let city = |n: &str| n.rsplit('/').next().unwrap_or(n).to_ascii_lowercase();
+    let mut out: Vec<&'static str> = names().filter(|n| city(n) == wanted).collect();
+    if out.is_empty() {
+        out = names()
+            .filter(|n| n.to_ascii_lowercase().contains(&wanted))
+            .collect();
+    }
+    // Prefer the canonical Area/City names over legacy aliases (US/Eastern, Etc/...).
+    out.sort_by_key(|n| {
+        (
+            !n.contains('/') || n.starts_with("Etc/") || n.starts_with("US/"),
+            *n,
+        )
+    });
+    out.truncate(3);
+    out
+}
+
+/// One category filter (a category, archive or group), in canonical spelling.
+pub fn parse_category(s: &str) -> Result<String, RequestError> {
+    Ok(CategoryFilter::parse(s)?.to_string())
+}
+
+/// A comma- or space-separated list of category filters, canonical and deduplicated.
+pub fn parse_categories(s: &str) -> Result<Vec<String>, RequestError> {
+    let mut out: Vec<String> = Vec::new();
+    let items: Vec<&str> = s
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|p| !p.is_empty())
+        .collect();
+    if items.len() > MAX_SUBSCRIPTION_CATEGORIES {
+        return Err(RequestError::TooManyCategories(items.len()));
+    }
+    for item in items {
+        let c = parse_category(item)?;
+        if !out.contains(&c) {
+            out.push(c);
+        }
+    }
+    Ok(out)
+}
+
+/// `mailing` or `trending`, case-insensitively.
+pub fn parse_view(s: &str) -> Result<HotView, RequestError> {
+    let t = s.trim();
+    if t.eq_ignore_ascii_case("mailing") {
+        Ok(HotView::Mailing)
+    } else if t.eq_ignore_ascii_case("trending") {
+        Ok(HotView::Trending)
+    } else {
+        Err(RequestError::BadView(echo(s)))
+    }
+}
+
+/// A top-level group id (`cs`, `physics`, `q-bio`, ...), case-insensitively.
+pub fn parse_group(s: &str) -> Result<Group, RequestError> {
+    Group::from_id(s.trim()).ok_or_else(|| RequestError::UnknownGroup(echo(s)))
+}
+
+/// A channel as typed in text: its id, or Discord's `<#id>` mention form.
+pub fn parse_channel(s: &str) -> Result<u64, RequestError> {
+    let t = s.trim();
+    let inner = t
+        .strip_prefix("<#")
+        .and_then(|r| r.strip_suffix('>'))
+        .or_else(|| t.strip_prefix('#'))
+        .unwrap_or(t);
+    if inner.is_empty() || !inner.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(RequestError::BadChannel(echo(s)));
+    }
+    inner
+        .parse::<u64>()
+        .map_err(|_| RequestError::BadChannel(echo(s)))
+}
+
+/// A minimum score: finite and at least 0.
+pub fn parse_min_score(value: f64) -> Result<f64, RequestError> {
+    if value.is_finite() && value >= 0.0 {
+        Ok(value)
+    } else {
+        Err(RequestError::BadMinScore(value.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_are_bounded() {
+        assert_eq!(parse_count("count", 1), Ok(1));
+        assert_eq!(parse_count("count", 25), Ok(25));
+        for bad in [0, 26, -1, i64::MAX, i64::MIN, 256] {
+            let e = parse_count("count", bad).unwrap_err().to_string();
+            assert!(
+                e.contains("from 1 to 25") && e.contains(&bad.to_string()),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn times_are_24_hour_minutes() {
+        let t = |h, m| NaiveTime::from_hms_opt(h, m, 0).unwrap();
+        assert_eq!(parse_time("08:00"), Ok(t(8, 0)));
+        assert_eq!(parse_time("8:05"), Ok(t(8, 5)));
+        assert_eq!(parse_time(" 23:59 "), Ok(t(23, 59)));
+        assert_eq!(parse_time("00:00"), Ok(t(0, 0)));
+        for bad in [
+            "25:00",
+            "24:00",
+            "12:60",
+            "8",
+            "8:5",
+            "08:00:00",
+            "-1:00",
+            "+8:00",
+            "8am",
+            "",
+            ":",
+            "08:",
+            "١٢:٠٠",
+            "0800",
+        ] {
+            let e = parse_time(bad).unwrap_err().to_string();
+            assert!(
+                e.contains(bad.trim()) && e.contains("e.g. 08:00"),
+                "{bad}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn time_zones_are_iana_names_with_suggestions() {
+        assert_eq!(
+            parse_timezone("Europe/Berlin"),
+            Ok(chrono_tz::Europe::Berlin)
+        );
+        assert_eq!(
+            parse_timezone("europe/berlin"),
+            Ok(chrono_tz::Europe::Berlin)
+        );
+        assert_eq!(parse_timezone(" UTC "), Ok(chrono_tz::UTC));
+        let e = parse_timezone("Mars/Olympus").unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            msg.contains("'Mars/Olympus'") && msg.contains("Europe/Berlin"),
+            "{msg}"
+        );
+        let e = parse_timezone("Berlin").unwrap_err();
+        assert_eq!(
+            e,
+            RequestError::BadTimezone {
+                value: "Berlin".into(),
+                suggestions: vec!["Europe/Berlin"]
+            }
+        );
+        assert!(e.to_string().contains("did you mean Europe/Berlin?"), "{e}");
+        let e = parse_timezone("new york").unwrap_err();
+        assert!(e.to_string().contains("America/New_York"), "{e}");
+        // Hostile input stays one short line.
+        let long = format!("{}\n{}", "x".repeat(500), "y");
+        let msg = parse_timezone(&long).unwrap_err().to_string();
+        assert!(!msg.contains('\n') && msg.len() < 200, "{msg}");
+    }
+
+    #[test]
+    fn categories_are_canonical_with_suggestions() {
+        assert_eq!(parse_category("cs.lg"), Ok("cs.LG".into()));
+        assert_eq!(parse_category("cs.SY"), Ok("cs.SY".into()));
+        assert_eq!(
+            parse_categories("cs.LG, cs.CV cs.lg,,"),
+            Ok(vec!["cs.LG".into(), "cs.CV".into()])
+        );
+        assert_eq!(parse_categories(""), Ok(vec![]));
+        let e = parse_category("cs.LGG").unwrap_err().to_string();
+        assert!(e.contains("cs.LGG") && e.contains("cs.LG"), "{e}");
+        let many = vec!["cs.LG"; 21].join(",");
+        assert_eq!(
+            parse_categories(&many),
+            Err(RequestError::TooManyCategories(21))
+        );
+    }
+
+    #[test]
+    fn dates_views_groups_channels_scores() {
+        assert_eq!(
+            parse_date("2021-07-02"),
+            Ok(NaiveDate::from_ymd_opt(2021, 7, 2).unwrap())
+        );
+        assert!(
+            parse_date("2021-02-30")
+                .unwrap_err()
+                .to_string()
+                .contains("YYYY-MM-DD")
+        );
+        assert_eq!(parse_view("Trending"), Ok(HotView::Trending));
+        assert!(matches!(parse_view("hot"), Err(RequestError::BadView(_))));
+        assert_eq!(parse_group("q-bio"), Ok(Group::QBio));
+        let e = parse_group("biology").unwrap_err().to_string();
+        assert!(
+            e.contains("biology") && e.contains("physics, math, cs"),
+            "{e}"
+        );
+        assert_eq!(
+            parse_channel("123456789012345678"),
+            Ok(123_456_789_012_345_678)
+        );
+        assert_eq!(parse_channel("<#42>"), Ok(42));
+        assert_eq!(parse_channel("#42"), Ok(42));
+        for bad in ["", "general", "<#>", "-5", "99999999999999999999", "<@42>"] {
+            assert!(
+                matches!(parse_channel(bad), Err(RequestError::BadChannel(_))),
+                "{bad}"
+            );
+        }
+        assert_eq!(parse_min_score(2.5), Ok(2.5));
+        for bad in [-0.1, f64::NAN, f64::INFINITY] {
+            assert!(parse_min_score(bad).is_err());
+        }
+    }
+
+    #[test]
+    fn constructors_validate_every_field() {
+        assert_eq!(
+            Request::hot(Some("cs.lg"), Some(3), Some("2021-07-02"), None),
+            Ok(Request::Hot {
+                category: Some("cs.LG".into()),
+                count: Some(3),
+                date: NaiveDate::from_ymd_opt(2021, 7, 2),
+                view: HotView::Mailing,
+                page: 0,
+            })
+        );
+        assert!(Request::hot(None, Some(0), None, None).is_err());
+        assert!(Request::paper("not-an-id").is_err());
+        assert!(matches!(
+            Request::paper("https://arxiv.org/abs/2107.00630v2"),
+            Ok(Request::Paper { .. })
+        ));
+        assert_eq!(
+            Request::search("  \"*\" ", None),
+            Err(RequestError::EmptyQuery)
+        );
+        assert_eq!(
+            Request::search("diffusion models", None),
+            Ok(Request::Search {
+                query: "diffusion models".into(),
+                limit: DEFAULT_SEARCH_LIMIT
+            })
+        );
+        assert!(Request::search(&"a".repeat(301), None).is_err());
+        assert!(Request::search("x", Some(26)).is_err());
+        let ok = Request::subscribe(SubscribeArgs {
+            channel: 1,
+            time: "08:00",
+            timezone: "Europe/Berlin",
+            categories: Some("cs.LG,cs.CV"),
+            count: Some(5),
+            min_score: Some(1.0),
+        })
+        .unwrap();
+        assert!(ok.is_admin() && ok.name() == "subscribe");
+        let bad_time = Request::subscribe(SubscribeArgs {
+            channel: 1,
+            time: "25:00",
+            timezone: "Europe/Berlin",
+            ..SubscribeArgs::default()
+        });
+        assert_eq!(bad_time, Err(RequestError::BadTime("25:00".into())));
+        assert!(!Request::Categories { group: None }.is_admin());
+    }
+}
