@@ -780,6 +780,23 @@ async fn a_silent_connection_is_reopened_after_the_idle_timeout() {
     assert_eq!(clock.sleeps(), vec![Duration::from_secs(1)]);
 }
 
+#[tokio::test]
+async fn listen_fails_cleanly_when_the_store_is_unusable() {
+    let (url, _queries) = fake_jetstream(Vec::new()).await;
+    let sqlite = SqliteStore::in_memory().await.unwrap();
+    sqlite.close().await;
+    let store: Arc<dyn Store> = Arc::new(sqlite);
+    let clock = FakeClock::new(now());
+    let cfg = BlueskyConfig {
+        jetstream_url: url,
+        ..cfg()
+    };
+    let err = listen(&cfg, store, Arc::new(clock), std::future::pending())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SourceError::Store(_)), "{err:?}");
+}
+
 // ---------------------------------------------------------------------------------------------
 // BlueskySource against a wiremock AppView / PDS.
 
@@ -988,21 +1005,25 @@ async fn get_posts_429_waits_for_retry_after() {
 
 #[tokio::test]
 async fn broken_get_posts_falls_back_to_the_listener_counts_with_a_note() {
-    for (name, response) in [
+    for (name, expected, response) in [
         (
             "malformed JSON",
+            "getPosts answered with invalid JSON",
             ResponseTemplate::new(200).set_body_string("{\"posts\": ["),
         ),
         (
             "wrong shape",
+            "getPosts answer has no \"posts\" array",
             ResponseTemplate::new(200).set_body_json(json!({"feed": []})),
         ),
         (
             "server error",
+            "HTTP 503",
             ResponseTemplate::new(503).insert_header("retry-after", "1"),
         ),
         (
             "client error",
+            "HTTP 400: {\"error\":\"InvalidRequest\"}",
             ResponseTemplate::new(400).set_body_json(json!({"error": "InvalidRequest"})),
         ),
     ] {
@@ -1033,13 +1054,16 @@ async fn broken_get_posts_falls_back_to_the_listener_counts_with_a_note() {
         assert_eq!(value(&got.signals, PAPER, "posts"), Some(1.0), "{name}");
         assert_eq!(value(&got.signals, PAPER, "reposts"), Some(1.0), "{name}");
         assert_eq!(value(&got.signals, PAPER, "likes"), Some(0.0), "{name}");
+        let note = got
+            .notes
+            .iter()
+            .find(|n| n.contains("listener's own (getPosts failed"))
+            .unwrap_or_else(|| panic!("{name}: {:?}", got.notes));
         assert!(
-            got.notes
-                .iter()
-                .any(|n| n.contains("listener's own (getPosts failed")),
-            "{name}: {:?}",
-            got.notes
+            !note.contains("uris="),
+            "{name}: no URL in the note: {note}"
         );
+        assert!(note.contains(expected), "{name}: {note}");
     }
 }
 
