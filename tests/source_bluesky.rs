@@ -1504,3 +1504,68 @@ async fn bad_urls_are_rejected_at_construction() {
         assert!(err.to_string().contains("is not an http(s) URL"), "{err}");
     }
 }
+
+#[tokio::test]
+async fn search_is_cut_by_max_search_pages_and_keeps_pages_before_a_failure() {
+    let server = MockServer::start().await;
+    let store = store().await;
+    let clock = FakeClock::new(now());
+    mount_session(&server, 2).await;
+    Mock::given(path("/pds/xrpc/app.bsky.feed.searchPosts"))
+        .and(query_param_is_missing("cursor"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "posts": [search_hit(&uri("did:plc:s1", "p"), "https://arxiv.org/abs/2107.00641", T, [2, 0, 0, 0])],
+            "cursor": "page-2"
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(path("/pds/xrpc/app.bsky.feed.searchPosts"))
+        .and(query_param("cursor", "page-2"))
+        .respond_with(ResponseTemplate::new(502).set_body_string("<html>Bad gateway</html>"))
+        .mount(&server)
+        .await;
+
+    let capped = BlueskyConfig {
+        max_search_pages: 1,
+        ..with_credentials(&server)
+    };
+    let source = BlueskySource::new(&capped, http(&clock), store.clone()).unwrap();
+    let got = source
+        .collect(day(), &BTreeSet::new(), now())
+        .await
+        .unwrap();
+    assert_eq!(got.requests, 2, "login + 1 page");
+    assert!(
+        got.notes
+            .iter()
+            .any(|n| n.contains("stopped after 1 pages (max_search_pages)")),
+        "{:?}",
+        got.notes
+    );
+
+    let source =
+        BlueskySource::new(&with_credentials(&server), http(&clock), store.clone()).unwrap();
+    let got = source
+        .collect(day(), &BTreeSet::new(), now())
+        .await
+        .unwrap();
+    assert_eq!(
+        got.requests,
+        1 + 1 + 3,
+        "login, page 1, page 2 tried three times"
+    );
+    let note = got
+        .notes
+        .iter()
+        .find(|n| n.contains("search stopped"))
+        .expect("a note");
+    assert_eq!(
+        note,
+        "Bluesky search stopped after 1 pages: HTTP 502: <html>Bad gateway</html> (3 attempts)"
+    );
+    assert_eq!(
+        value(&got.signals, PAPER, "likes"),
+        Some(2.0),
+        "page 1 still counts"
+    );
+}

@@ -201,7 +201,12 @@ impl BlueskySource {
                 Ok(page) => page,
                 Err(e) => {
                     tracing::warn!(error = %e, "Bluesky search failed");
-                    notes.push(format!("Bluesky search skipped: {}", short_reason(&e)));
+                    let what = if page_number == 1 {
+                        "Bluesky search skipped".to_string()
+                    } else {
+                        format!("Bluesky search stopped after {} pages", page_number - 1)
+                    };
+                    notes.push(format!("{what}: {}", short_reason(&e)));
                     break;
                 }
             };
