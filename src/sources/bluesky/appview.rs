@@ -156,7 +156,7 @@ pub struct SearchQuery {
 
 /// Why a search page failed.
 #[derive(Debug)]
-pub enum SearchError {
+pub(crate) enum SearchError {
     /// The session is no longer valid: log in again.
     SessionExpired,
     /// Anything else.
@@ -165,7 +165,7 @@ pub enum SearchError {
 
 /// The XRPC endpoints used by the source.
 #[derive(Debug, Clone)]
-pub struct Xrpc {
+pub(crate) struct Xrpc {
     http: HttpClient,
     api_url: String,
     pds_url: String,

@@ -371,9 +371,16 @@ impl Listener {
         let mut failures: u32 = 0;
         loop {
             let url = subscribe_url(&self.cfg.jetstream_url, consumer.resume_from())?;
-            let end = self.session(&url, &mut consumer, shutdown.as_mut()).await;
+            let end = match self.session(&url, &mut consumer, shutdown.as_mut()).await {
+                Ok(end) => end,
+                Err(e) => {
+                    // The store failed; saving will likely fail too, and must not hide why.
+                    let _ = consumer.save_cursor().await;
+                    return Err(e);
+                }
+            };
             consumer.save_cursor().await?;
-            let (events, reason) = match end? {
+            let (events, reason) = match end {
                 SessionEnd::Shutdown => break,
                 SessionEnd::Lost { events, reason } => (events, reason),
             };

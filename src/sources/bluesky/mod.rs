@@ -201,7 +201,12 @@ impl BlueskySource {
                 Ok(page) => page,
                 Err(e) => {
                     tracing::warn!(error = %e, "Bluesky search failed");
-                    notes.push(format!("Bluesky search skipped: {e}"));
+                    let what = if page_number == 1 {
+                        "Bluesky search skipped".to_string()
+                    } else {
+                        format!("Bluesky search stopped after {} pages", page_number - 1)
+                    };
+                    notes.push(format!("{what}: {}", short_reason(&e)));
                     break;
                 }
             };
@@ -277,7 +282,7 @@ impl BlueskySource {
                 Err(e) => {
                     tracing::warn!(error = %e, posts = batch.len(), "Bluesky getPosts failed");
                     failed += batch.len();
-                    last_error = Some(e.to_string());
+                    last_error = Some(short_reason(&e));
                 }
             }
         }
@@ -420,6 +425,33 @@ impl Source for BlueskySource {
             tracing::warn!(paper = %paper, "{note}");
         }
         Ok(tally.into_signals(NAME, &BTreeSet::from([paper]), now))
+    }
+}
+
+/// Why a call failed, short enough for a digest note: the status or failure kind without the
+/// request URL (a getPosts URL carries 25 post URIs). The full error is logged.
+fn short_reason(e: &SourceError) -> String {
+    match e {
+        SourceError::Http(http) => {
+            let last = match http.last() {
+                HttpError::Status {
+                    status, snippet, ..
+                } => format!("HTTP {status}: {snippet}"),
+                HttpError::Timeout { .. } => "the request timed out".into(),
+                HttpError::Connect { message, .. } => format!("connection failed: {message}"),
+                HttpError::TooLarge { limit, .. } => {
+                    format!("the response is larger than the {limit}-byte limit")
+                }
+                HttpError::Rejected { reason, .. } => reason.clone(),
+                other => other.to_string(),
+            };
+            match http {
+                HttpError::Exhausted { attempts, .. } => format!("{last} ({attempts} attempts)"),
+                _ => last,
+            }
+        }
+        SourceError::Malformed { message, .. } => message.clone(),
+        other => other.to_string(),
     }
 }
 
