@@ -70,7 +70,7 @@ pub enum SourceError {
         message: String,
     },
     /// The source is enabled but could not be set up (missing credentials, bad settings).
-    #[error("not set up: {message}")]
+    #[error("{message}")]
     Unavailable {
         source_name: &'static str,
         message: String,
