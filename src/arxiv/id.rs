@@ -615,6 +615,9 @@ const URL_FORMS: &[(&[u8], &[&[u8]])] = &[
     (b"doi.org/", &[DOI_PREFIX]),
     (b"dx.doi.org/", &[DOI_PREFIX]),
     (b"scirate.com/", &[b"arxiv/"]),
+    // ar5iv: arXiv papers as HTML, widely linked before arXiv served HTML itself.
+    (b"ar5iv.labs.arxiv.org/", &[b"html/"]),
+    (b"ar5iv.org/", &[b"abs/", b"html/"]),
 ];
 
 const ARXIV_PATHS: &[&[u8]] = &[b"abs/", b"pdf/", b"html/", b"format/"];
@@ -701,6 +704,14 @@ const FIND_NEEDLES: &[Needle] = &[
     },
     Needle {
         text: "scirate.com/",
+        kind: NeedleKind::Host,
+    },
+    Needle {
+        text: "ar5iv.labs.arxiv.org/",
+        kind: NeedleKind::Host,
+    },
+    Needle {
+        text: "ar5iv.org/",
         kind: NeedleKind::Host,
     },
 ];
@@ -914,6 +925,8 @@ mod tests {
         ),
         ("10.48550/arXiv.2107.00641", "2107.00641"),
         ("https://scirate.com/arxiv/2107.00641", "2107.00641"),
+        ("https://ar5iv.labs.arxiv.org/html/2107.00641", "2107.00641"),
+        ("https://ar5iv.org/abs/2107.00641v2", "2107.00641v2"),
     ];
 
     const INVALID: &[&str] = &[
