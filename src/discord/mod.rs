@@ -6,4 +6,5 @@
 
 pub mod escape;
 pub mod limits;
+pub mod post;
 pub mod render;

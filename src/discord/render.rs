@@ -82,10 +82,10 @@ impl MessageParts {
 /// "A, B, C et al." — at most [`MAX_AUTHORS`] names, escaped and bounded.
 pub fn short_authors(names: &[&str]) -> String {
     let mut s: Vec<String> = names.iter().take(MAX_AUTHORS).map(|n| escape(n)).collect();
-    if names.len() > MAX_AUTHORS {
-        if let Some(last) = s.last_mut() {
-            last.push_str(" et al.");
-        }
+    if names.len() > MAX_AUTHORS
+        && let Some(last) = s.last_mut()
+    {
+        last.push_str(" et al.");
     }
     truncate_chars(&s.join(", "), AUTHORS_CHARS)
 }
