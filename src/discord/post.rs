@@ -94,6 +94,53 @@ pub fn classify(err: &serenity::Error, channel: u64) -> (PostError, bool) {
     )
 }
 
+/// Sends a rendered digest's parts in order, each with its nonce, retrying a 5xx up to
+/// `attempts` times per part (with `backoff` between tries). Returns the created message ids.
+///
+/// A part already accepted by Discord and re-sent with the same nonce is deduplicated by
+/// Discord, so calling this again after a crash never shows a part twice.
+pub async fn send_parts(
+    http: &Http,
+    channel: u64,
+    mailing: NaiveDate,
+    messages: Vec<CreateMessage>,
+    attempts: u32,
+    backoff: std::time::Duration,
+) -> Result<Vec<u64>, PostError> {
+    let mut ids = Vec::with_capacity(messages.len());
+    for (part, msg) in messages.into_iter().enumerate() {
+        // `Http::send_message` does not apply the client's default allowed mentions (only
+        // serenity's higher-level builders do), so set "nothing" on every part here too.
+        let msg =
+            with_nonce(msg, channel, mailing, part).allowed_mentions(CreateAllowedMentions::new());
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            match http
+                .send_message(
+                    serenity::model::id::ChannelId::new(channel.max(1)),
+                    vec![],
+                    &msg,
+                )
+                .await
+            {
+                Ok(m) => {
+                    ids.push(m.id.get());
+                    break;
+                }
+                Err(e) => {
+                    let (err, retry) = classify(&e, channel);
+                    if !retry || tries >= attempts.max(1) {
+                        return Err(err);
+                    }
+                    tokio::time::sleep(backoff).await;
+                }
+            }
+        }
+    }
+    Ok(ids)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,6 +162,90 @@ mod tests {
         let v = serde_json::to_value(with_nonce(CreateMessage::new(), 42, d, 1)).unwrap();
         assert_eq!(v["nonce"], "hp2021070201000000000042");
         assert_eq!(v["enforce_nonce"], true);
+    }
+
+    fn message_json(id: u64) -> serde_json::Value {
+        serde_json::json!({
+            "id": id.to_string(), "channel_id": "42", "content": "", "timestamp": "2021-07-03T08:00:00+00:00",
+            "edited_timestamp": null, "tts": false, "mention_everyone": false, "mentions": [],
+            "mention_roles": [], "attachments": [], "embeds": [], "pinned": false, "type": 0,
+            "author": {"id": "7", "username": "hotpapers", "discriminator": "0", "avatar": null, "bot": true}
+        })
+    }
+
+    #[tokio::test]
+    async fn parts_go_through_the_proxy_in_order_with_nonces_and_5xx_is_retried() {
+        use wiremock::matchers::{method, path};
+        use wiremock::{Mock, MockServer, ResponseTemplate};
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/api/v10/channels/42/messages"))
+            .respond_with(ResponseTemplate::new(502))
+            .up_to_n_times(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path("/api/v10/channels/42/messages"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(message_json(9)))
+            .mount(&server)
+            .await;
+        let http = http_client(Some("Bot t"), Some(&server.uri())).unwrap();
+        let d = NaiveDate::from_ymd_opt(2021, 7, 2).unwrap();
+        let msgs = vec![
+            CreateMessage::new().content("a"),
+            CreateMessage::new().content("b"),
+        ];
+        let ids = send_parts(&http, 42, d, msgs, 3, std::time::Duration::ZERO)
+            .await
+            .unwrap();
+        assert_eq!(ids, vec![9, 9]);
+        let reqs = server.received_requests().await.unwrap();
+        let bodies: Vec<serde_json::Value> = reqs
+            .iter()
+            .map(|r| serde_json::from_slice(&r.body).unwrap())
+            .collect();
+        let nonces: Vec<&str> = bodies
+            .iter()
+            .map(|b| b["nonce"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            nonces,
+            vec![nonce(42, d, 0), nonce(42, d, 0), nonce(42, d, 1)]
+        );
+        assert!(
+            bodies
+                .iter()
+                .all(|b| b["allowed_mentions"]["parse"] == serde_json::json!([]))
+        );
+    }
+
+    #[tokio::test]
+    async fn forbidden_and_unknown_channel_are_clear_errors_without_retry() {
+        use wiremock::matchers::method;
+        use wiremock::{Mock, MockServer, ResponseTemplate};
+        for (status, word) in [(403u16, "403"), (404, "unknown Discord channel")] {
+            let server = MockServer::start().await;
+            Mock::given(method("POST"))
+                .respond_with(ResponseTemplate::new(status).set_body_json(
+                    serde_json::json!({"code": 50013, "message": "Missing Permissions"}),
+                ))
+                .mount(&server)
+                .await;
+            let http = http_client(Some("Bot t"), Some(&server.uri())).unwrap();
+            let d = NaiveDate::from_ymd_opt(2021, 7, 2).unwrap();
+            let err = send_parts(
+                &http,
+                42,
+                d,
+                vec![CreateMessage::new()],
+                3,
+                std::time::Duration::ZERO,
+            )
+            .await
+            .unwrap_err();
+            assert!(err.to_string().contains(word), "{err}");
+            assert_eq!(server.received_requests().await.unwrap().len(), 1);
+        }
     }
 
     #[test]
