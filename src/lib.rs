@@ -10,6 +10,7 @@ pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod digest;
+pub mod discord;
 pub mod http;
 pub mod paper;
 pub mod progress;

@@ -126,6 +126,28 @@ pub enum Command {
         days: Option<u32>,
     },
 
+    /// Post a mailing's digest to a Discord channel once (REST only, no gateway; for cron).
+    ///
+    /// Needs the bot token (DISCORD_TOKEN or [discord] token). Exactly once per (channel,
+    /// mailing): a rerun posts nothing unless --force.
+    Post {
+        /// The channel id to post in.
+        #[arg(long, value_name = "ID")]
+        channel: u64,
+        /// The mailing's listing date (default: the latest announced mailing).
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+        date: Option<NaiveDate>,
+        /// How many papers (default: [digest] top; 0 for all).
+        #[arg(long, value_name = "N")]
+        top: Option<usize>,
+        /// Only papers in this category, archive or group; repeatable.
+        #[arg(long, value_name = "C")]
+        category: Vec<String>,
+        /// Post again even if this mailing was already posted to the channel.
+        #[arg(long)]
+        force: bool,
+    },
+
     /// Type the bot's commands as text: /hot, /paper, /categories, /search, /subscribe, ...
     ///
     /// Reads one command per line from stdin (a prompt when it is a terminal) and prints each

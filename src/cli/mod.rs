@@ -149,6 +149,59 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let digest = app.digest(&req, &progress).await?;
             write!(stdout, "{}", format.to_format().render(&digest))?;
         }
+        Command::Post {
+            channel,
+            date,
+            top,
+            category,
+            force,
+        } => {
+            let req = DigestRequest {
+                date,
+                top,
+                categories: category,
+                trending_days: None,
+            };
+            let d = &app.config().discord;
+            let http = hotpapers::discord::post::http_client(
+                d.token.as_ref().map(|t| t.expose()),
+                d.proxy_url.as_deref(),
+            )?;
+            let digest = app.digest(&req, &progress).await?;
+            let store = app.store();
+            let state = store.post_state(channel, digest.date).await?;
+            if state.as_deref() == Some("sent") && !force {
+                writeln!(
+                    stdout,
+                    "Already posted the mailing of {} to channel {channel}; nothing sent (use --force to post again).",
+                    digest.date
+                )?;
+            } else {
+                let now = app.clock().now();
+                let first = hotpapers::discord::post::nonce(channel, digest.date, 0);
+                store.begin_post(channel, digest.date, &first, now).await?;
+                let messages = hotpapers::discord::render::render(&digest);
+                let parts = messages.len();
+                let ids = hotpapers::discord::post::send_parts(
+                    &http,
+                    channel,
+                    digest.date,
+                    messages,
+                    3,
+                    std::time::Duration::from_secs(2),
+                )
+                .await?;
+                store
+                    .finish_post(channel, digest.date, &ids, app.clock().now())
+                    .await?;
+                writeln!(
+                    stdout,
+                    "Posted the mailing of {} ({} papers, {parts} messages) to channel {channel}.",
+                    digest.date,
+                    digest.entries.len()
+                )?;
+            }
+        }
         Command::Config { action } => config_command(app.config(), action)?,
         Command::Console => hotpapers::commands::console::run_stdio(&app, &mut stdout).await?,
     }

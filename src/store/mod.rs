@@ -378,4 +378,31 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Stops a subscription, keeping it listed with `reason` (a deleted channel, a missing
     /// permission) so admins see why. Returns whether a subscription with this id existed.
     async fn disable_subscription(&self, id: i64, reason: &str) -> Result<bool, StoreError>;
+
+    /// The post log state of (channel, mailing): `"sending"`, `"sent"` or `"failed"`, or
+    /// `None` when nothing was posted. `hotpapers post` reads it to post exactly once.
+    async fn post_state(
+        &self,
+        channel_id: u64,
+        mailing: NaiveDate,
+    ) -> Result<Option<String>, StoreError>;
+
+    /// Records that a post of (channel, mailing) is about to be sent with `nonce`, BEFORE
+    /// sending, so a crash between send and record is detected (state `sending`) on rerun.
+    async fn begin_post(
+        &self,
+        channel_id: u64,
+        mailing: NaiveDate,
+        nonce: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+
+    /// Marks (channel, mailing) as `sent` with the created message ids.
+    async fn finish_post(
+        &self,
+        channel_id: u64,
+        mailing: NaiveDate,
+        message_ids: &[u64],
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
 }

@@ -1049,6 +1049,67 @@ impl Store for SqliteStore {
             .map_err(query_error)?;
         Ok(done.rows_affected() > 0)
     }
+
+    async fn post_state(
+        &self,
+        channel_id: u64,
+        mailing: NaiveDate,
+    ) -> Result<Option<String>, StoreError> {
+        sqlx::query_scalar::<_, String>(
+            "SELECT state FROM post_log WHERE channel_id = ?1 AND mailing_date = ?2",
+        )
+        .bind(channel_id.to_string())
+        .bind(mailing.format("%Y-%m-%d").to_string())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(query_error)
+    }
+
+    async fn begin_post(
+        &self,
+        channel_id: u64,
+        mailing: NaiveDate,
+        nonce: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO post_log (channel_id, mailing_date, state, nonce, started_at) \
+             VALUES (?1, ?2, 'sending', ?3, ?4) \
+             ON CONFLICT (channel_id, mailing_date) DO UPDATE SET state = 'sending', \
+             nonce = excluded.nonce, started_at = excluded.started_at, finished_at = NULL, error = NULL",
+        )
+        .bind(channel_id.to_string())
+        .bind(mailing.format("%Y-%m-%d").to_string())
+        .bind(nonce)
+        .bind(at.to_rfc3339())
+        .execute(&self.pool)
+        .await
+        .map_err(query_error)?;
+        Ok(())
+    }
+
+    async fn finish_post(
+        &self,
+        channel_id: u64,
+        mailing: NaiveDate,
+        message_ids: &[u64],
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let ids: Vec<String> = message_ids.iter().map(u64::to_string).collect();
+        let ids = serde_json::to_string(&ids).map_err(|e| StoreError::Query(e.to_string()))?;
+        sqlx::query(
+            "UPDATE post_log SET state = 'sent', message_ids = ?3, finished_at = ?4 \
+             WHERE channel_id = ?1 AND mailing_date = ?2",
+        )
+        .bind(channel_id.to_string())
+        .bind(mailing.format("%Y-%m-%d").to_string())
+        .bind(ids)
+        .bind(at.to_rfc3339())
+        .execute(&self.pool)
+        .await
+        .map_err(query_error)?;
+        Ok(())
+    }
 }
 
 /// Stored Bluesky posts with their paper list (a JSON array) and interaction counts; callers
@@ -2317,5 +2378,37 @@ mod tests {
             assert!(matches!(err, StoreError::Corrupt { .. }), "{column}: {err}");
             assert!(err.to_string().contains(reported), "{column}: {err}");
         }
+    }
+}
+
+#[cfg(test)]
+mod post_log_tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[tokio::test]
+    async fn post_log_goes_from_nothing_to_sending_to_sent() {
+        let s = SqliteStore::in_memory().await.unwrap();
+        let d = NaiveDate::from_ymd_opt(2021, 7, 2).unwrap();
+        let at = Utc.with_ymd_and_hms(2021, 7, 3, 8, 0, 0).unwrap();
+        assert_eq!(s.post_state(7, d).await.unwrap(), None);
+        s.begin_post(7, d, "hp2021070200000000000007", at)
+            .await
+            .unwrap();
+        assert_eq!(
+            s.post_state(7, d).await.unwrap().as_deref(),
+            Some("sending")
+        );
+        assert_eq!(s.post_state(8, d).await.unwrap(), None);
+        s.finish_post(7, d, &[1, 2], at).await.unwrap();
+        assert_eq!(s.post_state(7, d).await.unwrap().as_deref(), Some("sent"));
+        // --force: begin again resets the row to sending.
+        s.begin_post(7, d, "hp2021070200000000000007", at)
+            .await
+            .unwrap();
+        assert_eq!(
+            s.post_state(7, d).await.unwrap().as_deref(),
+            Some("sending")
+        );
     }
 }

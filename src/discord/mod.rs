@@ -1,0 +1,10 @@
+//! The Discord front end: rendering digests within Discord's limits and posting them.
+//!
+//! Everything here is a thin layer over the platform-neutral core ([`crate::digest`],
+//! [`crate::commands`]): [`escape`] makes upstream text inert, [`render`] turns a digest into
+//! messages, [`limits`] checks a message against Discord's documented limits.
+
+pub mod escape;
+pub mod limits;
+pub mod post;
+pub mod render;

@@ -1,0 +1,259 @@
+//! One-shot REST posting of a digest (`hotpapers post`): the building blocks.
+//!
+//! Posting is made exactly-once per (channel, mailing) by a post log written around the send
+//! plus Discord's message `nonce` with `enforce_nonce`: a rerun after a crash re-sends the
+//! same nonces, so Discord returns the already-created message instead of a duplicate.
+//! This module holds the pieces that do not need the store: nonces, the REST client and how
+//! Discord's error statuses map to user-facing errors.
+
+use chrono::NaiveDate;
+use serenity::builder::{CreateAllowedMentions, CreateMessage};
+use serenity::http::{Http, HttpBuilder};
+use serenity::model::channel::Nonce;
+
+/// Why posting failed, one line each, meant for the user running `hotpapers post`.
+#[derive(Debug, thiserror::Error)]
+pub enum PostError {
+    /// No bot token configured.
+    #[error(
+        "no Discord bot token: set DISCORD_TOKEN or `token` under [discord] in the config file"
+    )]
+    MissingToken,
+    /// 403: the bot cannot post there.
+    #[error(
+        "Discord refused to post in channel {channel} (403): the bot needs View Channel, Send Messages and Embed Links there"
+    )]
+    Forbidden { channel: u64 },
+    /// 404: the channel does not exist or the bot cannot see it.
+    #[error(
+        "unknown Discord channel {channel} (404): check the channel id and that the bot is on that server"
+    )]
+    UnknownChannel { channel: u64 },
+    /// Anything else from Discord or the network, after bounded retries of 5xx.
+    #[error("posting to Discord failed: {0}")]
+    Discord(String),
+}
+
+/// Discord's nonce limit (characters).
+pub const NONCE_MAX: usize = 25;
+
+/// The nonce of one part of one digest post: `hp{yyyymmdd}{part:02}{channel % 10^12:012}`,
+/// 24 characters. Derived only from (channel, mailing, part) so a rerun reproduces it exactly.
+pub fn nonce(channel: u64, mailing: NaiveDate, part: usize) -> String {
+    format!(
+        "hp{}{:02}{:012}",
+        mailing.format("%Y%m%d"),
+        part % 100,
+        channel % 1_000_000_000_000
+    )
+}
+
+/// Adds the part's nonce and asks Discord to enforce it (deduplicate re-sends).
+pub fn with_nonce(
+    msg: CreateMessage,
+    channel: u64,
+    mailing: NaiveDate,
+    part: usize,
+) -> CreateMessage {
+    msg.nonce(Nonce::String(nonce(channel, mailing, part)))
+        .enforce_nonce(true)
+}
+
+/// The REST client: every mention disabled by default; with a proxy (`[discord] proxy_url`),
+/// all calls go there and serenity's own rate limiter is off (the proxy owns rate limits).
+pub fn http_client(token: Option<&str>, proxy_url: Option<&str>) -> Result<Http, PostError> {
+    let token = token
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or(PostError::MissingToken)?;
+    let mut b = HttpBuilder::new(token).default_allowed_mentions(CreateAllowedMentions::new());
+    if let Some(url) = proxy_url.map(str::trim).filter(|u| !u.is_empty()) {
+        b = b.proxy(url).ratelimiter_disabled(true);
+    }
+    Ok(b.build())
+}
+
+/// Maps a serenity error to [`PostError`]; `retry` is true for 5xx and transport errors.
+pub fn classify(err: &serenity::Error, channel: u64) -> (PostError, bool) {
+    use serenity::http::HttpError;
+    if let serenity::Error::Http(HttpError::UnsuccessfulRequest(r)) = err {
+        let code = r.status_code.as_u16();
+        return match code {
+            403 => (PostError::Forbidden { channel }, false),
+            404 => (PostError::UnknownChannel { channel }, false),
+            500..=599 => (PostError::Discord(format!("HTTP {code}")), true),
+            _ => (
+                PostError::Discord(format!("HTTP {code}: {}", r.error.message)),
+                false,
+            ),
+        };
+    }
+    (
+        PostError::Discord(err.to_string()),
+        matches!(err, serenity::Error::Http(HttpError::Request(_))),
+    )
+}
+
+/// Sends a rendered digest's parts in order, each with its nonce, retrying a 5xx up to
+/// `attempts` times per part (with `backoff` between tries). Returns the created message ids.
+///
+/// A part already accepted by Discord and re-sent with the same nonce is deduplicated by
+/// Discord, so calling this again after a crash never shows a part twice.
+pub async fn send_parts(
+    http: &Http,
+    channel: u64,
+    mailing: NaiveDate,
+    messages: Vec<CreateMessage>,
+    attempts: u32,
+    backoff: std::time::Duration,
+) -> Result<Vec<u64>, PostError> {
+    let mut ids = Vec::with_capacity(messages.len());
+    for (part, msg) in messages.into_iter().enumerate() {
+        // `Http::send_message` does not apply the client's default allowed mentions (only
+        // serenity's higher-level builders do), so set "nothing" on every part here too.
+        let msg =
+            with_nonce(msg, channel, mailing, part).allowed_mentions(CreateAllowedMentions::new());
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            match http
+                .send_message(
+                    serenity::model::id::ChannelId::new(channel.max(1)),
+                    vec![],
+                    &msg,
+                )
+                .await
+            {
+                Ok(m) => {
+                    ids.push(m.id.get());
+                    break;
+                }
+                Err(e) => {
+                    let (err, retry) = classify(&e, channel);
+                    if !retry || tries >= attempts.max(1) {
+                        return Err(err);
+                    }
+                    tokio::time::sleep(backoff).await;
+                }
+            }
+        }
+    }
+    Ok(ids)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nonce_is_stable_short_and_distinct_per_part() {
+        let d = NaiveDate::from_ymd_opt(2021, 7, 2).unwrap();
+        let a = nonce(123_456_789_012_345_678, d, 0);
+        assert_eq!(a, "hp2021070200789012345678");
+        assert!(a.chars().count() <= NONCE_MAX);
+        assert_eq!(a, nonce(123_456_789_012_345_678, d, 0));
+        assert_ne!(a, nonce(123_456_789_012_345_678, d, 1));
+        assert_eq!(nonce(u64::MAX, d, 99).chars().count(), 24);
+    }
+
+    #[test]
+    fn nonce_is_serialized_with_enforcement() {
+        let d = NaiveDate::from_ymd_opt(2021, 7, 2).unwrap();
+        let v = serde_json::to_value(with_nonce(CreateMessage::new(), 42, d, 1)).unwrap();
+        assert_eq!(v["nonce"], "hp2021070201000000000042");
+        assert_eq!(v["enforce_nonce"], true);
+    }
+
+    fn message_json(id: u64) -> serde_json::Value {
+        serde_json::json!({
+            "id": id.to_string(), "channel_id": "42", "content": "", "timestamp": "2021-07-03T08:00:00+00:00",
+            "edited_timestamp": null, "tts": false, "mention_everyone": false, "mentions": [],
+            "mention_roles": [], "attachments": [], "embeds": [], "pinned": false, "type": 0,
+            "author": {"id": "7", "username": "hotpapers", "discriminator": "0", "avatar": null, "bot": true}
+        })
+    }
+
+    #[tokio::test]
+    async fn parts_go_through_the_proxy_in_order_with_nonces_and_5xx_is_retried() {
+        use wiremock::matchers::{method, path};
+        use wiremock::{Mock, MockServer, ResponseTemplate};
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/api/v10/channels/42/messages"))
+            .respond_with(ResponseTemplate::new(502))
+            .up_to_n_times(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path("/api/v10/channels/42/messages"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(message_json(9)))
+            .mount(&server)
+            .await;
+        let http = http_client(Some("Bot t"), Some(&server.uri())).unwrap();
+        let d = NaiveDate::from_ymd_opt(2021, 7, 2).unwrap();
+        let msgs = vec![
+            CreateMessage::new().content("a"),
+            CreateMessage::new().content("b"),
+        ];
+        let ids = send_parts(&http, 42, d, msgs, 3, std::time::Duration::ZERO)
+            .await
+            .unwrap();
+        assert_eq!(ids, vec![9, 9]);
+        let reqs = server.received_requests().await.unwrap();
+        let bodies: Vec<serde_json::Value> = reqs
+            .iter()
+            .map(|r| serde_json::from_slice(&r.body).unwrap())
+            .collect();
+        let nonces: Vec<&str> = bodies
+            .iter()
+            .map(|b| b["nonce"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            nonces,
+            vec![nonce(42, d, 0), nonce(42, d, 0), nonce(42, d, 1)]
+        );
+        assert!(
+            bodies
+                .iter()
+                .all(|b| b["allowed_mentions"]["parse"] == serde_json::json!([]))
+        );
+    }
+
+    #[tokio::test]
+    async fn forbidden_and_unknown_channel_are_clear_errors_without_retry() {
+        use wiremock::matchers::method;
+        use wiremock::{Mock, MockServer, ResponseTemplate};
+        for (status, word) in [(403u16, "403"), (404, "unknown Discord channel")] {
+            let server = MockServer::start().await;
+            Mock::given(method("POST"))
+                .respond_with(ResponseTemplate::new(status).set_body_json(
+                    serde_json::json!({"code": 50013, "message": "Missing Permissions"}),
+                ))
+                .mount(&server)
+                .await;
+            let http = http_client(Some("Bot t"), Some(&server.uri())).unwrap();
+            let d = NaiveDate::from_ymd_opt(2021, 7, 2).unwrap();
+            let err = send_parts(
+                &http,
+                42,
+                d,
+                vec![CreateMessage::new()],
+                3,
+                std::time::Duration::ZERO,
+            )
+            .await
+            .unwrap_err();
+            assert!(err.to_string().contains(word), "{err}");
+            assert_eq!(server.received_requests().await.unwrap().len(), 1);
+        }
+    }
+
+    #[test]
+    fn missing_or_blank_token_is_a_clear_error() {
+        for t in [None, Some(""), Some("  ")] {
+            let e = http_client(t, None).err().map(|e| e.to_string());
+            assert!(e.is_some_and(|m| m.contains("DISCORD_TOKEN") && m.contains("[discord]")));
+        }
+        assert!(http_client(Some("abc"), Some("http://127.0.0.1:1")).is_ok());
+    }
+}

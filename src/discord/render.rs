@@ -1,0 +1,349 @@
+//! A [`Digest`] as Discord messages: one embed per paper, split across messages in rank
+//! order so that every message stays within Discord's limits ([`super::limits`]).
+//!
+//! Every piece of upstream text goes through [`escape`] first and is then truncated with
+//! [`truncate_chars`], so a hostile title can neither format, ping, nor overflow a limit.
+
+use serenity::builder::{CreateAllowedMentions, CreateEmbed, CreateEmbedFooter, CreateMessage};
+
+use super::escape::{escape, truncate_chars};
+use super::limits;
+use crate::digest::markdown::attention_lines;
+use crate::digest::{Digest, DigestEntry, View};
+
+/// How many authors to name before "et al." (a 500-author paper must stay one line).
+const MAX_AUTHORS: usize = 3;
+/// Character budgets of the parts of one embed's description. They keep one embed around
+/// 1,100 characters, so a message holds at least five papers under the 6,000 total.
+const AUTHORS_CHARS: usize = 250;
+const CATEGORIES_CHARS: usize = 150;
+const SUMMARY_CHARS: usize = 350;
+const ATTENTION_CHARS: usize = 300;
+/// Room kept in each message's embed budget for the footer added after packing.
+const FOOTER_RESERVE: usize = 120;
+
+/// One paper's embed before it becomes a serenity builder; kept so lengths can be counted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EmbedParts {
+    /// `"{rank}. {title}"`, escaped and at most 256 characters.
+    pub title: String,
+    /// The paper's abs page (the title links to it).
+    pub url: String,
+    /// Authors, categories, summary and attention, one per line.
+    pub description: String,
+    /// Set on the last embed of each message: which mailing and which part.
+    pub footer: Option<String>,
+}
+
+impl EmbedParts {
+    /// Characters that count toward the 6,000-per-message embed limit.
+    fn chars(&self) -> usize {
+        self.title.chars().count()
+            + self.description.chars().count()
+            + self.footer.as_ref().map_or(0, |f| f.chars().count())
+    }
+
+    fn into_embed(self) -> CreateEmbed {
+        let mut e = CreateEmbed::new()
+            .title(self.title)
+            .url(self.url)
+            .description(self.description);
+        if let Some(f) = self.footer {
+            e = e.footer(CreateEmbedFooter::new(f));
+        }
+        e
+    }
+}
+
+/// One message before it becomes a serenity builder.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MessageParts {
+    /// The message text (heading on the first part), at most 2,000 characters.
+    pub content: String,
+    /// One embed per paper, in rank order.
+    pub embeds: Vec<EmbedParts>,
+}
+
+impl MessageParts {
+    /// The serenity builder, with every mention disabled.
+    pub fn into_message(self) -> CreateMessage {
+        CreateMessage::new()
+            .content(self.content)
+            .embeds(
+                self.embeds
+                    .into_iter()
+                    .map(EmbedParts::into_embed)
+                    .collect(),
+            )
+            .allowed_mentions(CreateAllowedMentions::new())
+    }
+}
+
+/// "A, B, C et al." — at most [`MAX_AUTHORS`] names, escaped and bounded.
+pub fn short_authors(names: &[&str]) -> String {
+    let mut s: Vec<String> = names.iter().take(MAX_AUTHORS).map(|n| escape(n)).collect();
+    if names.len() > MAX_AUTHORS
+        && let Some(last) = s.last_mut()
+    {
+        last.push_str(" et al.");
+    }
+    truncate_chars(&s.join(", "), AUTHORS_CHARS)
+}
+
+/// The embed of one ranked paper.
+pub fn embed_parts(e: &DigestEntry) -> EmbedParts {
+    let p = &e.paper;
+    let title = truncate_chars(&format!("{}. {}", e.rank, escape(&p.title)), limits::TITLE);
+    let names: Vec<&str> = p.author_names().collect();
+    let mut lines = Vec::new();
+    if !names.is_empty() {
+        lines.push(short_authors(&names));
+    }
+    if !p.categories.is_empty() {
+        let cats: Vec<String> = p.categories.iter().map(|c| escape(c)).collect();
+        lines.push(truncate_chars(&cats.join(" · "), CATEGORIES_CHARS));
+    }
+    if let Some(s) = e.summary.as_deref().filter(|s| !s.trim().is_empty()) {
+        lines.push(truncate_chars(&escape(s), SUMMARY_CHARS));
+    }
+    let attention: Vec<String> = attention_lines(e)
+        .iter()
+        .map(|l| escape(l.strip_prefix("- ").unwrap_or(l)))
+        .collect();
+    if attention.is_empty() {
+        lines.push("no attention measured yet".into());
+    } else {
+        lines.push(truncate_chars(&attention.join(" · "), ATTENTION_CHARS));
+    }
+    EmbedParts {
+        title,
+        url: p.abs_url(),
+        description: truncate_chars(&lines.join("\n"), limits::DESCRIPTION),
+        footer: None,
+    }
+}
+
+/// The digest's heading, e.g. "Hot papers of the arXiv mailing of Fri 2021-07-02: top 14 of 372".
+fn heading(d: &Digest) -> String {
+    let filter = if d.categories.is_empty() {
+        String::new()
+    } else {
+        let cats: Vec<String> = d.categories.iter().map(|c| escape(c)).collect();
+        format!(" in {}", cats.join(", "))
+    };
+    let what = match d.view {
+        View::Mailing => format!(
+            "Hot papers of the arXiv mailing of {}",
+            d.date.format("%a %Y-%m-%d")
+        ),
+        View::Trending { days } => format!(
+            "Trending arXiv papers of the {days} days up to {}",
+            d.date.format("%a %Y-%m-%d")
+        ),
+    };
+    format!(
+        "**{what}{filter}**: top {} of {}",
+        d.entries.len(),
+        d.candidates
+    )
+}
+
+/// Splits the digest into messages within every limit, papers in rank order.
+pub fn render_parts(d: &Digest) -> Vec<MessageParts> {
+    let mut first = heading(d);
+    for s in &d.sources {
+        if let Some(why) = &s.missing {
+            first.push_str(&format!("\n(no {} data: {})", escape(&s.name), escape(why)));
+        }
+    }
+    if d.entries.is_empty() {
+        first.push_str("\nNo papers in this mailing matched.");
+    }
+    let budget = limits::EMBED_TOTAL - FOOTER_RESERVE;
+    let mut groups: Vec<Vec<EmbedParts>> = vec![Vec::new()];
+    let mut used = 0;
+    for e in &d.entries {
+        let parts = embed_parts(e);
+        let n = parts.chars();
+        let full = groups
+            .last()
+            .is_some_and(|g| !g.is_empty() && (g.len() >= limits::EMBEDS || used + n > budget));
+        if full {
+            groups.push(Vec::new());
+            used = 0;
+        }
+        used += n;
+        if let Some(g) = groups.last_mut() {
+            g.push(parts);
+        }
+    }
+    let total = groups.len();
+    let date = d.date.format("%Y-%m-%d");
+    groups
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut embeds)| {
+            let part = if total > 1 {
+                format!(" · part {}/{total}", i + 1)
+            } else {
+                String::new()
+            };
+            if let Some(last) = embeds.last_mut() {
+                last.footer = Some(format!("hotpapers · arXiv mailing of {date}{part}"));
+            }
+            let content = if i == 0 {
+                first.clone()
+            } else {
+                format!("(continued{part})")
+            };
+            MessageParts {
+                content: truncate_chars(&content, limits::CONTENT),
+                embeds,
+            }
+        })
+        .collect()
+}
+
+/// The digest as serenity messages, ready to send (add a nonce per part when posting).
+pub fn render(d: &Digest) -> Vec<CreateMessage> {
+    render_parts(d)
+        .into_iter()
+        .map(MessageParts::into_message)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::arxiv::ArxivId;
+    use crate::digest::SourceStatus;
+    use crate::paper::{AnnounceType, Author, Paper};
+    use crate::ranking::Score;
+    use chrono::{NaiveDate, TimeZone, Utc};
+    use std::collections::BTreeMap;
+
+    fn entry(rank: usize, title: &str, authors: usize) -> DigestEntry {
+        let t = Utc.with_ymd_and_hms(2021, 7, 1, 17, 0, 0).unwrap();
+        DigestEntry {
+            rank,
+            paper: Paper {
+                id: ArxivId::parse(&format!("2107.{:05}", rank)).unwrap(),
+                version: 1,
+                title: title.into(),
+                abstract_text: "abstract".into(),
+                authors: (0..authors)
+                    .map(|i| Author {
+                        name: format!("Author `{i}` @everyone"),
+                        affiliations: vec![],
+                    })
+                    .collect(),
+                primary_category: "cs.LG".into(),
+                categories: vec!["cs.LG".into(), "stat.ML".into()],
+                published: t,
+                updated: t,
+                comment: None,
+                journal_ref: None,
+                doi: None,
+                links: vec![],
+            },
+            announce_type: AnnounceType::New,
+            score: Score::default(),
+            signals: [
+                ("x.retweets".to_string(), 704.0),
+                ("x.likes".to_string(), 188.0),
+            ]
+            .into_iter()
+            .collect(),
+            measured_at: BTreeMap::new(),
+            summary: Some("A *summary* with $\\alpha_1$ and <@123>. ".repeat(30)),
+            age_hours: None,
+        }
+    }
+
+    fn digest(entries: Vec<DigestEntry>) -> Digest {
+        Digest {
+            date: NaiveDate::from_ymd_opt(2021, 7, 2).unwrap(),
+            view: View::Mailing,
+            generated_at: Utc.with_ymd_and_hms(2021, 7, 3, 8, 0, 0).unwrap(),
+            categories: vec![],
+            candidates: 500,
+            entries,
+            sources: vec![SourceStatus {
+                name: "hn".into(),
+                missing: Some("timeout @here".into()),
+            }],
+        }
+    }
+
+    fn hostile(n: usize) -> Digest {
+        let long_title = format!("{} `code` **bold** @everyone", "Ω".repeat(2000));
+        digest((1..=n).map(|r| entry(r, &long_title, 500)).collect())
+    }
+
+    fn json(m: &CreateMessage) -> serde_json::Value {
+        serde_json::to_value(m).unwrap()
+    }
+
+    #[test]
+    fn hostile_digest_stays_within_every_limit() {
+        for n in [0, 1, 9, 10, 11, 14, 60] {
+            let msgs = render(&hostile(n));
+            assert!(!msgs.is_empty());
+            for m in &msgs {
+                let v = json(m);
+                assert_eq!(limits::violations(&v), vec![], "n={n}");
+                assert_eq!(v["allowed_mentions"]["parse"], serde_json::json!([]));
+                let s = v.to_string();
+                assert!(!s.contains("@everyone") && !s.contains("@here") && !s.contains("<@1"));
+            }
+        }
+    }
+
+    #[test]
+    fn split_keeps_rank_order_and_every_paper() {
+        let parts = render_parts(&hostile(23));
+        assert!(parts.len() >= 3, "{} parts", parts.len());
+        let ranks: Vec<usize> = parts
+            .iter()
+            .flat_map(|p| &p.embeds)
+            .map(|e| e.title.split('.').next().unwrap().parse().unwrap())
+            .collect();
+        assert_eq!(ranks, (1..=23).collect::<Vec<_>>());
+        assert!(parts[0].content.contains("top 23 of 500"));
+        assert!(parts[0].content.contains("no hn data"));
+        assert!(parts[1].content.starts_with("(continued · part 2/"));
+        let footer = parts[0].embeds.last().unwrap().footer.as_deref().unwrap();
+        assert!(footer.contains("2021-07-02") && footer.contains("part 1/"));
+    }
+
+    #[test]
+    fn embed_shows_authors_categories_summary_attention() {
+        let mut e = entry(3, "Variational *Diffusion* Models", 4);
+        e.summary = Some("One line.".into());
+        let p = embed_parts(&e);
+        assert_eq!(p.title, r"3. Variational \*Diffusion\* Models");
+        assert_eq!(p.url, "https://arxiv.org/abs/2107.00003");
+        let lines: Vec<&str> = p.description.lines().collect();
+        assert!(lines[0].ends_with(" et al."), "{}", lines[0]);
+        assert_eq!(lines[0].matches("Author").count(), 3);
+        assert_eq!(lines[1], "cs.LG · stat.ML");
+        assert_eq!(lines[2], "One line.");
+        assert_eq!(lines[3], "retweets: 704, favorites: 188");
+    }
+
+    #[test]
+    fn short_authors_forms() {
+        assert_eq!(short_authors(&[]), "");
+        assert_eq!(short_authors(&["A"]), "A");
+        assert_eq!(short_authors(&["A", "B", "C"]), "A, B, C");
+        assert_eq!(short_authors(&["A", "B", "C", "D"]), "A, B, C et al.");
+    }
+
+    #[test]
+    fn empty_digest_is_one_message_without_embeds() {
+        let parts = render_parts(&digest(vec![]));
+        assert_eq!(parts.len(), 1);
+        assert!(parts[0].embeds.is_empty());
+        assert!(parts[0].content.contains("No papers"));
+    }
+}
