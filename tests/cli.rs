@@ -13,21 +13,8 @@ use wiremock::{Mock, MockServer};
 
 /// Runs the binary in `dir` (no ./config.toml there) with the store in `dir` and arXiv at `api`.
 async fn hotpapers(dir: &Path, api: &str, args: &[&str]) -> Output {
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_hotpapers"))
+    common::hotpapers_command(dir, api)
         .args(args)
-        .current_dir(dir)
-        .env_clear()
-        .env("HOTPAPERS_STORE__PATH", dir.join("test.db"))
-        .env("HOTPAPERS_ARXIV__API_URL", format!("{api}/api/query"))
-        .env("HOTPAPERS_ARXIV__RSS_URL", format!("{api}/rss"))
-        .env("HOTPAPERS_ARXIV__REQUEST_SPACING", "0s")
-        .env("HOTPAPERS_HTTP__RETRY_BASE_DELAY", "1ms")
-        .env("HOTPAPERS_HTTP__RETRY_MAX_DELAY", "5ms")
-        // These tests are about arXiv; attention sources have their own tests.
-        .env("HOTPAPERS_SOURCES__HN__ENABLED", "false")
-        .env("HOTPAPERS_SOURCES__HF__ENABLED", "false")
-        .env("HOTPAPERS_SOURCES__BLUESKY__ENABLED", "false")
-        .env("HOTPAPERS_SOURCES__SEMANTIC_SCHOLAR__ENABLED", "false")
         .output()
         .await
         .expect("run hotpapers")

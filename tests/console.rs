@@ -674,25 +674,8 @@ async fn fake_arxiv_server() -> MockServer {
     server
 }
 
-fn command(dir: &Path, api: &str) -> tokio::process::Command {
-    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_hotpapers"));
-    cmd.current_dir(dir)
-        .env_clear()
-        .env("HOTPAPERS_STORE__PATH", dir.join("test.db"))
-        .env("HOTPAPERS_ARXIV__API_URL", format!("{api}/api/query"))
-        .env("HOTPAPERS_ARXIV__RSS_URL", format!("{api}/rss"))
-        .env("HOTPAPERS_ARXIV__REQUEST_SPACING", "0s")
-        .env("HOTPAPERS_HTTP__RETRY_BASE_DELAY", "1ms")
-        .env("HOTPAPERS_HTTP__RETRY_MAX_DELAY", "5ms");
-    // No attention source may reach the real network from a test.
-    for source in ["HN", "HF", "BLUESKY", "X", "SEMANTIC_SCHOLAR"] {
-        cmd.env(format!("HOTPAPERS_SOURCES__{source}__ENABLED"), "false");
-    }
-    cmd
-}
-
 async fn run_piped(dir: &Path, api: &str, stdin: &str) -> Output {
-    let mut child = command(dir, api)
+    let mut child = common::hotpapers_command(dir, api)
         .arg("console")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -709,7 +692,7 @@ async fn run_piped(dir: &Path, api: &str, stdin: &str) -> Output {
 }
 
 async fn run_args(dir: &Path, api: &str, args: &[&str]) -> Output {
-    command(dir, api)
+    common::hotpapers_command(dir, api)
         .args(args)
         .output()
         .await

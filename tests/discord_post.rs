@@ -15,17 +15,8 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 const CHANNEL: &str = "123456789012345678";
 
 async fn hotpapers(dir: &Path, arxiv: &str, discord: &str, args: &[&str]) -> Output {
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_hotpapers"))
+    common::hotpapers_command(dir, arxiv)
         .args(args)
-        .current_dir(dir)
-        .env_clear()
-        .env("HOTPAPERS_STORE__PATH", dir.join("test.db"))
-        .env("HOTPAPERS_ARXIV__API_URL", format!("{arxiv}/api/query"))
-        .env("HOTPAPERS_ARXIV__REQUEST_SPACING", "0s")
-        .env("HOTPAPERS_SOURCES__HN__ENABLED", "false")
-        .env("HOTPAPERS_SOURCES__HF__ENABLED", "false")
-        .env("HOTPAPERS_SOURCES__BLUESKY__ENABLED", "false")
-        .env("HOTPAPERS_SOURCES__SEMANTIC_SCHOLAR__ENABLED", "false")
         .env("HOTPAPERS_DISCORD__PROXY_URL", discord)
         .env("DISCORD_TOKEN", "test-token")
         .output()

@@ -199,24 +199,12 @@ impl Respond for FakeX {
 }
 
 async fn run(dir: &Path, arxiv: &str, x: &str, args: &[&str]) -> Output {
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_hotpapers"))
+    common::hotpapers_command(dir, arxiv)
         .args(args)
-        .current_dir(dir)
-        .env_clear()
-        .env("HOTPAPERS_STORE__PATH", dir.join("test.db"))
-        .env("HOTPAPERS_ARXIV__API_URL", format!("{arxiv}/api/query"))
-        .env("HOTPAPERS_ARXIV__RSS_URL", format!("{arxiv}/rss"))
-        .env("HOTPAPERS_ARXIV__REQUEST_SPACING", "0s")
-        .env("HOTPAPERS_HTTP__RETRY_BASE_DELAY", "1ms")
-        .env("HOTPAPERS_HTTP__RETRY_MAX_DELAY", "5ms")
         .env("HOTPAPERS_SOURCES__X__ENABLED", "true")
         .env("HOTPAPERS_SOURCES__X__BEARER_TOKEN", TOKEN)
         .env("HOTPAPERS_SOURCES__X__API_URL", x)
         .env("HOTPAPERS_SOURCES__X__FULL_ARCHIVE", "true")
-        .env("HOTPAPERS_SOURCES__HN__ENABLED", "false")
-        .env("HOTPAPERS_SOURCES__HF__ENABLED", "false")
-        .env("HOTPAPERS_SOURCES__BLUESKY__ENABLED", "false")
-        .env("HOTPAPERS_SOURCES__SEMANTIC_SCHOLAR__ENABLED", "false")
         .output()
         .await
         .expect("run hotpapers")

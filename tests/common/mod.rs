@@ -277,3 +277,23 @@ pub fn rss_feed(entries: &[Entry], pub_date: &str) -> String {
     s += "  </channel>\n</rss>\n";
     s
 }
+
+/// The `hotpapers` binary, run in `dir` (which has no `config.toml`) with its store there,
+/// arXiv at `arxiv` (a fake's base URL), no request spacing, millisecond retries, and every
+/// attention source off so no test reaches the real network. Callers add their own settings;
+/// a variable set again overrides this default.
+pub fn hotpapers_command(dir: &Path, arxiv: &str) -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_hotpapers"));
+    cmd.current_dir(dir)
+        .env_clear()
+        .env("HOTPAPERS_STORE__PATH", dir.join("test.db"))
+        .env("HOTPAPERS_ARXIV__API_URL", format!("{arxiv}/api/query"))
+        .env("HOTPAPERS_ARXIV__RSS_URL", format!("{arxiv}/rss"))
+        .env("HOTPAPERS_ARXIV__REQUEST_SPACING", "0s")
+        .env("HOTPAPERS_HTTP__RETRY_BASE_DELAY", "1ms")
+        .env("HOTPAPERS_HTTP__RETRY_MAX_DELAY", "5ms");
+    for source in ["HN", "HF", "BLUESKY", "X", "SEMANTIC_SCHOLAR"] {
+        cmd.env(format!("HOTPAPERS_SOURCES__{source}__ENABLED"), "false");
+    }
+    cmd
+}
