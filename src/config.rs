@@ -68,6 +68,8 @@ const DURATION_KEYS: &[&str] = &[
     "sources.bluesky.idle_timeout",
     "sources.bluesky.reconnect_max_delay",
     "sources.bluesky.retention",
+    "discord.grace_period",
+    "discord.min_age",
 ];
 
 /// Everything hotpapers can be configured with. See the module docs for the layering.
@@ -521,7 +523,7 @@ impl SemanticScholarConfig {
 }
 
 /// `[discord]`: the bot front end.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DiscordConfig {
     /// Bot token (usually from `DISCORD_TOKEN`).
@@ -534,6 +536,72 @@ pub struct DiscordConfig {
     /// Application id, needed to register slash commands.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub application_id: Option<u64>,
+    /// How late a daily post may still go out after its time (the bot was down, the network
+    /// was out); a post missed by more is skipped with a log line, so a channel never gets
+    /// yesterday's digest in the middle of the night.
+    #[serde(with = "humantime_serde")]
+    pub grace_period: Duration,
+    /// How old a mailing must be before a daily post (and `/preview`) shows it, so attention
+    /// has time to build.
+    #[serde(with = "humantime_serde")]
+    pub min_age: Duration,
+    /// Most daily posts sent at once when many subscriptions fire together.
+    pub parallel_posts: usize,
+}
+
+impl Default for DiscordConfig {
+    fn default() -> Self {
+        DiscordConfig {
+            token: None,
+            proxy_url: None,
+            application_id: None,
+            grace_period: Duration::from_secs(6 * 3600),
+            min_age: Duration::from_secs(24 * 3600),
+            parallel_posts: 4,
+        }
+    }
+}
+
+/// Longest `[discord] grace_period`: a day, or a post could show up at any hour.
+pub const MAX_GRACE_PERIOD: Duration = Duration::from_secs(24 * 3600);
+/// Longest `[discord] min_age`: a week (arXiv mailings are daily; more would post old news).
+pub const MAX_MIN_AGE: Duration = Duration::from_secs(7 * 24 * 3600);
+/// Most `[discord] parallel_posts` (Discord's global limit is 50 requests per second).
+pub const MAX_PARALLEL_POSTS: usize = 32;
+
+impl DiscordConfig {
+    /// Checks the scheduler keys; returns (key, reason) like [`validate`].
+    fn validate(&self) -> Result<(), (String, String)> {
+        let err = |key: &str, reason: String| Err((format!("discord.{key}"), reason));
+        if self.grace_period.is_zero() || self.grace_period > MAX_GRACE_PERIOD {
+            return err(
+                "grace_period",
+                format!(
+                    "must be greater than zero and at most 24h, got {}",
+                    humantime::format_duration(self.grace_period)
+                ),
+            );
+        }
+        if self.min_age > MAX_MIN_AGE {
+            return err(
+                "min_age",
+                format!(
+                    "must be at most 7days, got {}",
+                    humantime::format_duration(self.min_age)
+                ),
+            );
+        }
+        if !(1..=MAX_PARALLEL_POSTS).contains(&self.parallel_posts) {
+            return err(
+                "parallel_posts",
+                format!(
+                    "must be between 1 and {MAX_PARALLEL_POSTS}, got {}",
+                    self.parallel_posts
+                ),
+            );
+        }
+        Ok(())
+    }
 }
 
 /// A credential. Prints and serializes as `[redacted]` so it cannot leak through logs,
@@ -1002,6 +1070,7 @@ fn validate(c: &Config) -> Result<(), (String, String)> {
     c.sources.hn.validate()?;
     c.sources.hf.validate()?;
     c.sources.semantic_scholar.validate()?;
+    c.discord.validate()?;
     crate::sources::x::check_url_patterns(&c.sources.x.url_patterns)
         .or_else(|reason| err("sources.x.url_patterns", reason))?;
     validate_bluesky(&c.sources.bluesky)?;
@@ -1884,5 +1953,58 @@ mod tests {
             "line 1, column 7: invalid table header expected `.`, `]`"
         );
         assert_eq!(one_line_toml_error("plain\nmessage"), "plain message");
+    }
+    #[test]
+    fn discord_scheduler_keys_default_parse_and_validate() {
+        let d = DiscordConfig::default();
+        assert_eq!(d.grace_period, Duration::from_secs(6 * 3600));
+        assert_eq!(d.min_age, Duration::from_secs(24 * 3600));
+        assert_eq!(d.parallel_posts, 4);
+        let c = Config::from_toml_str(
+            "[discord]\ngrace_period = \"90m\"\nmin_age = \"0s\"\nparallel_posts = 32\n",
+        )
+        .expect("valid");
+        assert_eq!(c.discord.grace_period, Duration::from_secs(90 * 60));
+        assert_eq!(c.discord.min_age, Duration::ZERO);
+        assert_eq!(c.discord.parallel_posts, 32);
+        let c = load("", &[("HOTPAPERS_DISCORD__GRACE_PERIOD", "2h")]).expect("env");
+        assert_eq!(c.discord.grace_period, Duration::from_secs(7200));
+        for (toml, key, why) in [
+            (
+                "grace_period = \"0s\"",
+                "discord.grace_period",
+                "greater than zero",
+            ),
+            (
+                "grace_period = \"25h\"",
+                "discord.grace_period",
+                "at most 24h",
+            ),
+            (
+                "grace_period = \"soon\"",
+                "discord.grace_period",
+                "duration",
+            ),
+            ("min_age = \"8days\"", "discord.min_age", "at most 7days"),
+            (
+                "parallel_posts = 0",
+                "discord.parallel_posts",
+                "between 1 and 32",
+            ),
+            (
+                "parallel_posts = 33",
+                "discord.parallel_posts",
+                "between 1 and 32",
+            ),
+        ] {
+            match Config::from_toml_str(&format!("[discord]\n{toml}\n")) {
+                Err(ConfigError::InvalidValue { key: k, reason, .. }) => {
+                    assert_eq!(k, key, "{toml}");
+                    assert!(reason.contains(why), "{toml}: {reason}");
+                    assert!(!reason.contains('\n'), "{reason}");
+                }
+                other => panic!("{toml}: expected InvalidValue, got {other:?}"),
+            }
+        }
     }
 }

@@ -39,7 +39,10 @@ async fn posted(discord: &MockServer) -> Vec<Value> {
         .await
         .unwrap()
         .iter()
-        .filter(|r| r.url.path() == format!("/api/v10/channels/{CHANNEL}/messages"))
+        .filter(|r| {
+            r.method == wiremock::http::Method::POST
+                && r.url.path() == format!("/api/v10/channels/{CHANNEL}/messages")
+        })
         .map(|r| serde_json::from_slice(&r.body).expect("json body"))
         .collect()
 }
@@ -106,8 +109,10 @@ async fn posts_the_digest_once_within_limits_and_resends_identically_after_a_cra
     );
     assert_eq!(posted(&discord).await.len(), first.len());
 
-    // A crash between sending and recording leaves the log at `sending`: the rerun sends the
-    // same messages with the same nonces, so Discord keeps exactly one digest.
+    // A crash between sending and recording leaves the log at `sending` with no message id
+    // recorded. The fake channel cannot be read (no GET route: 404), so the rerun says so and
+    // falls back to sending the same messages with the same nonces, which Discord
+    // deduplicates: exactly one digest.
     let db = dir.path().join("test.db");
     let conn = sqlx_mark_sending(&db).await;
     assert_eq!(conn, 1);
@@ -117,6 +122,8 @@ async fn posts_the_digest_once_within_limits_and_resends_identically_after_a_cra
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("cannot read the channel"), "{stderr}");
     let all = posted(&discord).await;
     assert_eq!(all.len(), 2 * first.len());
     let nonces =
@@ -134,9 +141,176 @@ async fn sqlx_mark_sending(db: &Path) -> u64 {
         .await
         .expect("open db");
     conn.execute(
-        sqlx::query("UPDATE post_log SET state = 'sending' WHERE channel_id = ?1").bind(CHANNEL),
+        sqlx::query(
+            "UPDATE post_log SET state = 'sending', message_ids = '[]' WHERE channel_id = ?1",
+        )
+        .bind(CHANNEL),
     )
     .await
     .expect("update")
     .rows_affected()
+}
+
+const WEBHOOK_ID: &str = "223456789012345678";
+const WEBHOOK_TOKEN: &str = "sEcReT-webhook_T0ken";
+
+/// `hotpapers post --webhook` against the fake (its origin is the REST base), no bot token.
+async fn hotpapers_webhook(dir: &Path, arxiv: &str, url: &str, extra: &[&str]) -> Output {
+    common::hotpapers_command(dir, arxiv)
+        .args([
+            "post",
+            "--webhook",
+            url,
+            "--date",
+            "2021-07-02",
+            "--top",
+            "14",
+        ])
+        .args(extra)
+        .env("RUST_LOG", "trace")
+        .output()
+        .await
+        .expect("run hotpapers")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhook_posts_in_rank_order_once_and_never_shows_its_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let arxiv = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/query"))
+        .respond_with(FakeArxiv::new(seed_entries()))
+        .mount(&arxiv)
+        .await;
+    let discord = MockServer::start().await;
+    let hook_path = format!("/api/v10/webhooks/{WEBHOOK_ID}/{WEBHOOK_TOKEN}");
+    Mock::given(method("POST"))
+        .and(path(hook_path.as_str()))
+        .and(wiremock::matchers::query_param("wait", "true"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(message_json(11)))
+        .mount(&discord)
+        .await;
+    let url = format!(
+        "{}/api/webhooks/{WEBHOOK_ID}/{WEBHOOK_TOKEN}",
+        discord.uri()
+    );
+
+    let out = hotpapers_webhook(dir.path(), &arxiv.uri(), &url, &[]).await;
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    );
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stdout.contains(&format!("to webhook {WEBHOOK_ID}")),
+        "{stdout}"
+    );
+    let bodies: Vec<Value> = discord
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| serde_json::from_slice(&r.body).expect("json body"))
+        .collect();
+    assert!(!bodies.is_empty());
+    for body in &bodies {
+        assert_eq!(violations(body), vec![], "{body}");
+        assert_eq!(body["allowed_mentions"], serde_json::json!({"parse": []}));
+        assert!(
+            body.get("nonce").is_none(),
+            "webhooks take no nonce: {body}"
+        );
+    }
+    let urls: Vec<String> = bodies
+        .iter()
+        .flat_map(|b| b["embeds"].as_array().cloned().unwrap_or_default())
+        .map(|e| e["url"].as_str().unwrap_or_default().to_string())
+        .collect();
+    let mut ids: Vec<String> = seed_papers().into_iter().map(|p| p.id).collect();
+    ids.sort();
+    let expected: Vec<String> = ids
+        .iter()
+        .map(|id| format!("https://arxiv.org/abs/{id}"))
+        .collect();
+    assert_eq!(urls, expected);
+
+    // Again: nothing is sent, and the output says so.
+    let again = hotpapers_webhook(dir.path(), &arxiv.uri(), &url, &[]).await;
+    assert!(again.status.success());
+    assert!(String::from_utf8_lossy(&again.stdout).contains("nothing sent"));
+    assert_eq!(
+        discord.received_requests().await.unwrap().len(),
+        bodies.len()
+    );
+
+    // A failing webhook (deleted: 404) is one clear line, without the token, even at trace
+    // level logging.
+    let gone = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(404)
+                .set_body_json(serde_json::json!({"code": 10015, "message": "Unknown Webhook"})),
+        )
+        .mount(&gone)
+        .await;
+    let gone_url = format!("{}/api/webhooks/{WEBHOOK_ID}/{WEBHOOK_TOKEN}", gone.uri());
+    let failed = hotpapers_webhook(dir.path(), &arxiv.uri(), &gone_url, &["--force"]).await;
+    assert!(!failed.status.success());
+    let failed_err = String::from_utf8_lossy(&failed.stderr).to_string();
+    assert!(
+        failed_err.contains("does not know webhook") && failed_err.contains("404"),
+        "{failed_err}"
+    );
+    for text in [
+        &stdout,
+        &stderr,
+        &String::from_utf8_lossy(&again.stdout).to_string(),
+        &String::from_utf8_lossy(&again.stderr).to_string(),
+        &String::from_utf8_lossy(&failed.stdout).to_string(),
+        &failed_err,
+    ] {
+        assert!(!text.contains(WEBHOOK_TOKEN), "token leaked: {text}");
+    }
+}
+
+#[tokio::test]
+async fn malformed_webhook_urls_are_one_clear_line_without_the_token() {
+    let dir = tempfile::tempdir().unwrap();
+    // arXiv is never reached: the URL is checked first.
+    for url in [
+        "https://discord.com/api/webhooks/notanumber/sEcReT-webhook_T0ken",
+        "discord.com/api/webhooks/1/sEcReT-webhook_T0ken",
+        "https://discord.com/channels/1/sEcReT-webhook_T0ken",
+    ] {
+        let out = common::hotpapers_command(dir.path(), "http://127.0.0.1:9")
+            .args(["post", "--webhook", url])
+            .output()
+            .await
+            .expect("run hotpapers");
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.starts_with("error: not a Discord webhook URL"), "{err}");
+        assert!(!err.contains(WEBHOOK_TOKEN), "{err}");
+    }
+    // --channel and --webhook together, or neither, is a usage error.
+    let out = common::hotpapers_command(dir.path(), "http://127.0.0.1:9")
+        .args([
+            "post",
+            "--channel",
+            "1",
+            "--webhook",
+            "https://discord.com/api/webhooks/1/t",
+        ])
+        .output()
+        .await
+        .expect("run hotpapers");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot be used with"));
+    let out = common::hotpapers_command(dir.path(), "http://127.0.0.1:9")
+        .args(["post"])
+        .output()
+        .await
+        .expect("run hotpapers");
+    assert!(!out.status.success());
 }

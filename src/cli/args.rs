@@ -128,12 +128,29 @@ pub enum Command {
 
     /// Post a mailing's digest to a Discord channel once (REST only, no gateway; for cron).
     ///
-    /// Needs the bot token (DISCORD_TOKEN or [discord] token). Exactly once per (channel,
+    /// With --channel it needs the bot token (DISCORD_TOKEN or [discord] token); with
+    /// --webhook no bot at all. Exactly once per (channel, mailing), or per (webhook,
     /// mailing): a rerun posts nothing unless --force.
     Post {
-        /// The channel id to post in.
-        #[arg(long, value_name = "ID")]
-        channel: u64,
+        /// The channel id to post in (with the bot token).
+        #[arg(
+            long,
+            value_name = "ID",
+            required_unless_present = "webhook",
+            conflicts_with = "webhook",
+            value_parser = clap::value_parser!(u64).range(1..)
+        )]
+        channel: Option<u64>,
+        /// Post through this Discord webhook URL instead (https://discord.com/api/webhooks/ID/TOKEN;
+        /// no bot needed). Also read from HOTPAPERS_WEBHOOK_URL, which keeps the token out of
+        /// process listings. The post log is keyed by the webhook id.
+        #[arg(
+            long,
+            value_name = "URL",
+            env = "HOTPAPERS_WEBHOOK_URL",
+            hide_env_values = true
+        )]
+        webhook: Option<String>,
         /// The mailing's listing date (default: the latest announced mailing).
         #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
         date: Option<NaiveDate>,

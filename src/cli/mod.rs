@@ -151,6 +151,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Post {
             channel,
+            webhook,
             date,
             top,
             category,
@@ -162,51 +163,69 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 categories: category,
                 trending_days: None,
             };
-            let d = &app.config().discord;
-            let http = hotpapers::discord::post::http_client(
-                d.token.as_ref().map(|t| t.expose()),
-                d.proxy_url.as_deref(),
-            )?;
-            let digest = app.digest(&req, &progress).await?;
-            let store = app.store();
-            let state = store.post_state(channel, digest.date).await?;
-            if state.as_deref() == Some("sent") && !force {
-                writeln!(
-                    stdout,
-                    "Already posted the mailing of {} to channel {channel}; nothing sent (use --force to post again).",
-                    digest.date
-                )?;
-            } else {
-                let now = app.clock().now();
-                let first = hotpapers::discord::post::nonce(channel, digest.date, 0);
-                store.begin_post(channel, digest.date, &first, now).await?;
-                let messages = hotpapers::discord::render::render(&digest);
-                let parts = messages.len();
-                let ids = hotpapers::discord::post::send_parts(
-                    &http,
-                    channel,
-                    digest.date,
-                    messages,
-                    3,
-                    std::time::Duration::from_secs(2),
-                )
-                .await?;
-                store
-                    .finish_post(channel, digest.date, &ids, app.clock().now())
-                    .await?;
-                writeln!(
-                    stdout,
-                    "Posted the mailing of {} ({} papers, {parts} messages) to channel {channel}.",
-                    digest.date,
-                    digest.entries.len()
-                )?;
-            }
+            let line = post(&app, channel, webhook.as_deref(), &req, force, &progress).await?;
+            writeln!(stdout, "{line}")?;
         }
         Command::Config { action } => config_command(app.config(), action)?,
         Command::Console => hotpapers::commands::console::run_stdio(&app, &mut stdout).await?,
     }
     stdout.flush().context("cannot write to stdout")?;
     Ok(())
+}
+
+/// `hotpapers post`: renders the digest and delivers it once to a channel (bot token) or a
+/// webhook (no bot); returns the line to print. The webhook URL is parsed here rather than by
+/// clap so that a bad URL's error never echoes its token.
+async fn post(
+    app: &App,
+    channel: Option<u64>,
+    webhook: Option<&str>,
+    req: &DigestRequest,
+    force: bool,
+    progress: &dyn hotpapers::progress::Progress,
+) -> anyhow::Result<String> {
+    use hotpapers::discord::delivery::{Deliverer, Delivery, Target};
+    use hotpapers::discord::{post, webhook as hook};
+    let d = &app.config().discord;
+    let (target, http) = match (channel, webhook) {
+        (_, Some(url)) => {
+            let url = hook::WebhookUrl::parse(url)?;
+            let http = hook::http_client(&url, d.proxy_url.as_deref());
+            (Target::Webhook(url), http)
+        }
+        (Some(channel), None) => {
+            let http =
+                post::http_client(d.token.as_ref().map(|t| t.expose()), d.proxy_url.as_deref())?;
+            (Target::Channel(channel), http)
+        }
+        (None, None) => anyhow::bail!("say where to post: --channel ID or --webhook URL"),
+    };
+    let digest = app.digest(req, progress).await?;
+    let deliverer = Deliverer::new(Arc::new(http));
+    let store = app.store().as_ref();
+    let delivery = deliverer
+        .deliver(store, app.clock().as_ref(), &target, &digest, force)
+        .await?;
+    let (date, to) = (digest.date, target.describe());
+    let papers = digest.entries.len();
+    Ok(match delivery {
+        Delivery::AlreadySent { .. } => format!(
+            "Already posted the mailing of {date} to {to}; nothing sent (use --force to post again)."
+        ),
+        Delivery::Sent { message_ids } => format!(
+            "Posted the mailing of {date} ({papers} papers, {} messages) to {to}.",
+            message_ids.len()
+        ),
+        Delivery::Resumed {
+            present,
+            sent,
+            message_ids,
+        } => format!(
+            "Completed the interrupted post of the mailing of {date} to {to}: {present} of {} \
+             messages were already there, {sent} sent now.",
+            message_ids.len()
+        ),
+    })
 }
 
 fn config_command(config: &Config, action: ConfigAction) -> anyhow::Result<()> {

@@ -9,8 +9,10 @@ use chrono::offset::LocalResult;
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Offset as _, TimeZone, Timelike as _, Utc};
 use chrono_tz::Tz;
 
+use crate::app::{App, AppError, DigestRequest};
 use crate::arxiv::MailingCalendar;
 use crate::digest::Digest;
+use crate::progress::NoProgress;
 
 /// How old a mailing must be before a daily post shows it, unless configured otherwise: a day,
 /// so attention has time to build (SciRate's maintainers give the same advice for their lists).
@@ -56,6 +58,11 @@ impl Subscription {
     /// The next time this subscription fires strictly after `now` (see [`next_fire`]).
     pub fn next_fire(&self, now: DateTime<Utc>) -> DateTime<Utc> {
         next_fire(now, self.time, self.timezone)
+    }
+
+    /// The latest time this subscription fired at or before `now` (see [`previous_fire`]).
+    pub fn previous_fire(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        previous_fire(now, self.time, self.timezone)
     }
 }
 
@@ -108,6 +115,38 @@ pub fn next_fire(now: DateTime<Utc>, time: NaiveTime, tz: Tz) -> DateTime<Utc> {
     DateTime::<Utc>::MAX_UTC
 }
 
+/// The latest instant at or before `now` at which this daily schedule fired: the counterpart
+/// of [`next_fire`], with the same gap and fold rules, so that
+/// `previous_fire(now) <= now < next_fire(now)` and no firing instant lies in between.
+///
+/// The scheduler uses it to find the post that is due (or overdue, after downtime) at `now`.
+/// `now` exactly at a firing time gives that instant. Never panics: dates near chrono's limit
+/// give [`DateTime::<Utc>::MIN_UTC`].
+pub fn previous_fire(now: DateTime<Utc>, time: NaiveTime, tz: Tz) -> DateTime<Utc> {
+    let offset = tz.offset_from_utc_datetime(&now.naive_utc()).fix();
+    let Some(local) = now
+        .naive_utc()
+        .checked_add_signed(Duration::seconds(i64::from(offset.local_minus_utc())))
+    else {
+        return DateTime::<Utc>::MIN_UTC;
+    };
+    // Firing instants grow with the local day, so walking back from tomorrow (a gap can push
+    // a day's time into the next UTC day) the first one at or before `now` is the latest.
+    let mut day = local.date().succ_opt().unwrap_or(local.date());
+    for _ in 0..8 {
+        if let Some(t) = fire_on(day, time, tz)
+            && t <= now
+        {
+            return t;
+        }
+        match day.pred_opt() {
+            Some(d) => day = d,
+            None => break,
+        }
+    }
+    DateTime::<Utc>::MIN_UTC
+}
+
 /// The instant of `time` on local `day` in `tz`: the earlier one in a fold, the first valid
 /// minute after it in a gap. `None` only past chrono's range.
 fn fire_on(day: NaiveDate, time: NaiveTime, tz: Tz) -> Option<DateTime<Utc>> {
@@ -146,6 +185,30 @@ pub fn mailing_for_post(
         .unwrap_or(fire_at)
         .min(now);
     calendar.latest_announced(cutoff).date
+}
+
+/// The digest a post of `sub` shows for `mailing`: its categories (or the configured ones),
+/// its count, its minimum score. `/preview` and the scheduler both call this, so a preview is
+/// exactly what the channel will get.
+pub async fn subscription_digest(
+    app: &App,
+    sub: &Subscription,
+    mailing: NaiveDate,
+) -> Result<Digest, AppError> {
+    let req = DigestRequest {
+        date: Some(mailing),
+        top: Some(usize::from(sub.count)),
+        categories: sub.categories.clone(),
+        trending_days: None,
+    };
+    let mut digest = app.digest(&req, &NoProgress).await?;
+    apply_min_score(&mut digest, sub.min_score);
+    Ok(digest)
+}
+
+/// The configured `[discord] min_age` as a chrono duration (saturating; validation bounds it).
+pub fn configured_min_age(app: &App) -> Duration {
+    Duration::from_std(app.config().discord.min_age).unwrap_or(DEFAULT_MIN_AGE)
 }
 
 /// Drops the entries scoring below `min_score`. Entries are sorted by score, so this removes a
@@ -319,6 +382,88 @@ mod tests {
         assert_eq!(d, NaiveDate::from_ymd_opt(2021, 7, 1).unwrap());
     }
 
+    #[test]
+    fn previous_fire_table() {
+        // (now UTC, local time, zone, expected UTC)
+        let cases = [
+            // Plain day: before today's time gives yesterday's, at or after it today's.
+            (
+                "2021-07-01 05:59:59",
+                hm(8, 0),
+                "Europe/Berlin",
+                "2021-06-30 06:00:00",
+            ),
+            (
+                "2021-07-01 06:00:00",
+                hm(8, 0),
+                "Europe/Berlin",
+                "2021-07-01 06:00:00",
+            ),
+            (
+                "2021-07-01 23:00:00",
+                hm(8, 0),
+                "Europe/Berlin",
+                "2021-07-01 06:00:00",
+            ),
+            // New York spring-forward gap: 02:30 on 2025-03-09 fired at 03:00 EDT (07:00Z).
+            (
+                "2025-03-09 07:00:00",
+                hm(2, 30),
+                "America/New_York",
+                "2025-03-09 07:00:00",
+            ),
+            (
+                "2025-03-09 06:59:00",
+                hm(2, 30),
+                "America/New_York",
+                "2025-03-08 07:30:00",
+            ),
+            // Fold: after both 01:30s of 2025-11-02 the one that counted is the earlier (EDT).
+            (
+                "2025-11-02 06:45:00",
+                hm(1, 30),
+                "America/New_York",
+                "2025-11-02 05:30:00",
+            ),
+            // Berlin's fall-back day: 02:15 CEST (00:15Z) is the day's only firing.
+            (
+                "2021-10-31 01:20:00",
+                hm(2, 15),
+                "Europe/Berlin",
+                "2021-10-31 00:15:00",
+            ),
+            // Tokyo is ahead of UTC: 08:00 JST on 07-02 is 23:00Z on 07-01.
+            (
+                "2021-07-01 23:30:00",
+                hm(8, 0),
+                "Asia/Tokyo",
+                "2021-07-01 23:00:00",
+            ),
+            // Samoa's skipped 2011-12-30: its firing moved to 00:00 on 12-31 (10:00Z on 12-30).
+            (
+                "2011-12-30 12:00:00",
+                hm(9, 0),
+                "Pacific/Apia",
+                "2011-12-30 10:00:00",
+            ),
+        ];
+        for (now, time, zone, want) in cases {
+            assert_eq!(
+                previous_fire(utc(now), time, tz(zone)),
+                utc(want),
+                "{now} {time} {zone}"
+            );
+        }
+    }
+
+    #[test]
+    fn previous_fire_never_panics_at_the_edges() {
+        let t = previous_fire(DateTime::<Utc>::MIN_UTC, hm(8, 0), tz("Europe/Berlin"));
+        assert_eq!(t, DateTime::<Utc>::MIN_UTC);
+        let t = previous_fire(DateTime::<Utc>::MAX_UTC, hm(8, 0), tz("UTC"));
+        assert!(t < DateTime::<Utc>::MAX_UTC);
+    }
+
     fn zones() -> impl Strategy<Value = Tz> {
         (0..chrono_tz::TZ_VARIANTS.len()).prop_map(|i| chrono_tz::TZ_VARIANTS[i])
     }
@@ -414,6 +559,23 @@ mod tests {
             // few hours; Samoa's skipped day (2011-12-30) brings it down to 15 h.
             let next = next_fire(t, time, zone);
             prop_assert!(next - t >= Duration::hours(14) && next - t <= Duration::hours(48));
+        }
+
+        /// previous_fire and next_fire bracket `now` with no firing in between: the next
+        /// firing after the previous one is the next one after `now`, and the previous firing
+        /// before the next one (minus a second) is the previous one.
+        #[test]
+        fn previous_fire_brackets_now(
+            (secs, time, zone) in prop_oneof![any_case(), near_transition()],
+        ) {
+            let now = DateTime::from_timestamp(secs, 0).unwrap();
+            let prev = previous_fire(now, time, zone);
+            let next = next_fire(now, time, zone);
+            prop_assert!(prev <= now && now < next, "{} {} {}: {} {}", now, time, zone, prev, next);
+            prop_assert_eq!(next_fire(prev, time, zone), next);
+            prop_assert_eq!(previous_fire(next - Duration::seconds(1), time, zone), prev);
+            prop_assert_eq!(previous_fire(next, time, zone), next);
+            prop_assert!(now - prev <= Duration::hours(49));
         }
     }
 }

@@ -4,7 +4,10 @@
 //! [`crate::commands`]): [`escape`] makes upstream text inert, [`render`] turns a digest into
 //! messages, [`limits`] checks a message against Discord's documented limits.
 
+pub mod delivery;
 pub mod escape;
 pub mod limits;
 pub mod post;
 pub mod render;
+pub mod scheduler;
+pub mod webhook;

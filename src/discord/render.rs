@@ -157,7 +157,12 @@ pub fn render_parts(d: &Digest) -> Vec<MessageParts> {
         }
     }
     if d.entries.is_empty() {
-        first.push_str("\nNo papers in this mailing matched.");
+        // No embed carries the footer, so the content carries the mailing's marker: a resumed
+        // post recognises its own message by it (`discord::delivery::part_of`).
+        first.push_str(&format!(
+            "\nNo papers in this mailing matched.\n-# hotpapers · arXiv mailing of {}",
+            d.date.format("%Y-%m-%d")
+        ));
     }
     let budget = limits::EMBED_TOTAL - FOOTER_RESERVE;
     let mut groups: Vec<Vec<EmbedParts>> = vec![Vec::new()];
@@ -345,5 +350,12 @@ mod tests {
         assert_eq!(parts.len(), 1);
         assert!(parts[0].embeds.is_empty());
         assert!(parts[0].content.contains("No papers"));
+        assert!(
+            parts[0]
+                .content
+                .ends_with("\n-# hotpapers · arXiv mailing of 2021-07-02"),
+            "{}",
+            parts[0].content
+        );
     }
 }

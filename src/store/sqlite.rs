@@ -26,7 +26,8 @@ use sqlx::{AssertSqlSafe, Sqlite, Transaction};
 
 use super::{
     BlueskyCounts, BlueskyInteraction, BlueskyPost, Extra, MailingPaper, MailingRecord,
-    MailingSource, Signal, Store, StoreError, StoredBlueskyPost, UpsertStats,
+    MailingSource, PostRecord, PostState, Signal, Store, StoreError, StoredBlueskyPost,
+    UpsertStats,
 };
 use crate::arxiv::ArxivId;
 use crate::commands::subscriptions::{Subscription, SubscriptionChange};
@@ -1109,6 +1110,130 @@ impl Store for SqliteStore {
         .await
         .map_err(query_error)?;
         Ok(())
+    }
+    async fn post_record(
+        &self,
+        channel_id: u64,
+        mailing: NaiveDate,
+    ) -> Result<Option<PostRecord>, StoreError> {
+        let row: Option<PostLogRow> = sqlx::query_as(
+            "SELECT state, nonce, started_at, finished_at, message_ids, error FROM post_log \
+             WHERE channel_id = ?1 AND mailing_date = ?2",
+        )
+        .bind(channel_id.to_string())
+        .bind(mailing.format("%Y-%m-%d").to_string())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(query_error)?;
+        row.map(|r| r.into_record(channel_id, mailing)).transpose()
+    }
+
+    async fn post_progress(
+        &self,
+        channel_id: u64,
+        mailing: NaiveDate,
+        message_ids: &[Option<u64>],
+    ) -> Result<bool, StoreError> {
+        let ids: Vec<Option<String>> = message_ids
+            .iter()
+            .map(|id| id.map(|i| i.to_string()))
+            .collect();
+        let ids = serde_json::to_string(&ids).map_err(|e| StoreError::Query(e.to_string()))?;
+        let done = sqlx::query(
+            "UPDATE post_log SET message_ids = ?3 WHERE channel_id = ?1 AND mailing_date = ?2",
+        )
+        .bind(channel_id.to_string())
+        .bind(mailing.format("%Y-%m-%d").to_string())
+        .bind(ids)
+        .execute(&self.pool)
+        .await
+        .map_err(query_error)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn resume_post(&self, channel_id: u64, mailing: NaiveDate) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE post_log SET state = 'sending', finished_at = NULL, error = NULL \
+             WHERE channel_id = ?1 AND mailing_date = ?2",
+        )
+        .bind(channel_id.to_string())
+        .bind(mailing.format("%Y-%m-%d").to_string())
+        .execute(&self.pool)
+        .await
+        .map_err(query_error)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn fail_post(
+        &self,
+        channel_id: u64,
+        mailing: NaiveDate,
+        error: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE post_log SET state = 'failed', error = ?3, finished_at = ?4 \
+             WHERE channel_id = ?1 AND mailing_date = ?2",
+        )
+        .bind(channel_id.to_string())
+        .bind(mailing.format("%Y-%m-%d").to_string())
+        .bind(one_line(error))
+        .bind(encode_timestamp(&at)?)
+        .execute(&self.pool)
+        .await
+        .map_err(query_error)?;
+        Ok(done.rows_affected() > 0)
+    }
+}
+
+/// A `post_log` row as stored (ids as decimal text in a JSON array, `null` for unknown parts).
+#[derive(sqlx::FromRow)]
+struct PostLogRow {
+    state: String,
+    nonce: String,
+    started_at: String,
+    finished_at: Option<String>,
+    message_ids: String,
+    error: Option<String>,
+}
+
+impl PostLogRow {
+    /// The record in this row; any undecodable column is [`StoreError::Corrupt`].
+    fn into_record(self, channel_id: u64, mailing: NaiveDate) -> Result<PostRecord, StoreError> {
+        let what = || format!("post log of channel {channel_id} and mailing {mailing}");
+        let corrupt = |message: String| StoreError::Corrupt {
+            what: what(),
+            message,
+        };
+        let state = PostState::parse(&self.state)
+            .ok_or_else(|| corrupt(format!("unknown state {:?}", self.state)))?;
+        let started_at = decode_timestamp(&self.started_at).map_err(|e| corrupt(e.to_string()))?;
+        let finished_at = self
+            .finished_at
+            .as_deref()
+            .map(decode_timestamp)
+            .transpose()
+            .map_err(|e| corrupt(e.to_string()))?;
+        let ids: Vec<Option<String>> = serde_json::from_str(&self.message_ids)
+            .map_err(|e| corrupt(format!("message ids: {e}")))?;
+        let message_ids = ids
+            .into_iter()
+            .map(|id| {
+                id.map(|s| {
+                    s.parse::<u64>()
+                        .map_err(|_| corrupt(format!("message id {s:?} is not a number")))
+                })
+                .transpose()
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(PostRecord {
+            state,
+            nonce: self.nonce,
+            started_at,
+            finished_at,
+            message_ids,
+            error: self.error,
+        })
     }
 }
 

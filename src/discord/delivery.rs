@@ -1,0 +1,544 @@
+//! Posting one digest to one channel (or webhook) exactly once: the post log around the send,
+//! nonces, and resuming a post a crash left half-done.
+//!
+//! `hotpapers post` and the daily scheduler both go through [`Deliverer::deliver`], so the
+//! guarantees are the same for both:
+//!
+//! * the post log row of (channel, mailing) is written `sending` **before** the first part is
+//!   sent, updated with each part's message id as it is accepted, and set `sent` at the end
+//!   (or `failed`, with the error, when Discord keeps refusing);
+//! * a row found `sent` means nothing is sent (unless forced);
+//! * a row found `sending` (a crash or a shutdown mid-post) or `failed` is **resumed**: the
+//!   parts already in the channel are found (message ids recorded so far, then the channel's
+//!   recent messages written by the bot and carrying this mailing's marker), and only the
+//!   missing parts are sent, with their original part numbers and nonces. Discord honours
+//!   `enforce_nonce` only for a few minutes, which is why the channel is looked at; when it
+//!   cannot be (no Read Message History), the nonces are the fallback and a log line says so.
+//!
+//! Webhooks cannot read a channel and ignore nonces: a webhook post resumes from the message
+//! ids recorded so far, so at most the one part in flight at a crash can appear twice.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serenity::builder::{CreateAllowedMentions, CreateMessage};
+use serenity::http::{Http, MessagePagination};
+use serenity::model::channel::Message;
+use serenity::model::id::{ChannelId, MessageId, WebhookId};
+use tracing::{info, warn};
+
+use super::post::{PostError, classify, nonce, with_nonce};
+use super::render::render;
+use super::webhook::WebhookUrl;
+use crate::clock::Clock;
+use crate::digest::Digest;
+use crate::store::{PostRecord, PostState, Store, StoreError};
+
+/// How many times a part is tried when Discord answers 5xx or the network fails.
+pub const ATTEMPTS: u32 = 3;
+
+/// Pause between two tries of a part (through the injected clock, so tests do not wait).
+pub const BACKOFF: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The text every digest message carries (in its last embed's footer, or in the content of a
+/// digest without papers), followed by `" · part i/n"` when the digest has several parts.
+/// A resumed post recognises its own parts in the channel by it.
+pub fn marker(mailing: NaiveDate) -> String {
+    format!(
+        "hotpapers · arXiv mailing of {}",
+        mailing.format("%Y-%m-%d")
+    )
+}
+
+/// Where a digest goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// A channel, posted to with the bot token.
+    Channel(u64),
+    /// A webhook (no bot needed); the post log is keyed by the webhook id.
+    Webhook(WebhookUrl),
+}
+
+impl Target {
+    /// The post log key: the channel id, or the webhook id (snowflakes never collide).
+    pub fn key(&self) -> u64 {
+        match self {
+            Target::Channel(c) => *c,
+            Target::Webhook(w) => w.id(),
+        }
+    }
+
+    /// How messages and logs name it ("channel 42", "webhook 42"), never with a token.
+    pub fn describe(&self) -> String {
+        match self {
+            Target::Channel(c) => format!("channel {c}"),
+            Target::Webhook(w) => format!("webhook {}", w.id()),
+        }
+    }
+}
+
+/// What a delivery did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Delivery {
+    /// The post log already says `sent`: nothing was sent.
+    AlreadySent {
+        /// The message ids recorded then.
+        message_ids: Vec<u64>,
+    },
+    /// Every part was sent now.
+    Sent {
+        /// The created messages, one per part in order.
+        message_ids: Vec<u64>,
+    },
+    /// An interrupted or failed post was completed: `present` parts were already there and
+    /// the rest were sent now.
+    Resumed {
+        /// Parts found already posted (not sent again).
+        present: usize,
+        /// Parts sent now.
+        sent: usize,
+        /// Every part's message, in order.
+        message_ids: Vec<u64>,
+    },
+}
+
+impl Delivery {
+    /// Every part's message id, in order.
+    pub fn message_ids(&self) -> &[u64] {
+        match self {
+            Delivery::AlreadySent { message_ids }
+            | Delivery::Sent { message_ids }
+            | Delivery::Resumed { message_ids, .. } => message_ids,
+        }
+    }
+
+    /// Whether anything was sent by this delivery.
+    pub fn sent_anything(&self) -> bool {
+        match self {
+            Delivery::AlreadySent { .. } => false,
+            Delivery::Sent { .. } => true,
+            Delivery::Resumed { sent, .. } => *sent > 0,
+        }
+    }
+}
+
+/// Why a delivery failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DeliveryError {
+    /// Discord refused or could not be reached (after retries); the post log says `failed`.
+    #[error(transparent)]
+    Post(#[from] PostError),
+    /// The post log could not be read or written; nothing more was sent.
+    #[error("cannot record the post: {0}")]
+    Store(#[from] StoreError),
+}
+
+/// Delivers digests over one REST client; remembers the bot's own user id (fetched once) to
+/// recognise its earlier messages when resuming.
+#[derive(Debug)]
+pub struct Deliverer {
+    http: Arc<Http>,
+    bot_id: tokio::sync::OnceCell<u64>,
+    attempts: u32,
+    backoff: std::time::Duration,
+}
+
+impl Deliverer {
+    /// A deliverer over `http` (the bot's client, or a token-less one for webhooks).
+    pub fn new(http: Arc<Http>) -> Deliverer {
+        Deliverer {
+            http,
+            bot_id: tokio::sync::OnceCell::new(),
+            attempts: ATTEMPTS,
+            backoff: BACKOFF,
+        }
+    }
+
+    /// Changes how often a part is tried and the pause between tries (default [`ATTEMPTS`],
+    /// [`BACKOFF`]).
+    pub fn retries(mut self, attempts: u32, backoff: std::time::Duration) -> Deliverer {
+        self.attempts = attempts.max(1);
+        self.backoff = backoff;
+        self
+    }
+
+    /// The REST client.
+    pub fn http(&self) -> &Arc<Http> {
+        &self.http
+    }
+
+    /// Posts `digest` to `target` exactly once per (target, mailing), resuming an interrupted
+    /// or failed post; `force` posts it again from scratch even if it was sent.
+    ///
+    /// On a Discord error the row is marked `failed` with the error text and the error is
+    /// returned; a later call resumes it.
+    pub async fn deliver(
+        &self,
+        store: &dyn Store,
+        clock: &dyn Clock,
+        target: &Target,
+        digest: &Digest,
+        force: bool,
+    ) -> Result<Delivery, DeliveryError> {
+        let key = target.key();
+        let mailing = digest.date;
+        let record = store.post_record(key, mailing).await?;
+        let messages = render(digest);
+        let (mut ids, resumed) = match record {
+            Some(r) if r.state == PostState::Sent && !force => {
+                return Ok(Delivery::AlreadySent {
+                    message_ids: r.message_ids.into_iter().flatten().collect(),
+                });
+            }
+            Some(r) if !force => {
+                store.resume_post(key, mailing).await?;
+                let ids = self
+                    .present_parts(target, mailing, messages.len(), &r)
+                    .await;
+                (ids, true)
+            }
+            _ => {
+                store
+                    .begin_post(key, mailing, &nonce(key, mailing, 0), clock.now())
+                    .await?;
+                let ids = vec![None; messages.len()];
+                store.post_progress(key, mailing, &ids).await?;
+                (ids, false)
+            }
+        };
+        let present = ids.iter().flatten().count();
+        let mut sent = 0;
+        for (part, msg) in messages.into_iter().enumerate() {
+            if ids.get(part).is_some_and(Option::is_some) {
+                continue;
+            }
+            match self.send_part(clock, target, mailing, part, msg).await {
+                Ok(id) => {
+                    if let Some(slot) = ids.get_mut(part) {
+                        *slot = Some(id);
+                    }
+                    sent += 1;
+                    store.post_progress(key, mailing, &ids).await?;
+                }
+                Err(e) => {
+                    store
+                        .fail_post(key, mailing, &e.to_string(), clock.now())
+                        .await?;
+                    return Err(e.into());
+                }
+            }
+        }
+        let message_ids: Vec<u64> = ids.into_iter().flatten().collect();
+        store
+            .finish_post(key, mailing, &message_ids, clock.now())
+            .await?;
+        Ok(if resumed {
+            Delivery::Resumed {
+                present,
+                sent,
+                message_ids,
+            }
+        } else {
+            Delivery::Sent { message_ids }
+        })
+    }
+
+    /// For each of the `parts` parts of an interrupted post, its message id if it is known to
+    /// be posted: recorded in the log, or (channels only) found among the bot's messages in
+    /// the channel since the post began.
+    async fn present_parts(
+        &self,
+        target: &Target,
+        mailing: NaiveDate,
+        parts: usize,
+        record: &PostRecord,
+    ) -> Vec<Option<u64>> {
+        let mut ids: Vec<Option<u64>> = (0..parts)
+            .map(|i| record.message_ids.get(i).copied().flatten())
+            .collect();
+        let Target::Channel(channel) = target else {
+            return ids;
+        };
+        match self
+            .channel_parts(*channel, mailing, record.started_at)
+            .await
+        {
+            Ok(found) => {
+                for (part, id) in found {
+                    if let Some(slot) = ids.get_mut(part)
+                        && slot.is_none()
+                    {
+                        *slot = Some(id);
+                    }
+                }
+                info!(
+                    channel,
+                    %mailing,
+                    present = ids.iter().flatten().count(),
+                    parts,
+                    "resuming an interrupted post"
+                );
+            }
+            Err(why) => warn!(
+                channel,
+                %mailing,
+                reason = %why,
+                "cannot read the channel to resume an interrupted post; re-sending the missing \
+                 parts with their original nonces (Discord drops duplicates only for a few minutes)"
+            ),
+        }
+        ids
+    }
+
+    /// This mailing's parts among the bot's messages in `channel` since a minute before
+    /// `since`, as (part index, message id).
+    async fn channel_parts(
+        &self,
+        channel: u64,
+        mailing: NaiveDate,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<(usize, u64)>, String> {
+        let me = self
+            .bot_id
+            .get_or_try_init(|| async {
+                self.http
+                    .get_current_user()
+                    .await
+                    .map(|u| u.id.get())
+                    .map_err(|e| format!("GET /users/@me: {}", classify(&e, channel).0))
+            })
+            .await?;
+        let after = snowflake_at(since - chrono::Duration::minutes(1));
+        let messages = self
+            .http
+            .get_messages(
+                ChannelId::new(channel.max(1)),
+                Some(MessagePagination::After(MessageId::new(after.max(1)))),
+                Some(100),
+            )
+            .await
+            .map_err(|e| classify(&e, channel).0.to_string())?;
+        Ok(messages
+            .iter()
+            .filter(|m| m.author.id.get() == *me)
+            .filter_map(|m| part_of(m, mailing).map(|part| (part, m.id.get())))
+            .collect())
+    }
+
+    /// Sends one part, retrying 5xx and network failures; returns the message id.
+    async fn send_part(
+        &self,
+        clock: &dyn Clock,
+        target: &Target,
+        mailing: NaiveDate,
+        part: usize,
+        msg: CreateMessage,
+    ) -> Result<u64, PostError> {
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let result = match target {
+                Target::Channel(channel) => {
+                    // `Http::send_message` does not apply the client's default allowed
+                    // mentions, so every part says "nothing" itself.
+                    let msg = with_nonce(msg.clone(), *channel, mailing, part)
+                        .allowed_mentions(CreateAllowedMentions::new());
+                    self.http
+                        .send_message(ChannelId::new((*channel).max(1)), vec![], &msg)
+                        .await
+                        .map(|m| m.id.get())
+                        .map_err(|e| classify(&e, *channel))
+                }
+                Target::Webhook(hook) => execute_webhook(&self.http, hook, &msg).await,
+            };
+            match result {
+                Ok(id) => return Ok(id),
+                Err((err, retry)) => {
+                    if !retry || tries >= self.attempts {
+                        return Err(err);
+                    }
+                    warn!(target = %target.describe(), %mailing, part, error = %err, "retrying a part");
+                    clock.sleep(self.backoff).await;
+                }
+            }
+        }
+    }
+}
+
+/// Posts one message through a webhook (`?wait=true`, so Discord returns it). Logging is off
+/// for the call: serenity's request spans would print the route, token included.
+async fn execute_webhook(
+    http: &Http,
+    hook: &WebhookUrl,
+    msg: &CreateMessage,
+) -> Result<u64, (PostError, bool)> {
+    use tracing::instrument::WithSubscriber as _;
+    // Webhooks take content, embeds and allowed_mentions like a message, but no nonce.
+    let full = serde_json::to_value(msg).map_err(|e| {
+        (
+            PostError::Discord(format!("cannot encode the message: {e}")),
+            false,
+        )
+    })?;
+    let mut body = serde_json::Map::new();
+    for key in ["content", "embeds"] {
+        if let Some(v) = full.get(key) {
+            body.insert(key.to_string(), v.clone());
+        }
+    }
+    body.insert(
+        "allowed_mentions".into(),
+        serde_json::json!({ "parse": [] }),
+    );
+    let result = http
+        .execute_webhook(
+            WebhookId::new(hook.id().max(1)),
+            None,
+            hook.token(),
+            true,
+            vec![],
+            &body,
+        )
+        .with_subscriber(tracing::subscriber::NoSubscriber::default())
+        .await;
+    match result {
+        Ok(Some(m)) => Ok(m.id.get()),
+        Ok(None) => Err((
+            PostError::Discord(format!(
+                "webhook {} accepted the message but returned none",
+                hook.id()
+            )),
+            false,
+        )),
+        Err(e) => Err(super::webhook::classify(&e, hook)),
+    }
+}
+
+/// The Discord snowflake of instant `t` (ids sort by creation time): listing messages
+/// "after" it gives those created since `t`.
+pub fn snowflake_at(t: DateTime<Utc>) -> u64 {
+    const DISCORD_EPOCH_MS: i64 = 1_420_070_400_000;
+    let ms = t.timestamp_millis().saturating_sub(DISCORD_EPOCH_MS).max(0);
+    u64::try_from(ms).unwrap_or(0).min(u64::MAX >> 22) << 22
+}
+
+/// Which part (0-based) of mailing `mailing`'s digest `m` is, by the marker in its last
+/// embed's footer or in its content; `None` for any other message.
+pub fn part_of(m: &Message, mailing: NaiveDate) -> Option<usize> {
+    let footer = m
+        .embeds
+        .last()
+        .and_then(|e| e.footer.as_ref())
+        .map(|f| f.text.as_str());
+    footer
+        .and_then(|t| part_in(t, mailing))
+        .or_else(|| part_in(&m.content, mailing))
+}
+
+/// The part number in a marker text: `marker` alone is part 0 of 1; `marker · part i/n` is
+/// part i-1.
+fn part_in(text: &str, mailing: NaiveDate) -> Option<usize> {
+    let mark = marker(mailing);
+    let at = text.find(&mark)?;
+    let rest = &text[at + mark.len()..];
+    let Some(numbers) = rest.strip_prefix(" · part ") else {
+        // Another date that merely starts the same way ("2021-07-02" in "2021-07-021") cannot
+        // happen: dates are fixed-width. A single-part digest has no part suffix.
+        return Some(0);
+    };
+    let (i, _) = numbers.split_once('/')?;
+    let i: usize = i.trim().parse().ok()?;
+    i.checked_sub(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn message(author: u64, content: &str, footer: Option<&str>) -> Message {
+        let embeds = match footer {
+            Some(f) => {
+                serde_json::json!([{"type": "rich", "title": "1. x", "footer": {"text": f}}])
+            }
+            None => serde_json::json!([]),
+        };
+        serde_json::from_value(serde_json::json!({
+            "id": "900", "channel_id": "42", "content": content,
+            "timestamp": "2021-07-03T08:00:00+00:00", "edited_timestamp": null, "tts": false,
+            "mention_everyone": false, "mentions": [], "mention_roles": [], "attachments": [],
+            "embeds": embeds, "pinned": false, "type": 0,
+            "author": {"id": author.to_string(), "username": "hotpapers", "discriminator": "0",
+                       "avatar": null, "bot": true}
+        }))
+        .unwrap()
+    }
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn parts_are_recognised_by_their_marker() {
+        let day = d(2021, 7, 2);
+        let cases: [(Option<&str>, &str, Option<usize>); 7] = [
+            (
+                Some("hotpapers · arXiv mailing of 2021-07-02 · part 2/3"),
+                "",
+                Some(1),
+            ),
+            (Some("hotpapers · arXiv mailing of 2021-07-02"), "", Some(0)),
+            (
+                None,
+                "**Hot papers**\nhotpapers · arXiv mailing of 2021-07-02",
+                Some(0),
+            ),
+            (
+                Some("hotpapers · arXiv mailing of 2021-07-01 · part 1/2"),
+                "",
+                None,
+            ),
+            (Some("something else"), "hello", None),
+            (
+                Some("hotpapers · arXiv mailing of 2021-07-02 · part 0/3"),
+                "",
+                None,
+            ),
+            (
+                Some("hotpapers · arXiv mailing of 2021-07-02 · part x/3"),
+                "",
+                None,
+            ),
+        ];
+        for (footer, content, want) in cases {
+            assert_eq!(
+                part_of(&message(7, content, footer), day),
+                want,
+                "{footer:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn snowflakes_follow_discord_time() {
+        // Discord's own example: 175928847299117063 was created 2016-04-30 11:18:25.796 UTC.
+        let t = Utc.with_ymd_and_hms(2016, 4, 30, 11, 18, 25).unwrap()
+            + chrono::Duration::milliseconds(796);
+        assert_eq!(snowflake_at(t) >> 22, 175_928_847_299_117_063 >> 22);
+        assert_eq!(
+            snowflake_at(Utc.with_ymd_and_hms(2000, 1, 1, 0, 0, 0).unwrap()),
+            0
+        );
+        assert!(snowflake_at(DateTime::<Utc>::MAX_UTC) > 0);
+    }
+
+    #[test]
+    fn targets_name_themselves_without_tokens() {
+        let hook = WebhookUrl::parse("https://discord.com/api/webhooks/55/secret-token").unwrap();
+        let t = Target::Webhook(hook);
+        assert_eq!(t.key(), 55);
+        assert_eq!(t.describe(), "webhook 55");
+        assert!(!format!("{t:?}").contains("secret-token"));
+        assert_eq!(Target::Channel(42).describe(), "channel 42");
+    }
+}
