@@ -262,7 +262,10 @@ async fn fires_once_at(zone: &str, time: &str, fire: DateTime<Utc>, mailing: Nai
     assert_eq!(out[0].mailing, mailing);
     let parts = e.posts().await;
     assert!(!parts.is_empty());
-    let first = parts[0].1["content"].as_str().unwrap_or_default().to_string();
+    let first = parts[0].1["content"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     assert!(
         first.contains(&mailing.format("%Y-%m-%d").to_string()),
         "{first}"
@@ -277,14 +280,32 @@ async fn fires_once_at(zone: &str, time: &str, fire: DateTime<Utc>, mailing: Nai
 #[tokio::test]
 async fn fires_at_local_time_in_berlin_and_new_york() {
     // Saturday after the 2021-07-02 mailing: 08:00 CEST is 06:00Z, 08:00 EDT is 12:00Z.
-    fires_once_at("Europe/Berlin", "08:00", t(2021, 7, 3, 6, 0), date(2021, 7, 2)).await;
-    fires_once_at("America/New_York", "08:00", t(2021, 7, 3, 12, 0), date(2021, 7, 2)).await;
+    fires_once_at(
+        "Europe/Berlin",
+        "08:00",
+        t(2021, 7, 3, 6, 0),
+        date(2021, 7, 2),
+    )
+    .await;
+    fires_once_at(
+        "America/New_York",
+        "08:00",
+        t(2021, 7, 3, 12, 0),
+        date(2021, 7, 2),
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn fires_at_local_time_on_dst_change_days() {
     // Berlin springs forward on Sun 2021-03-28: 08:00 is 06:00Z (07:00Z the day before).
-    fires_once_at("Europe/Berlin", "08:00", t(2021, 3, 28, 6, 0), date(2021, 3, 26)).await;
+    fires_once_at(
+        "Europe/Berlin",
+        "08:00",
+        t(2021, 3, 28, 6, 0),
+        date(2021, 3, 26),
+    )
+    .await;
     // New York falls back on Sun 2021-11-07: 09:00 is 14:00Z (13:00Z the day before, which
     // the "30 minutes before" tick is after).
     fires_once_at(
@@ -305,7 +326,11 @@ async fn weekend_and_monday_ticks_post_nothing_new() {
     assert_eq!(posted(&e.tick_at(&s, t(2021, 7, 3, 6, 0)).await).len(), 1);
     let n = e.posts().await.len();
     // Sunday and Monday morning, the latest mailing at least a day old is still Friday's.
-    for now in [t(2021, 7, 4, 6, 0), t(2021, 7, 5, 6, 0), t(2021, 7, 5, 7, 0)] {
+    for now in [
+        t(2021, 7, 4, 6, 0),
+        t(2021, 7, 5, 6, 0),
+        t(2021, 7, 5, 7, 0),
+    ] {
         let out = e.tick_at(&s, now).await;
         assert!(out.is_empty(), "{now}: {out:?}");
     }
@@ -370,7 +395,10 @@ async fn after_downtime_posts_within_the_grace_period_and_skips_beyond_it() {
         1,
         "{text}"
     );
-    assert_eq!(e.store.post_record(42, date(2021, 7, 2)).await.unwrap(), None);
+    assert_eq!(
+        e.store.post_record(42, date(2021, 7, 2)).await.unwrap(),
+        None
+    );
 }
 
 #[tokio::test]
@@ -380,7 +408,11 @@ async fn a_subscription_created_after_todays_time_waits_for_tomorrow() {
     // Subscribed at 10:00 CEST for 08:00: today's 08:00 has passed.
     e.subscribe(42, "08:00", "Europe/Berlin", 5, t(2021, 7, 3, 8, 0))
         .await;
-    for now in [t(2021, 7, 3, 8, 0), t(2021, 7, 3, 12, 0), t(2021, 7, 4, 5, 59)] {
+    for now in [
+        t(2021, 7, 3, 8, 0),
+        t(2021, 7, 3, 12, 0),
+        t(2021, 7, 4, 5, 59),
+    ] {
         assert!(e.tick_at(&s, now).await.is_empty(), "{now}");
     }
     assert!(e.posts().await.is_empty());
@@ -409,7 +441,8 @@ async fn a_restart_mid_post_sends_only_the_missing_part_with_its_nonce() {
     let part = |id: u64, author: u64, footer: &str| {
         let mut m = message_json(id, channel);
         m["author"]["id"] = Value::String(author.to_string());
-        m["embeds"] = serde_json::json!([{"type": "rich", "title": "1. x", "footer": {"text": footer}}]);
+        m["embeds"] =
+            serde_json::json!([{"type": "rich", "title": "1. x", "footer": {"text": footer}}]);
         m
     };
     Mock::given(method("GET"))
@@ -419,9 +452,21 @@ async fn a_restart_mid_post_sends_only_the_missing_part_with_its_nonce() {
             snowflake_at(started - Duration::minutes(1)).to_string(),
         ))
         .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!([
-            part(556, 99, "hotpapers · arXiv mailing of 2021-07-02 · part 2/2"),
-            part(555, BOT_ID, "hotpapers · arXiv mailing of 2021-07-02 · part 1/2"),
-            part(554, BOT_ID, "hotpapers · arXiv mailing of 2021-07-01 · part 2/2"),
+            part(
+                556,
+                99,
+                "hotpapers · arXiv mailing of 2021-07-02 · part 2/2"
+            ),
+            part(
+                555,
+                BOT_ID,
+                "hotpapers · arXiv mailing of 2021-07-02 · part 1/2"
+            ),
+            part(
+                554,
+                BOT_ID,
+                "hotpapers · arXiv mailing of 2021-07-01 · part 2/2"
+            ),
         ])))
         .mount(&e.discord)
         .await;
@@ -457,9 +502,17 @@ async fn a_restart_mid_post_sends_only_the_missing_part_with_its_nonce() {
             .unwrap()
             .starts_with("(continued · part 2/2)")
     );
-    let record = e.store.post_record(channel, mailing).await.unwrap().unwrap();
+    let record = e
+        .store
+        .post_record(channel, mailing)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(record.state, PostState::Sent);
-    assert_eq!(record.started_at, started, "the resume keeps the original start");
+    assert_eq!(
+        record.started_at, started,
+        "the resume keeps the original start"
+    );
     // Nothing more on the next tick; /users/@me was asked once (checked on drop).
     assert!(e.tick_at(&s, t(2021, 7, 3, 6, 2)).await.is_empty());
 }
@@ -468,9 +521,11 @@ async fn a_restart_mid_post_sends_only_the_missing_part_with_its_nonce() {
 async fn forbidden_disables_the_subscription_with_a_reason_admins_see() {
     let e = env_with(t(2021, 7, 3, 6, 0), None).await;
     Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(403).set_body_json(
-            serde_json::json!({"code": 50013, "message": "Missing Permissions"}),
-        ))
+        .respond_with(
+            ResponseTemplate::new(403).set_body_json(
+                serde_json::json!({"code": 50013, "message": "Missing Permissions"}),
+            ),
+        )
         .mount(&e.discord)
         .await;
     let s = e.scheduler(SchedulerOptions::default());
@@ -498,7 +553,12 @@ async fn forbidden_disables_the_subscription_with_a_reason_admins_see() {
         )
     );
     assert_eq!(list[0].next_post, None);
-    let record = e.store.post_record(42, date(2021, 7, 2)).await.unwrap().unwrap();
+    let record = e
+        .store
+        .post_record(42, date(2021, 7, 2))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(record.state, PostState::Failed);
     assert!(record.error.unwrap().contains("403"));
     // Disabled: later ticks do not try again.
@@ -547,14 +607,26 @@ async fn a_failure_is_retried_on_a_later_tick_within_the_grace_period() {
     e.subscribe(42, "08:00", "Europe/Berlin", 3, t(2021, 6, 30, 0, 0))
         .await;
     let out = e.tick_at(&s, t(2021, 7, 3, 6, 0)).await;
-    assert!(matches!(out[0].result, FireResult::Failed { .. }), "{out:?}");
-    let record = e.store.post_record(42, date(2021, 7, 2)).await.unwrap().unwrap();
+    assert!(
+        matches!(out[0].result, FireResult::Failed { .. }),
+        "{out:?}"
+    );
+    let record = e
+        .store
+        .post_record(42, date(2021, 7, 2))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(record.state, PostState::Failed);
     let out = e.tick_at(&s, t(2021, 7, 3, 6, 5)).await;
     assert_eq!(posted(&out).len(), 1, "{out:?}");
     assert!(matches!(
         out[0].result,
-        FireResult::Posted(Delivery::Resumed { present: 0, sent: 1, .. })
+        FireResult::Posted(Delivery::Resumed {
+            present: 0,
+            sent: 1,
+            ..
+        })
     ));
 }
 
@@ -605,7 +677,12 @@ async fn run_sleeps_until_the_next_fire_posts_and_stops_promptly_on_shutdown() {
     // 08:00 CEST is 10 minutes away: two capped sleeps reach it, then it posted.
     assert_eq!(sleeps[..2], [MAX_SLEEP, MAX_SLEEP]);
     assert!(sleeps.iter().all(|d| *d <= MAX_SLEEP && !d.is_zero()));
-    let record = e.store.post_record(42, date(2021, 7, 2)).await.unwrap().unwrap();
+    let record = e
+        .store
+        .post_record(42, date(2021, 7, 2))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(record.state, PostState::Sent);
     assert_eq!(e.posts().await.len(), record.message_ids.len());
 }
@@ -675,9 +752,15 @@ async fn deliverer_force_posts_again_from_scratch() {
     let target = hotpapers::discord::delivery::Target::Channel(42);
     let store = e.app.store().as_ref();
     let clock = e.app.clock().as_ref();
-    let first = d.deliver(store, clock, &target, &digest, false).await.unwrap();
+    let first = d
+        .deliver(store, clock, &target, &digest, false)
+        .await
+        .unwrap();
     assert!(matches!(first, Delivery::Sent { .. }));
-    let again = d.deliver(store, clock, &target, &digest, false).await.unwrap();
+    let again = d
+        .deliver(store, clock, &target, &digest, false)
+        .await
+        .unwrap();
     assert_eq!(
         again,
         Delivery::AlreadySent {
@@ -685,7 +768,10 @@ async fn deliverer_force_posts_again_from_scratch() {
         }
     );
     assert!(!again.sent_anything());
-    let forced = d.deliver(store, clock, &target, &digest, true).await.unwrap();
+    let forced = d
+        .deliver(store, clock, &target, &digest, true)
+        .await
+        .unwrap();
     assert!(matches!(forced, Delivery::Sent { .. }));
     assert_ne!(forced.message_ids(), first.message_ids());
     assert_eq!(e.posts().await.len(), 2);

@@ -1046,3 +1046,101 @@ async fn in_memory_stores_are_independent() {
     assert!(b.paper(&id("2107.00641")).await.unwrap().is_none());
     assert!(a.paper(&id("2107.00641")).await.unwrap().is_some());
 }
+
+#[tokio::test]
+async fn post_log_records_progress_failure_resume_and_completion() {
+    use hotpapers::store::{PostRecord, PostState};
+    let store = SqliteStore::in_memory().await.unwrap();
+    let day = date(2021, 7, 2);
+    let start = t(2021, 7, 3, 6, 0, 0);
+    assert_eq!(store.post_record(42, day).await.unwrap(), None);
+    // Updating a row that does not exist changes nothing and says so.
+    assert!(!store.post_progress(42, day, &[Some(1)]).await.unwrap());
+    assert!(!store.resume_post(42, day).await.unwrap());
+    assert!(!store.fail_post(42, day, "x", start).await.unwrap());
+
+    store.begin_post(42, day, "hp-nonce", start).await.unwrap();
+    assert!(
+        store
+            .post_progress(42, day, &[Some(555), None])
+            .await
+            .unwrap()
+    );
+    let r = store.post_record(42, day).await.unwrap().unwrap();
+    assert_eq!(
+        r,
+        PostRecord {
+            state: PostState::Sending,
+            nonce: "hp-nonce".into(),
+            started_at: start,
+            finished_at: None,
+            message_ids: vec![Some(555), None],
+            error: None,
+        }
+    );
+    // A failure keeps what was sent and the start; its error is one line.
+    let failed_at = t(2021, 7, 3, 6, 1, 0);
+    assert!(
+        store
+            .fail_post(42, day, "Discord refused (403)\nsecond line", failed_at)
+            .await
+            .unwrap()
+    );
+    let r = store.post_record(42, day).await.unwrap().unwrap();
+    assert_eq!(r.state, PostState::Failed);
+    assert_eq!(
+        r.error.as_deref(),
+        Some("Discord refused (403) second line")
+    );
+    assert_eq!(r.finished_at, Some(failed_at));
+    assert_eq!(r.message_ids, vec![Some(555), None]);
+    assert_eq!(
+        store.post_state(42, day).await.unwrap().as_deref(),
+        Some("failed")
+    );
+    // Resuming goes back to `sending` with the same start, nonce and ids.
+    assert!(store.resume_post(42, day).await.unwrap());
+    let r = store.post_record(42, day).await.unwrap().unwrap();
+    assert_eq!(
+        (r.state, r.started_at, r.error),
+        (PostState::Sending, start, None)
+    );
+    assert_eq!(r.nonce, "hp-nonce");
+    assert_eq!(r.message_ids, vec![Some(555), None]);
+    store
+        .finish_post(42, day, &[555, u64::MAX], t(2021, 7, 3, 6, 2, 0))
+        .await
+        .unwrap();
+    let r = store.post_record(42, day).await.unwrap().unwrap();
+    assert_eq!(r.state, PostState::Sent);
+    assert_eq!(r.message_ids, vec![Some(555), Some(u64::MAX)]);
+    // Other channels and mailings are separate rows.
+    assert_eq!(store.post_record(43, day).await.unwrap(), None);
+    assert_eq!(store.post_record(42, date(2021, 7, 1)).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn corrupt_post_log_rows_are_reported_not_panicked_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.sqlite");
+    let store = SqliteStore::open(&path).await.unwrap();
+    let day = date(2021, 7, 2);
+    store
+        .begin_post(42, day, "n", t(2021, 7, 3, 6, 0, 0))
+        .await
+        .unwrap();
+    for (set, what) in [
+        ("state = 'exploded'", "unknown state"),
+        ("state = 'sending', message_ids = '[\"x\"]'", "not a number"),
+        ("message_ids = '[]', started_at = 'yesterday'", "RFC 3339"),
+    ] {
+        sqlx::query(AssertSqlSafe(format!("UPDATE post_log SET {set}")))
+            .execute(store.pool())
+            .await
+            .unwrap();
+        let e = store.post_record(42, day).await.unwrap_err();
+        assert!(matches!(e, StoreError::Corrupt { .. }), "{e}");
+        assert!(e.to_string().contains(what), "{e}");
+        assert_one_line(&e);
+    }
+}
