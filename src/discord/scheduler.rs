@@ -259,8 +259,13 @@ impl Scheduler {
                     collect(done, &mut outcomes);
                 }
             }
+            Some(shutdown) if *shutdown.borrow() => {
+                // Shutdown came while due posts were being looked up: start none.
+                stopping.store(true, Ordering::SeqCst);
+                self.finish_in_flight(&mut set, &mut outcomes).await;
+            }
             Some(shutdown) => {
-                let mut watching = !*shutdown.borrow();
+                let mut watching = true;
                 loop {
                     tokio::select! {
                         biased;
