@@ -14,6 +14,8 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 use common::{FakeArxiv, seed_entries};
@@ -140,11 +142,14 @@ fn interaction_create() -> Value {
 }
 
 /// A one-connection-at-a-time gateway: HELLO, then READY and the interaction once IDENTIFY
-/// arrives (whose `d` goes to `identified`); heartbeats are acknowledged.
+/// arrives (whose `d` goes to `identified`); heartbeats are acknowledged. With `close_with`,
+/// IDENTIFY is answered by closing the connection with that code instead (Discord's 4004
+/// "Authentication failed", 4014 "Disallowed intent(s)").
 async fn fake_gateway(
     listener: TcpListener,
     ws_url: String,
     identified: mpsc::UnboundedSender<Value>,
+    close_with: Option<u16>,
 ) {
     while let Ok((tcp, _)) = listener.accept().await {
         let Ok(mut ws) = tokio_tungstenite::accept_async(tcp).await else {
@@ -164,6 +169,15 @@ async fn fake_gateway(
             };
             let sent = match frame["op"].as_u64() {
                 Some(1) => ws.send(Message::Text(json!({"op": 11}).to_string())).await,
+                Some(2) if close_with.is_some() => {
+                    let _ = identified.send(frame["d"].clone());
+                    let code = close_with.unwrap_or(4000);
+                    ws.close(Some(CloseFrame {
+                        code: CloseCode::from(code),
+                        reason: "test".into(),
+                    }))
+                    .await
+                }
                 Some(2) => {
                     let _ = identified.send(frame["d"].clone());
                     let r = ws.send(Message::Text(ready(&ws_url).to_string())).await;
@@ -206,44 +220,79 @@ fn run_command(dir: &Path, arxiv: &str) -> tokio::process::Command {
     cmd
 }
 
+/// The fake arXiv, REST API and gateway of one test.
+struct Fakes {
+    arxiv: MockServer,
+    discord: MockServer,
+    hits: mpsc::UnboundedReceiver<Hit>,
+    identified: mpsc::UnboundedReceiver<Value>,
+    gateway: tokio::task::JoinHandle<()>,
+}
+
+impl Fakes {
+    async fn start(close_with: Option<u16>) -> Fakes {
+        let arxiv = MockServer::start().await;
+        Mock::given(wiremock::matchers::method("GET"))
+            .and(wiremock::matchers::path("/api/query"))
+            .respond_with(FakeArxiv::new(seed_entries()))
+            .mount(&arxiv)
+            .await;
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let ws_url = format!("ws://{}", listener.local_addr().unwrap());
+        let (identified_tx, identified) = mpsc::unbounded_channel();
+        let gateway = tokio::spawn(fake_gateway(
+            listener,
+            ws_url.clone(),
+            identified_tx,
+            close_with,
+        ));
+        let discord = MockServer::start().await;
+        let (hits_tx, hits) = mpsc::unbounded_channel();
+        Mock::given(wiremock::matchers::any())
+            .respond_with(FakeRest {
+                hits: hits_tx,
+                gateway_url: ws_url,
+            })
+            .mount(&discord)
+            .await;
+        Fakes {
+            arxiv,
+            discord,
+            hits,
+            identified,
+            gateway,
+        }
+    }
+
+    /// `hotpapers run ARGS` against the fakes with the dummy token.
+    fn run(&self, dir: &Path, args: &[&str]) -> tokio::process::Child {
+        run_command(dir, &self.arxiv.uri())
+            .arg("run")
+            .args(args)
+            .env("HOTPAPERS_DISCORD__PROXY_URL", self.discord.uri())
+            .env("DISCORD_TOKEN", TOKEN)
+            .spawn()
+            .expect("start hotpapers run")
+    }
+
+    /// The `d` of the bot's IDENTIFY.
+    async fn identify(&mut self) -> Value {
+        tokio::time::timeout(GUARD, self.identified.recv())
+            .await
+            .expect("IDENTIFY within the guard time")
+            .expect("gateway alive")
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connects_registers_on_the_guild_answers_an_interaction_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let arxiv = MockServer::start().await;
-    Mock::given(wiremock::matchers::method("GET"))
-        .and(wiremock::matchers::path("/api/query"))
-        .respond_with(FakeArxiv::new(seed_entries()))
-        .mount(&arxiv)
-        .await;
-
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let ws_url = format!("ws://{}", listener.local_addr().unwrap());
-    let (identified_tx, mut identified) = mpsc::unbounded_channel();
-    let gateway = tokio::spawn(fake_gateway(listener, ws_url.clone(), identified_tx));
-
-    let discord = MockServer::start().await;
-    let (hits_tx, mut hits) = mpsc::unbounded_channel();
-    Mock::given(wiremock::matchers::any())
-        .respond_with(FakeRest {
-            hits: hits_tx,
-            gateway_url: ws_url,
-        })
-        .mount(&discord)
-        .await;
-
-    let child = run_command(dir.path(), &arxiv.uri())
-        .args(["run", "--guild", GUILD])
-        .env("HOTPAPERS_DISCORD__PROXY_URL", discord.uri())
-        .env("DISCORD_TOKEN", TOKEN)
-        .spawn()
-        .expect("start hotpapers run");
+    let mut fakes = Fakes::start(None).await;
+    let child = fakes.run(dir.path(), &["--guild", GUILD]);
     let pid = child.id().expect("pid");
 
     // IDENTIFY: no intents at all, and the configured token.
-    let identify = tokio::time::timeout(GUARD, identified.recv())
-        .await
-        .expect("IDENTIFY within the guard time")
-        .expect("gateway alive");
+    let identify = fakes.identify().await;
     assert_eq!(identify["intents"], json!(0), "{identify}");
     assert_eq!(identify["token"], json!(format!("Bot {TOKEN}")));
 
@@ -255,7 +304,7 @@ async fn connects_registers_on_the_guild_answers_an_interaction_and_stops_on_sig
     let mut registered = None;
     let mut callback = None;
     while registered.is_none() || callback.is_none() {
-        let hit = next_hit(&mut hits, |h| {
+        let hit = next_hit(&mut fakes.hits, |h| {
             (h.method == "PUT" && h.path.ends_with("/commands"))
                 || (h.method == "POST" && h.path.ends_with("/callback"))
         })
@@ -308,7 +357,33 @@ async fn connects_registers_on_the_guild_answers_an_interaction_and_stops_on_sig
         !stderr.contains(INTERACTION_TOKEN),
         "interaction token leaked: {stderr}"
     );
-    gateway.abort();
+    fakes.gateway.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gateway_that_refuses_the_session_ends_the_bot_with_a_clear_error() {
+    for (code, want) in [
+        (4004, "rejected the bot token"),
+        (4014, "Discord gateway failed"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut fakes = Fakes::start(Some(code)).await;
+        let child = fakes.run(dir.path(), &["--no-register"]);
+        fakes.identify().await;
+        let out = tokio::time::timeout(GUARD, child.wait_with_output())
+            .await
+            .expect("exits within the guard time")
+            .expect("wait");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{code}: {stderr}");
+        let last = stderr.trim().lines().last().unwrap_or_default();
+        assert!(
+            last.starts_with("error: ") && last.contains(want),
+            "{code}: {stderr}"
+        );
+        assert!(!stderr.contains(TOKEN), "token leaked: {stderr}");
+        fakes.gateway.abort();
+    }
 }
 
 #[tokio::test]

@@ -57,9 +57,10 @@ pub enum BotError {
         "no Discord bot token: set the DISCORD_TOKEN environment variable (or `token` under [discord] in config.toml); the README section \"Setting up the Discord side\" shows how to get one. `hotpapers console` runs the same commands without Discord"
     )]
     MissingToken,
-    /// Discord answered 401: the token is wrong, revoked or reset.
+    /// Discord answered 401 (REST) or closed the gateway with 4004: the token is wrong,
+    /// revoked or reset.
     #[error(
-        "Discord rejected the bot token (401 Unauthorized): copy a fresh one from the application's Bot page (Reset Token) into DISCORD_TOKEN"
+        "Discord rejected the bot token: copy a fresh one from the application's Bot page (Reset Token) into DISCORD_TOKEN"
     )]
     RejectedToken,
     /// Discord refused to register the commands.
@@ -195,6 +196,7 @@ impl EventHandler for Handler {
         }
     }
 
+    /// serenity runs each call in its own task, so a slow command delays nothing else.
     async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
         match self.interactions.get() {
             Some(i) => i.dispatch(&ctx.http, interaction).await,
@@ -316,7 +318,7 @@ pub async fn run(
     let aborts: Vec<_> = tasks.iter().map(|t| t.abort_handle()).collect();
     let joined = tokio::time::timeout(SHUTDOWN_GRACE, futures_util::future::join_all(tasks)).await;
     match joined {
-        Ok(_) => info!("the bot stopped: gateway closed, scheduler and listener finished"),
+        Ok(_) => info!("the bot stopped; the scheduler and listener finished"),
         Err(_) => {
             for a in aborts {
                 a.abort();
@@ -326,9 +328,6 @@ pub async fn run(
                 SHUTDOWN_GRACE.as_secs()
             );
         }
-    }
-    if let Err(e) = &result {
-        error!("{e}");
     }
     result
 }
