@@ -17,6 +17,7 @@ Examples:
   hotpapers paper https://arxiv.org/pdf/2107.00641v2.pdf --format json
   hotpapers import backfill/*.xml
   hotpapers console                         # the Discord commands, typed as text
+  hotpapers run --guild 123456789012345678  # the Discord bot (needs DISCORD_TOKEN)
 
 Configuration: ./config.toml when present (or --config PATH), overridden by
 HOTPAPERS_<SECTION>__<KEY> environment variables, e.g. HOTPAPERS_STORE__PATH=/data/hp.db.
@@ -165,6 +166,30 @@ pub enum Command {
         force: bool,
     },
 
+    /// Run the Discord bot: slash commands, daily channel posts, the Bluesky listener.
+    ///
+    /// Connects to Discord's gateway (no privileged intents needed), registers the slash
+    /// commands (/hot, /paper, /categories, /search, /subscribe, ...) once at start, answers
+    /// them, and posts each subscribed channel's digest at its time; with [sources.bluesky]
+    /// enabled it also follows Bluesky. Stops cleanly on Ctrl-C or SIGTERM.
+    ///
+    /// Needs the bot token: DISCORD_TOKEN or `token` under [discord] (see the README for
+    /// creating the application and inviting the bot). Without Discord, `hotpapers console`
+    /// answers the same commands as text.
+    #[command(after_help = "Examples:\n  \
+        DISCORD_TOKEN=... hotpapers run --guild 123456789012345678   # commands show at once on one server\n  \
+        DISCORD_TOKEN=... hotpapers run                              # global commands (up to an hour to appear)\n  \
+        hotpapers run --no-register                                  # keep the registered commands as they are")]
+    Run {
+        /// Register the commands on this server only; they appear at once (global
+        /// registration, the default, can take up to an hour).
+        #[arg(long, value_name = "ID", value_parser = clap::value_parser!(u64).range(1..))]
+        guild: Option<u64>,
+        /// Do not (re-)register the slash commands at start.
+        #[arg(long)]
+        no_register: bool,
+    },
+
     /// Type the bot's commands as text: /hot, /paper, /categories, /search, /subscribe, ...
     ///
     /// Reads one command per line from stdin (a prompt when it is a terminal) and prints each
@@ -233,6 +258,29 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn run_takes_a_nonzero_guild_and_no_register() {
+        let cli = Cli::try_parse_from(["hotpapers", "run", "--guild", "42", "--no-register"])
+            .expect("valid");
+        assert!(matches!(
+            cli.command,
+            Command::Run {
+                guild: Some(42),
+                no_register: true
+            }
+        ));
+        let cli = Cli::try_parse_from(["hotpapers", "run"]).expect("valid");
+        assert!(matches!(
+            cli.command,
+            Command::Run {
+                guild: None,
+                no_register: false
+            }
+        ));
+        assert!(Cli::try_parse_from(["hotpapers", "run", "--guild", "0"]).is_err());
+        assert!(Cli::try_parse_from(["hotpapers", "run", "--guild", "abc"]).is_err());
     }
 
     #[test]

@@ -19,7 +19,12 @@ use args::{Cli, Command, ConfigAction, PaperFormat};
 /// Parses arguments, runs the command, and turns any error into one line on stderr.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.verbose, cli.quiet);
+    // The bot is a service: its start, registration and shutdown lines show by default.
+    let verbose = match cli.command {
+        Command::Run { .. } => cli.verbose.max(1),
+        _ => cli.verbose,
+    };
+    init_logging(verbose, cli.quiet);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -59,6 +64,42 @@ async fn shutdown_signal() {
         () = ctrl_c => {},
         () = term => {},
     }
+}
+
+/// A watch that turns true on the first SIGINT (Ctrl-C) or SIGTERM; a second one exits at
+/// once (status 130) for when a clean shutdown takes too long. The handlers are installed
+/// before this returns, so a signal arriving right after start is not lost.
+fn shutdown_on_signals() -> std::io::Result<tokio::sync::watch::Receiver<bool>> {
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut int = signal(SignalKind::interrupt())?;
+        let mut term = signal(SignalKind::terminate())?;
+        tokio::spawn(async move {
+            let mut first = true;
+            loop {
+                tokio::select! {
+                    _ = int.recv() => {},
+                    _ = term.recv() => {},
+                }
+                if !first {
+                    eprintln!("second signal: exiting without waiting");
+                    std::process::exit(130);
+                }
+                first = false;
+                let _ = tx.send(true);
+            }
+        });
+    }
+    #[cfg(not(unix))]
+    tokio::spawn(async move {
+        let _ = tokio::signal::ctrl_c().await;
+        let _ = tx.send(true);
+        let _ = tokio::signal::ctrl_c().await;
+        std::process::exit(130);
+    });
+    Ok(rx)
 }
 
 /// The error and its causes on one line, "a: b: c", skipping a cause whose text its parent
@@ -165,6 +206,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let line = post(&app, channel, webhook.as_deref(), &req, force, &progress).await?;
             writeln!(stdout, "{line}")?;
+        }
+        Command::Run { guild, no_register } => {
+            let shutdown = shutdown_on_signals().context("cannot listen for Ctrl-C / SIGTERM")?;
+            let options = hotpapers::discord::bot::BotOptions {
+                guild,
+                register: !no_register,
+            };
+            hotpapers::discord::bot::run(Arc::new(app), options, shutdown).await?;
         }
         Command::Config { action } => config_command(app.config(), action)?,
         Command::Console => hotpapers::commands::console::run_stdio(&app, &mut stdout).await?,

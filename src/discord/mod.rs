@@ -4,8 +4,11 @@
 //! [`crate::commands`]): [`escape`] makes upstream text inert, [`render`] turns a digest into
 //! messages, [`limits`] checks a message against Discord's documented limits.
 
+pub mod bot;
+pub mod commands;
 pub mod delivery;
 pub mod escape;
+pub mod interaction;
 pub mod limits;
 pub mod post;
 pub mod render;
