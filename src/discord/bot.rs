@@ -54,7 +54,7 @@ pub struct BotOptions {
 pub enum BotError {
     /// No token configured.
     #[error(
-        "no Discord bot token: set the DISCORD_TOKEN environment variable (or `token` under [discord] in config.toml); the README section \"Setting up the Discord side\" shows how to get one. `hotpapers console` runs the same commands without Discord"
+        "no Discord bot token: set the DISCORD_TOKEN environment variable (or `token` under [discord] in config.toml); the README section \"The Discord bot\" shows how to get one. `hotpapers console` runs the same commands without Discord"
     )]
     MissingToken,
     /// Discord answered 401 (REST) or closed the gateway with 4004: the token is wrong,
