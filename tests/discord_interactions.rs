@@ -652,3 +652,151 @@ async fn an_error_after_a_public_defer_stays_private() {
             .contains("2107.99999")
     );
 }
+
+/// A fixture's command renamed, with new options (same payload shape).
+fn command(fixture_name: &str, name: &str, options: Value) -> Interaction {
+    let mut v = fixture(fixture_name);
+    v["data"]["name"] = json!(name);
+    v["data"]["options"] = options;
+    interaction(v)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_other_command_answers_within_limits() {
+    let env = env().await;
+    let quick = env.quick();
+    // All ~150 categories with counts fit one message; a group adds the names.
+    let body = one_callback(
+        &env.dispatch(&quick, command("command_hot.json", "categories", json!([])))
+            .await,
+    );
+    assert_eq!(body["type"], 4);
+    let all = body["data"].to_string();
+    assert!(
+        all.contains("`cs.LG` ") && all.contains("`hep-th` ") && all.contains("`q-fin.ST` "),
+        "{all}"
+    );
+    let body = one_callback(
+        &env.dispatch(
+            &quick,
+            command(
+                "command_hot.json",
+                "categories",
+                json!([{"name": "group", "type": 3, "value": "physics"}]),
+            ),
+        )
+        .await,
+    );
+    let physics = body["data"].to_string();
+    assert!(
+        physics.contains("`hep-th` ") && !physics.contains("`cs.LG`"),
+        "{physics}"
+    );
+    let body = one_callback(
+        &env.dispatch(
+            &quick,
+            command(
+                "command_hot.json",
+                "search",
+                json!([{"name": "query", "type": 3, "value": "diffusion"}]),
+            ),
+        )
+        .await,
+    );
+    assert!(
+        body["data"]["embeds"][0]["description"]
+            .as_str()
+            .unwrap()
+            .contains("https://arxiv.org/abs/2107.00630"),
+        "{body}"
+    );
+    let body = one_callback(
+        &env.dispatch(
+            &quick,
+            command(
+                "command_hot.json",
+                "search",
+                json!([{"name": "query", "type": 3, "value": "zzyzx"}]),
+            ),
+        )
+        .await,
+    );
+    assert!(
+        body["data"]["content"]
+            .as_str()
+            .unwrap()
+            .starts_with("No stored paper"),
+        "{body}"
+    );
+
+    // Admin: subscribe, list, preview, unsubscribe; all ephemeral.
+    env.dispatch(&quick, interaction(fixture("command_subscribe_admin.json")))
+        .await;
+    let channel = json!([{"name": "channel", "type": 7, "value": CHANNEL.to_string()}]);
+    let body = one_callback(
+        &env.dispatch(
+            &quick,
+            command("command_subscribe_admin.json", "subscriptions", json!([])),
+        )
+        .await,
+    );
+    assert_eq!(body["data"]["flags"], 64);
+    assert!(
+        body["data"]["content"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("<#{CHANNEL}>: daily at 08:30")),
+        "{body}"
+    );
+    let body = one_callback(
+        &env.dispatch(
+            &quick,
+            command("command_subscribe_admin.json", "preview", channel.clone()),
+        )
+        .await,
+    );
+    assert_eq!(body["data"]["flags"], 64);
+    let content = body["data"]["content"].as_str().unwrap();
+    assert!(
+        content.starts_with(&format!("Preview of <#{CHANNEL}>"))
+            && content.contains("message(s); the first one:"),
+        "{content}"
+    );
+    assert!(
+        content.contains("Hot papers of the arXiv mailing of Fri 2021-07-02 in cs.LG, cs.CV"),
+        "{content}"
+    );
+    assert!(env.waker_was_notified());
+    let body = one_callback(
+        &env.dispatch(
+            &quick,
+            command(
+                "command_subscribe_admin.json",
+                "unsubscribe",
+                channel.clone(),
+            ),
+        )
+        .await,
+    );
+    assert!(
+        body["data"]["content"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("Unsubscribed <#{CHANNEL}>")),
+        "{body}"
+    );
+    assert!(env.waker_was_notified());
+    assert!(
+        env.store
+            .guild_subscriptions(GUILD)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // In a DM, admin commands are refused (no server).
+    let mut dm = fixture("command_hot_dm.json");
+    dm["data"]["name"] = json!("subscriptions");
+    dm["data"]["options"] = json!([]);
+    let msg = ephemeral_error(&one_callback(&env.dispatch(&quick, interaction(dm)).await));
+    assert!(msg.contains("direct messages"), "{msg}");
+}

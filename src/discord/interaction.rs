@@ -756,7 +756,7 @@ mod tests {
                 .iter()
                 .any(|(_, v)| v == "cs.LG, cs.LG")
         );
-        let long = vec!["cond-mat.stat-mech"; 6].join(", ");
+        let long = ["cond-mat.stat-mech"; 6].join(", ");
         assert!(categories_choices(&format!("{long}, cs.")).is_empty());
         assert!(!categories_choices("").is_empty());
     }

@@ -43,12 +43,16 @@ pub const CUSTOM_ID_MAX: usize = 100;
 const BUTTON_URL_MAX: usize = 512;
 /// What an embed page keeps free in the 6,000-character budget for the footer.
 const FOOTER_RESERVE: usize = 120;
-/// How much of a paper card's author list is shown.
-const CARD_AUTHORS_CHARS: usize = 1000;
-/// How much of a summary a paper card shows.
-const CARD_SUMMARY_CHARS: usize = 1500;
+/// Character budgets of a paper card's parts. Together (title 256, description 1,602, six
+/// text fields of 300, 10 sources of 40 + 150, footer) they stay under the 6,000 characters
+/// Discord allows for all embeds of a message, whatever upstream sends.
+const CARD_AUTHORS_CHARS: usize = 600;
+const CARD_SUMMARY_CHARS: usize = 1000;
+const CARD_FIELD_CHARS: usize = 300;
+const CARD_SOURCE_NAME_CHARS: usize = 40;
+const CARD_SOURCE_CHARS: usize = 150;
 /// Most attention sources listed on a card (each is one field).
-const CARD_MAX_SOURCES: usize = 15;
+const CARD_MAX_SOURCES: usize = 10;
 
 /// Why a button's `custom_id` cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -499,7 +503,7 @@ fn link_button(label: &str, url: &str) -> Option<CreateButton> {
 }
 
 fn field_value(s: &str) -> String {
-    let v = truncate_chars(s, limits::FIELD_VALUE);
+    let v = truncate_chars(s, CARD_FIELD_CHARS);
     if v.trim().is_empty() { "—".into() } else { v }
 }
 
@@ -592,9 +596,9 @@ fn paper_card(card: &PaperCard, extras: &PaperExtras) -> DiscordReply {
         embed = embed.field(
             truncate_chars(
                 &format!("Attention: {}", escape(source)),
-                limits::FIELD_NAME,
+                CARD_SOURCE_NAME_CHARS,
             ),
-            field_value(&value),
+            truncate_chars(&value, CARD_SOURCE_CHARS),
             true,
         );
     }
@@ -657,9 +661,11 @@ fn paper_card(card: &PaperCard, extras: &PaperExtras) -> DiscordReply {
 fn first_sentence(s: &str) -> String {
     let s = s.trim();
     let end = s
-        .match_indices(". ")
-        .map(|(i, _)| i + 1)
-        .find(|i| *i >= 40)
+        .char_indices()
+        .zip(s.chars().skip(1))
+        .filter(|((i, c), next)| matches!(c, '.' | '?' | '!') && *next == ' ' && *i >= 40)
+        .map(|((i, _), _)| i + 1)
+        .next()
         .unwrap_or(s.len());
     truncate_chars(s.get(..end).unwrap_or(s), 300)
 }
@@ -902,6 +908,7 @@ fn preview(status: &SubscriptionStatus, mailing: NaiveDate, digest: &Digest) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
     use proptest::prelude::*;
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
@@ -1015,11 +1022,129 @@ mod tests {
         assert!(link_button("Code", &long).is_none());
     }
 
+    fn hostile_paper(n: usize) -> Paper {
+        let t = Utc.with_ymd_and_hms(2021, 7, 1, 17, 0, 0).unwrap();
+        let evil = "*_`~|>#-[]()\\ @everyone <@123> \u{202E}discord.gg/x ";
+        Paper {
+            id: ArxivId::parse(&format!("2107.{n:05}")).unwrap(),
+            version: 3,
+            title: format!("{}{}", evil, "Ω".repeat(2000)),
+            abstract_text: evil.repeat(400),
+            authors: (0..500)
+                .map(|i| crate::paper::Author {
+                    name: format!("Author {i} {evil}"),
+                    affiliations: vec![],
+                })
+                .collect(),
+            primary_category: "cs.LG".into(),
+            categories: vec!["cs.LG".into(), evil.into()],
+            published: t,
+            updated: t,
+            comment: Some(evil.repeat(100)),
+            journal_ref: Some(evil.repeat(100)),
+            doi: Some(evil.repeat(100)),
+            links: vec![],
+        }
+    }
+
+    fn assert_valid(r: DiscordReply) {
+        let v = serde_json::to_value(r.into_response()).unwrap();
+        assert_eq!(limits::violations(&v), vec![], "{v}");
+        let s = v.to_string();
+        assert!(!s.contains("@everyone") && !s.contains("<@1") && !s.contains('\u{202E}'));
+    }
+
+    #[test]
+    fn hostile_upstream_text_stays_within_every_limit() {
+        use crate::digest::{DigestEntry, View};
+        let entries: Vec<DigestEntry> = (1..=25)
+            .map(|r| DigestEntry {
+                rank: r,
+                paper: hostile_paper(r),
+                announce_type: crate::paper::AnnounceType::New,
+                score: Default::default(),
+                signals: [("x.retweets".to_string(), 1e300), ("hn.points".into(), 3.0)]
+                    .into_iter()
+                    .collect(),
+                measured_at: Default::default(),
+                summary: Some("@here *".repeat(500)),
+                age_hours: None,
+            })
+            .collect();
+        let digest = Digest {
+            date: d(2021, 7, 2),
+            view: View::Mailing,
+            generated_at: Utc.with_ymd_and_hms(2021, 7, 3, 8, 0, 0).unwrap(),
+            categories: vec!["@everyone".into()],
+            candidates: 500,
+            entries,
+            sources: vec![],
+        };
+        let hot = RenderContext {
+            hot: Some(HotQuery {
+                view: HotView::Trending,
+                category: Some("cond-mat.stat-mech".into()),
+                count: None,
+            }),
+            ..RenderContext::default()
+        };
+        for page in 0..6 {
+            let reply = Reply::Digest {
+                digest: Box::new(digest.clone()),
+                page,
+                per_page: crate::commands::reply::HOT_PAGE_SIZE,
+            };
+            assert_valid(render(&reply, &hot));
+        }
+        let hits: Vec<Paper> = (1..=25).map(hostile_paper).collect();
+        assert_valid(render(
+            &Reply::Search {
+                query: "@everyone ".repeat(40),
+                hits,
+            },
+            &RenderContext::default(),
+        ));
+        let card = PaperCard {
+            paper: hostile_paper(1),
+            versions: (1..=40).collect(),
+            signals: (0..40)
+                .map(|i| (format!("src{i}{}.m@everyone", "x".repeat(300)), 1.0))
+                .collect(),
+            measured_at: Default::default(),
+            score: Default::default(),
+            fetched: false,
+            missing: vec![crate::digest::SourceStatus {
+                name: "x".into(),
+                missing: Some("@everyone".repeat(300)),
+            }],
+        };
+        let extras = RenderContext {
+            paper: PaperExtras {
+                summary: Some("@here".repeat(1000)),
+                code_url: Some("https://github.com/a/b".into()),
+                project_url: Some("javascript:alert(1)".into()),
+                on_hugging_face: true,
+            },
+            ..RenderContext::default()
+        };
+        let rendered = render(&Reply::Paper(Box::new(card)), &extras);
+        assert_eq!(rendered.components.len(), 2);
+        assert_valid(rendered);
+        assert_valid(abstract_reply(&hostile_paper(2)));
+        assert_valid(DiscordReply::error(&"@everyone ".repeat(500)));
+    }
+
     #[test]
     fn first_sentence_is_a_short_summary() {
         assert_eq!(
-            first_sentence("We study a thing in great detail here. Then more. And more."),
-            "We study a thing in great detail here."
+            first_sentence(
+                "We study a thing in great detail here, at length. Then more. And more."
+            ),
+            "We study a thing in great detail here, at length."
+        );
+        assert_eq!(
+            first_sentence("Can diffusion models be great likelihood models? We answer yes. More."),
+            "Can diffusion models be great likelihood models?"
         );
         assert_eq!(first_sentence("Short. No."), "Short. No.");
         assert!(first_sentence(&"word ".repeat(200)).chars().count() <= 300);
