@@ -27,6 +27,21 @@ pub const FIELD_VALUE: usize = 1024;
 pub const FOOTER: usize = 2048;
 /// Maximum characters of an embed author's name.
 pub const AUTHOR_NAME: usize = 256;
+/// Maximum action rows per message.
+pub const ACTION_ROWS: usize = 5;
+/// Maximum buttons per action row.
+pub const ROW_BUTTONS: usize = 5;
+/// Maximum characters of a component's `custom_id` (and at least 1).
+pub const CUSTOM_ID: usize = 100;
+/// Maximum characters of a button label.
+pub const BUTTON_LABEL: usize = 80;
+/// Maximum characters of a link button's URL.
+pub const BUTTON_URL: usize = 512;
+/// Maximum autocomplete choices in one response.
+pub const CHOICES: usize = 25;
+/// Maximum characters of an autocomplete choice's name and string value (and at least 1 for
+/// the name).
+pub const CHOICE_TEXT: usize = 100;
 
 /// One broken limit; `what` names the JSON place (`embeds[2].title`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -151,7 +166,81 @@ pub fn violations(message: &Value) -> Vec<Violation> {
         total,
         EMBED_TOTAL,
     );
+    component_violations(&mut out, message);
+    choice_violations(&mut out, message);
     out
+}
+
+/// Button rows: at most 5 rows of at most 5 buttons; `custom_id` 1..=100 characters, labels
+/// at most 80, URLs at most 512. Discord rejects the whole response otherwise.
+fn component_violations(out: &mut Vec<Violation>, message: &Value) {
+    let rows = message
+        .get("components")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    check(out, "components".into(), rows.len(), ACTION_ROWS);
+    for (i, row) in rows.iter().enumerate() {
+        let items = row
+            .get("components")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        check(out, format!("components[{i}]"), items.len(), ROW_BUTTONS);
+        if items.is_empty() {
+            out.push(Violation {
+                what: format!("components[{i}] (empty row)"),
+                actual: 0,
+                limit: 1,
+            });
+        }
+        for (j, c) in items.iter().enumerate() {
+            let at = format!("components[{i}].components[{j}]");
+            if let Some(id) = c.get("custom_id") {
+                let n = chars_of(Some(id));
+                check(out, format!("{at}.custom_id"), n, CUSTOM_ID);
+                if n == 0 {
+                    out.push(Violation {
+                        what: format!("{at}.custom_id (empty)"),
+                        actual: 0,
+                        limit: 1,
+                    });
+                }
+            }
+            check(
+                out,
+                format!("{at}.label"),
+                chars_of(c.get("label")),
+                BUTTON_LABEL,
+            );
+            check(out, format!("{at}.url"), chars_of(c.get("url")), BUTTON_URL);
+        }
+    }
+}
+
+/// Autocomplete choices: at most 25, names 1..=100 characters, string values at most 100.
+fn choice_violations(out: &mut Vec<Violation>, message: &Value) {
+    let Some(choices) = message.get("choices").and_then(Value::as_array) else {
+        return;
+    };
+    check(out, "choices".into(), choices.len(), CHOICES);
+    for (i, c) in choices.iter().enumerate() {
+        let name = chars_of(c.get("name"));
+        check(out, format!("choices[{i}].name"), name, CHOICE_TEXT);
+        if name == 0 {
+            out.push(Violation {
+                what: format!("choices[{i}].name (empty)"),
+                actual: 0,
+                limit: 1,
+            });
+        }
+        check(
+            out,
+            format!("choices[{i}].value"),
+            chars_of(c.get("value")),
+            CHOICE_TEXT,
+        );
+    }
 }
 
 #[cfg(test)]
@@ -212,6 +301,44 @@ mod tests {
                 .iter()
                 .any(|x| x.what == "allowed_mentions")
         );
+    }
+
+    #[test]
+    fn components_and_choices_are_checked() {
+        let button =
+            |id: String| json!({"type": 2, "style": 1, "custom_id": id, "label": "x".repeat(81)});
+        let rows: Vec<Value> = (0..6)
+            .map(|_| json!({"type": 1, "components": (0..6).map(|_| button("a".repeat(101))).collect::<Vec<_>>()}))
+            .collect();
+        let v = violations(&json!({"allowed_mentions": {"parse": []}, "components": rows}));
+        let whats: Vec<&str> = v.iter().map(|x| x.what.as_str()).collect();
+        for w in [
+            "components",
+            "components[0]",
+            "components[5].components[5].custom_id",
+            "components[0].components[0].label",
+        ] {
+            assert!(whats.contains(&w), "{w} missing from {whats:?}");
+        }
+        let empty = json!({"allowed_mentions": {"parse": []},
+            "components": [{"type": 1, "components": [button(String::new())]}, {"type": 1, "components": []}]});
+        let whats: Vec<String> = violations(&empty).into_iter().map(|x| x.what).collect();
+        assert!(whats.contains(&"components[0].components[0].custom_id (empty)".to_string()));
+        assert!(whats.contains(&"components[1] (empty row)".to_string()));
+        let choices: Vec<Value> = (0..26)
+            .map(|_| json!({"name": "", "value": "v".repeat(101)}))
+            .collect();
+        let whats: Vec<String> =
+            violations(&json!({"allowed_mentions": {"parse": []}, "choices": choices}))
+                .into_iter()
+                .map(|x| x.what)
+                .collect();
+        for w in ["choices", "choices[0].name (empty)", "choices[25].value"] {
+            assert!(whats.iter().any(|x| x == w), "{w} missing from {whats:?}");
+        }
+        let ok = json!({"allowed_mentions": {"parse": []}, "choices": [{"name": "cs.LG", "value": "cs.LG"}],
+            "components": [{"type": 1, "components": [{"type": 2, "style": 5, "url": "https://arxiv.org/abs/1", "label": "abs"}]}]});
+        assert_eq!(violations(&ok), vec![]);
     }
 
     #[test]
