@@ -29,18 +29,33 @@ const INTERACTION_TOKEN: &str = "interaction-token-abc";
 /// Failure guard for each wait (the whole exchange takes well under a second).
 const GUARD: Duration = Duration::from_secs(30);
 
-/// What the bot must answer to the `/hot date:2021-07-02 count:3` interaction (the body of
-/// `POST /interactions/{id}/{token}/callback`). Kept in one place so it is easy to tighten.
-fn assert_callback(body: &Value) {
-    let kind = body["type"].as_u64();
-    assert!(matches!(kind, Some(4 | 5)), "type 4 or 5: {body}");
-    // Pings nobody (`"parse": []`, no user or role ids) and stays within Discord's limits.
+/// What the bot must answer to the `/hot date:2021-07-02 count:3` interaction: `answer` is the
+/// message (the callback's `data` when answered at once, or the body of the edit of
+/// `@original` after a deferral). It lists the mailing's top three papers, pings nobody and
+/// stays within Discord's limits.
+fn assert_answer(answer: &Value) {
     assert_eq!(
-        body["data"]["allowed_mentions"]["parse"],
+        answer["allowed_mentions"]["parse"],
         json!([]),
-        "no pings: {body}"
+        "no pings: {answer}"
     );
-    assert_eq!(violations(&body["data"]), vec![], "{body}");
+    assert_eq!(violations(answer), vec![], "{answer}");
+    // No attention sources: ties are broken by arXiv id, so the top three are the lowest ids.
+    let mut ids: Vec<String> = common::seed_papers().into_iter().map(|p| p.id).collect();
+    ids.sort();
+    let expected: Vec<String> = ids
+        .iter()
+        .take(3)
+        .map(|id| format!("https://arxiv.org/abs/{id}"))
+        .collect();
+    let urls: Vec<&str> = answer["embeds"]
+        .as_array()
+        .map(|e| e.iter().filter_map(|e| e["url"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        urls, expected,
+        "the top three papers in rank order: {answer}"
+    );
 }
 
 /// One request the fake REST API received.
@@ -328,7 +343,19 @@ async fn connects_registers_on_the_guild_answers_an_interaction_and_stops_on_sig
         .filter_map(|c| c["name"].as_str())
         .collect();
     assert!(names.contains(&"hot"), "registered: {names:?}");
-    assert_callback(&callback.unwrap_or_default());
+    let callback = callback.unwrap_or_default();
+    match callback["type"].as_u64() {
+        Some(4) => assert_answer(&callback["data"]),
+        Some(5) => {
+            // Deferred (arXiv was slow): the answer is the edit of the original response.
+            let edit_route =
+                format!("/api/v10/webhooks/{APP_ID}/{INTERACTION_TOKEN}/messages/@original");
+            let edit = next_hit(&mut fakes.hits, |h| h.method == "PATCH").await;
+            assert_eq!(edit.path, edit_route);
+            assert_answer(&edit.body);
+        }
+        other => panic!("callback type 4 or 5, got {other:?}: {callback}"),
+    }
 
     // SIGTERM: a clean stop with status 0 and a shutdown line, the token never logged.
     let killed = std::process::Command::new("kill")

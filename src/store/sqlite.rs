@@ -39,6 +39,10 @@ use crate::paper::{AnnounceType, Author, Link, Paper};
 /// adding one, touch this file (or add a `build.rs` with `cargo:rerun-if-changed=migrations`).
 static MIGRATOR: Migrator = sqlx::migrate!();
 
+/// How often opening retries the switch to WAL while another process holds the lock it needs
+/// (20 ms apart: at most about 2 s, and only when two processes open a new file at once).
+const WAL_SWITCH_ATTEMPTS: u32 = 100;
+
 /// How long a statement waits for another connection's lock before giving up. Long enough to
 /// ride out a concurrent ingest's commit, short enough that a stuck process is reported.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -195,16 +199,24 @@ impl SqliteStore {
         if wal {
             // Switching needs a moment of exclusive access; when another process opening the
             // same new file holds it, that process is switching too: read the result instead.
-            let mode: String = match sqlx::query_scalar("PRAGMA journal_mode = WAL")
-                .fetch_one(&self.pool)
-                .await
-            {
-                Ok(mode) => mode,
-                Err(_) => sqlx::query_scalar("PRAGMA journal_mode")
+            // Its switch may not be visible yet, so retry briefly (only this race waits).
+            let mut mode = String::new();
+            for attempt in 0..WAL_SWITCH_ATTEMPTS {
+                mode = match sqlx::query_scalar("PRAGMA journal_mode = WAL")
                     .fetch_one(&self.pool)
                     .await
-                    .map_err(open_error)?,
-            };
+                {
+                    Ok(mode) => mode,
+                    Err(_) => sqlx::query_scalar("PRAGMA journal_mode")
+                        .fetch_one(&self.pool)
+                        .await
+                        .map_err(open_error)?,
+                };
+                if mode.eq_ignore_ascii_case("wal") || attempt + 1 == WAL_SWITCH_ATTEMPTS {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
             if !mode.eq_ignore_ascii_case("wal") {
                 return Err(StoreError::Open {
                     path: label.to_string(),
@@ -215,16 +227,22 @@ impl SqliteStore {
                 });
             }
         }
-        match MIGRATOR.run(&self.pool).await {
-            Ok(()) => Ok(()),
-            // Two processes opening a new file at once both see "nothing applied" and race to
-            // apply migration 1; the loser fails ("table ... already exists"). Running the
-            // migrator again sees the winner's bookkeeping and has nothing left to do. On a
-            // genuinely broken database the retry fails the same way and is reported.
-            Err(MigrateError::Execute(_) | MigrateError::ExecuteMigration(..)) => {
-                MIGRATOR.run(&self.pool).await.map_err(migrate_error)
+        // Two processes opening a new file at once both see "nothing applied" and race to
+        // apply the migrations; the loser fails on the one the winner just committed ("table
+        // ... already exists"). Running the migrator again sees the winner's bookkeeping and
+        // goes on from there. Each failed attempt means the winner committed one more
+        // migration, so one attempt per migration (plus one) always suffices; on a genuinely
+        // broken database every retry fails the same way and the last error is reported.
+        let attempts = MIGRATOR.iter().count() + 1;
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            match MIGRATOR.run(&self.pool).await {
+                Ok(()) => return Ok(()),
+                Err(MigrateError::Execute(_) | MigrateError::ExecuteMigration(..))
+                    if tries < attempts => {}
+                Err(e) => return Err(migrate_error(e)),
             }
-            Err(e) => Err(migrate_error(e)),
         }
     }
 
