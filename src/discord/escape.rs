@@ -5,11 +5,16 @@
 //! every character show as itself, and [`truncate_chars`] shortens escaped text without
 //! splitting an escape (a lone trailing `\` would escape whatever follows it).
 
-/// Characters Discord's Markdown gives a meaning to; each is shown literally when prefixed
-/// with a backslash.
-const MARKDOWN: &[char] = &[
-    '\\', '*', '_', '~', '`', '|', '>', '#', '-', '[', ']', '(', ')',
-];
+/// Characters Discord's Markdown gives a meaning to anywhere in a line; each is shown
+/// literally when prefixed with a backslash. `[` and `]` cover masked links (`[text](url)`
+/// needs both brackets), so the common parentheses of titles stay unescaped; `<` covers
+/// `<#channel>`, `<t:…>` and custom emoji syntax.
+const MARKDOWN: &[char] = &['\\', '*', '_', '~', '`', '|', '[', ']', '<'];
+
+/// Characters that start a block (heading, quote, list, `-#` subtext) only at the start of a
+/// line. [`escape`] output is always one line, so only its first character can be there:
+/// `astro-ph.IM` and `O(n) -> O(1)` keep their hyphens and `>` as typed.
+const LINE_START: &[char] = &['>', '#', '-', '+'];
 
 /// Zero-width space: inserted after `@` so that `@everyone`, `@here` and `<@id>` never form
 /// a mention, even if a message were sent without `allowed_mentions`.
@@ -35,20 +40,37 @@ fn is_invisible(c: char) -> bool {
 /// one line of the rendered message.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + s.len() / 8);
-    for c in s.chars() {
+    // Until the first visible non-space character: where block Markdown could start.
+    let mut at_start = true;
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
         if is_invisible(c) {
             continue;
         }
         if c.is_control() {
             out.push(' ');
-        } else if MARKDOWN.contains(&c) {
+            continue;
+        }
+        if MARKDOWN.contains(&c) || (at_start && LINE_START.contains(&c)) {
             out.push('\\');
             out.push(c);
         } else if c == '@' {
             out.push('@');
             out.push(ZWSP);
+        } else if at_start && c.is_ascii_digit() {
+            // "2021. A year of …" would start a numbered list: escape the dot after the digits.
+            out.push(c);
+            while let Some(d) = chars.next_if(char::is_ascii_digit) {
+                out.push(d);
+            }
+            if chars.next_if_eq(&'.').is_some() {
+                out.push_str("\\.");
+            }
         } else {
             out.push(c);
+        }
+        if !c.is_whitespace() {
+            at_start = false;
         }
     }
     out
@@ -98,10 +120,23 @@ mod tests {
     fn markdown_is_escaped() {
         assert_eq!(escape("*bold* _it_ `c`"), r"\*bold\* \_it\_ \`c\`");
         assert_eq!(
-            escape("a|b>c#d-e[f](g)~h\\"),
-            r"a\|b\>c\#d\-e\[f\]\(g\)\~h\\"
+            escape("a|b>c#d-e[f](g)~h\\<#1>"),
+            r"a\|b>c#d-e\[f\](g)\~h\\\<#1>"
         );
-        assert_eq!(escape("$O(n^2)$"), r"$O\(n^2\)$");
+        assert_eq!(escape("$O(n^2)$"), "$O(n^2)$");
+        assert_eq!(escape("astro-ph.IM"), "astro-ph.IM");
+    }
+
+    #[test]
+    fn block_markdown_is_escaped_only_where_a_line_starts() {
+        assert_eq!(escape("# Title"), r"\# Title");
+        assert_eq!(escape("  > quote"), r"  \> quote");
+        assert_eq!(escape("-# small"), r"\-# small");
+        assert_eq!(escape("- item"), r"\- item");
+        assert_eq!(escape("+ item"), r"\+ item");
+        assert_eq!(escape("2021. A year"), r"2021\. A year");
+        assert_eq!(escape("3.14 is pi"), r"3\.14 is pi");
+        assert_eq!(escape("x - y > z # 1. 2."), "x - y > z # 1. 2.");
     }
 
     #[test]
@@ -141,18 +176,26 @@ mod tests {
             let e = escape(&s);
             prop_assert!(!e.contains("@everyone") && !e.contains("@here"));
             prop_assert!(!e.chars().any(is_invisible_but_zwsp));
-            // Every Markdown character is preceded by an escaping backslash.
+            // Every inline Markdown character is preceded by an escaping backslash, and so is
+            // a block marker at the start.
             let cs: Vec<char> = e.chars().collect();
             let mut i = 0;
             while i < cs.len() {
                 if cs[i] == '\\' {
-                    prop_assert!(i + 1 < cs.len() && MARKDOWN.contains(&cs[i + 1]));
+                    prop_assert!(
+                        i + 1 < cs.len()
+                            && (MARKDOWN.contains(&cs[i + 1])
+                                || LINE_START.contains(&cs[i + 1])
+                                || cs[i + 1] == '.')
+                    );
                     i += 2;
                 } else {
                     prop_assert!(!MARKDOWN.contains(&cs[i]), "bare {:?} in {:?}", cs[i], e);
                     i += 1;
                 }
             }
+            let first = e.trim_start().chars().next();
+            prop_assert!(first.is_none_or(|c| !LINE_START.contains(&c)), "{:?}", e);
         }
 
         #[test]
