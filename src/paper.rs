@@ -126,7 +126,31 @@ pub fn collapse_whitespace(s: &str) -> String {
     out
 }
 
+/// The longest [`Paper::lead_sentence`] (characters).
+pub const LEAD_SENTENCE_CHARS: usize = 300;
+
 impl Paper {
+    /// The abstract's first sentence (at least 40 characters, so "e.g." or a short opener
+    /// does not end it), or its first 300 characters: the one-line summary shown when no
+    /// written summary exists.
+    pub fn lead_sentence(&self) -> String {
+        let s = self.abstract_text.trim();
+        let end = s
+            .char_indices()
+            .zip(s.chars().skip(1))
+            .filter(|((i, c), next)| matches!(c, '.' | '?' | '!') && *next == ' ' && *i >= 40)
+            .map(|((i, _), _)| i + 1)
+            .next()
+            .unwrap_or(s.len());
+        let sentence = s.get(..end).unwrap_or(s);
+        if sentence.chars().count() <= LEAD_SENTENCE_CHARS {
+            return sentence.to_string();
+        }
+        let mut cut: String = sentence.chars().take(LEAD_SENTENCE_CHARS - 1).collect();
+        cut.push('…');
+        cut
+    }
+
     /// The abstract page, `https://arxiv.org/abs/ID`.
     pub fn abs_url(&self) -> String {
         self.id.abs_url()
@@ -152,6 +176,44 @@ impl Paper {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn with_abstract(text: &str) -> Paper {
+        let t = DateTime::<Utc>::UNIX_EPOCH;
+        Paper {
+            id: ArxivId::parse("2107.00641").expect("valid id"),
+            version: 1,
+            title: "T".into(),
+            abstract_text: text.into(),
+            authors: vec![],
+            primary_category: "cs.LG".into(),
+            categories: vec!["cs.LG".into()],
+            published: t,
+            updated: t,
+            comment: None,
+            journal_ref: None,
+            doi: None,
+            links: vec![],
+        }
+    }
+
+    #[test]
+    fn lead_sentence_is_a_short_summary() {
+        let lead = |s: &str| with_abstract(s).lead_sentence();
+        assert_eq!(
+            lead("We study a thing in great detail here, at length. Then more. And more."),
+            "We study a thing in great detail here, at length."
+        );
+        assert_eq!(
+            lead("Can diffusion models be great likelihood models? We answer yes. More."),
+            "Can diffusion models be great likelihood models?"
+        );
+        // A sentence end before 40 characters (e.g. "e.g.") does not cut it.
+        assert_eq!(lead("Short. No."), "Short. No.");
+        let long = lead(&"word ".repeat(200));
+        assert_eq!(long.chars().count(), LEAD_SENTENCE_CHARS);
+        assert!(long.ends_with('…'));
+        assert_eq!(lead("  "), "");
+    }
 
     #[test]
     fn collapses_wrapped_text() {

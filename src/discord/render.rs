@@ -103,8 +103,14 @@ pub fn embed_parts(e: &DigestEntry) -> EmbedParts {
         let cats: Vec<String> = p.categories.iter().map(|c| escape(c)).collect();
         lines.push(truncate_chars(&cats.join(" · "), CATEGORIES_CHARS));
     }
-    if let Some(s) = e.summary.as_deref().filter(|s| !s.trim().is_empty()) {
-        lines.push(truncate_chars(&escape(s), SUMMARY_CHARS));
+    // The written summary when one exists, else the abstract's first sentence.
+    let summary = e
+        .summary
+        .as_deref()
+        .filter(|s| !s.trim().is_empty())
+        .map_or_else(|| p.lead_sentence(), str::to_string);
+    if !summary.trim().is_empty() {
+        lines.push(truncate_chars(&escape(&summary), SUMMARY_CHARS));
     }
     let attention: Vec<String> = attention_lines(e)
         .iter()

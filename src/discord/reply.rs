@@ -523,7 +523,7 @@ fn paper_card(card: &PaperCard, extras: &PaperExtras) -> DiscordReply {
         .as_deref()
         .filter(|s| !s.trim().is_empty())
         .map(str::to_string)
-        .unwrap_or_else(|| first_sentence(&p.abstract_text));
+        .unwrap_or_else(|| p.lead_sentence());
     if !summary.trim().is_empty() {
         description.push_str("\n\n");
         description.push_str(&truncate_chars(&escape(&summary), CARD_SUMMARY_CHARS));
@@ -655,19 +655,6 @@ fn paper_card(card: &PaperCard, extras: &PaperExtras) -> DiscordReply {
         ],
         ephemeral: false,
     }
-}
-
-/// The abstract's first sentence (or its first 300 characters), as a fallback summary.
-fn first_sentence(s: &str) -> String {
-    let s = s.trim();
-    let end = s
-        .char_indices()
-        .zip(s.chars().skip(1))
-        .filter(|((i, c), next)| matches!(c, '.' | '?' | '!') && *next == ' ' && *i >= 40)
-        .map(|((i, _), _)| i + 1)
-        .next()
-        .unwrap_or(s.len());
-    truncate_chars(s.get(..end).unwrap_or(s), 300)
 }
 
 fn categories(
@@ -1132,21 +1119,5 @@ mod tests {
         assert_valid(rendered);
         assert_valid(abstract_reply(&hostile_paper(2)));
         assert_valid(DiscordReply::error(&"@everyone ".repeat(500)));
-    }
-
-    #[test]
-    fn first_sentence_is_a_short_summary() {
-        assert_eq!(
-            first_sentence(
-                "We study a thing in great detail here, at length. Then more. And more."
-            ),
-            "We study a thing in great detail here, at length."
-        );
-        assert_eq!(
-            first_sentence("Can diffusion models be great likelihood models? We answer yes. More."),
-            "Can diffusion models be great likelihood models?"
-        );
-        assert_eq!(first_sentence("Short. No."), "Short. No.");
-        assert!(first_sentence(&"word ".repeat(200)).chars().count() <= 300);
     }
 }
