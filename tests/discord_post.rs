@@ -314,3 +314,27 @@ async fn malformed_webhook_urls_are_one_clear_line_without_the_token() {
         .expect("run hotpapers");
     assert!(!out.status.success());
 }
+
+#[tokio::test]
+async fn a_mailing_without_papers_is_not_posted_as_an_empty_digest() {
+    let dir = tempfile::tempdir().unwrap();
+    let arxiv = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/query"))
+        .respond_with(FakeArxiv::new(seed_entries()))
+        .mount(&arxiv)
+        .await;
+    let discord = MockServer::start().await;
+    // Mon 2021-07-05: the fake arXiv has no papers in its window.
+    let args = ["post", "--channel", CHANNEL, "--date", "2021-07-05"];
+    let out = hotpapers(dir.path(), &arxiv.uri(), &discord.uri(), &args).await;
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.lines().last().is_some_and(
+            |l| l.starts_with("error: arXiv has no papers for the mailing of 2021-07-05")
+        ),
+        "{stderr}"
+    );
+    assert!(discord.received_requests().await.unwrap().is_empty());
+}

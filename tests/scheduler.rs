@@ -776,3 +776,65 @@ async fn deliverer_force_posts_again_from_scratch() {
     assert_ne!(forced.message_ids(), first.message_ids());
     assert_eq!(e.posts().await.len(), 2);
 }
+
+#[tokio::test]
+async fn a_quiet_day_posts_nothing_and_is_not_retried() {
+    let e = env(t(2021, 7, 3, 5, 0)).await;
+    let s = e.scheduler(SchedulerOptions::default());
+    let mut sub = e
+        .subscribe(42, "08:00", "Europe/Berlin", 5, t(2021, 6, 30, 0, 0))
+        .await;
+    // No paper has attention, so none reaches this score.
+    sub.min_score = 1000.0;
+    e.store.upsert_subscription(&sub).await.unwrap();
+    let out = e.tick_at(&s, t(2021, 7, 3, 6, 0)).await;
+    assert!(
+        matches!(
+            out.as_slice(),
+            [FireOutcome {
+                result: FireResult::Quiet,
+                ..
+            }]
+        ),
+        "{out:?}"
+    );
+    assert!(e.posts().await.is_empty(), "a quiet day sends no message");
+    let record = e
+        .store
+        .post_record(42, date(2021, 7, 2))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.state, PostState::Sent);
+    assert!(e.tick_at(&s, t(2021, 7, 3, 6, 5)).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_mailing_arxiv_has_no_papers_for_yet_is_retried_not_posted_empty() {
+    // Wed 2021-07-07 08:00 Berlin shows the mailing of Tue 2021-07-06, which the fake arXiv
+    // has no papers for (its API lagging the announcement looks the same).
+    let e = env(t(2021, 7, 7, 5, 0)).await;
+    let s = e.scheduler(SchedulerOptions::default());
+    e.subscribe(42, "08:00", "Europe/Berlin", 5, t(2021, 6, 30, 0, 0))
+        .await;
+    let out = e.tick_at(&s, t(2021, 7, 7, 6, 0)).await;
+    assert!(
+        matches!(out.as_slice(), [FireOutcome { result: FireResult::Failed { error }, .. }]
+            if error.contains("no papers")),
+        "{out:?}"
+    );
+    assert!(e.posts().await.is_empty(), "no 'top 0 of 0' post");
+    // Still due on the next pass (within the grace period).
+    let out = e.tick_at(&s, t(2021, 7, 7, 6, 5)).await;
+    assert!(
+        matches!(
+            out.as_slice(),
+            [FireOutcome {
+                result: FireResult::Failed { .. },
+                ..
+            }]
+        ),
+        "{out:?}"
+    );
+    assert!(e.posts().await.is_empty());
+}

@@ -250,6 +250,14 @@ async fn post(
         (None, None) => anyhow::bail!("say where to post: --channel ID or --webhook URL"),
     };
     let digest = app.digest(req, progress).await?;
+    if digest.candidates == 0 {
+        // A "top 0 of 0" post helps nobody; cron can simply try again later.
+        anyhow::bail!(
+            "arXiv has no papers for the mailing of {} (yet); nothing posted. Its API can lag \
+             the announcement by a few hours: try again later",
+            digest.date
+        );
+    }
     let deliverer = Deliverer::new(Arc::new(http));
     let store = app.store().as_ref();
     let delivery = deliverer

@@ -30,7 +30,7 @@ use tokio::task::JoinSet;
 use tracing::{error, info, warn};
 
 use super::delivery::{Deliverer, Delivery, DeliveryError, Target};
-use super::post::PostError;
+use super::post::{PostError, nonce};
 use crate::app::App;
 use crate::commands::subscriptions::{
     DEFAULT_MIN_AGE, Subscription, mailing_for_post, subscription_digest,
@@ -109,6 +109,9 @@ pub enum FireResult {
         /// One line, for the log.
         error: String,
     },
+    /// No paper passed the subscription's categories and `min_score` (a quiet day): nothing
+    /// was posted, and the post log records the mailing as done so it is not retried.
+    Quiet,
     /// Shutdown came before the post started.
     Abandoned,
 }
@@ -159,7 +162,8 @@ impl Scheduler {
     /// in-flight ones.
     pub async fn run(&self, mut shutdown: watch::Receiver<bool>) {
         info!(
-            grace_period = %self.options.grace_period,
+            grace_period = %human(self.options.grace_period),
+            min_age = %human(self.options.min_age),
             parallel = self.options.parallel,
             "daily post scheduler started"
         );
@@ -369,6 +373,12 @@ impl Scheduler {
     }
 }
 
+/// A duration as people write it in the config ("6h", "1day"), for log lines.
+fn human(d: Duration) -> String {
+    d.to_std()
+        .map_or_else(|_| d.to_string(), |d| humantime::format_duration(d).to_string())
+}
+
 /// What a pass does about one subscription.
 enum Check {
     Nothing,
@@ -407,6 +417,35 @@ async fn post(
     };
     let store = app.store().as_ref();
     let clock = app.clock().as_ref();
+    if digest.candidates == 0 {
+        // arXiv's API can lag its announcement, and an unlisted holiday has no papers: a
+        // "top 0 of 0" post helps nobody. Retried on later passes within the grace period.
+        warn!(channel, %mailing, "no papers stored for the mailing yet; retrying later");
+        return FireResult::Failed {
+            error: format!("arXiv has no papers for the mailing of {mailing} yet"),
+        };
+    }
+    if digest.entries.is_empty() {
+        info!(
+            subscription = sub.id,
+            channel,
+            %mailing,
+            "no paper passed the subscription's categories and min_score; nothing posted"
+        );
+        let now = clock.now();
+        let recorded = async {
+            store
+                .begin_post(channel, mailing, &nonce(channel, mailing, 0), now)
+                .await?;
+            store.finish_post(channel, mailing, &[], now).await
+        };
+        return match recorded.await {
+            Ok(()) => FireResult::Quiet,
+            Err(e) => FireResult::Failed {
+                error: e.to_string(),
+            },
+        };
+    }
     match deliverer
         .deliver(store, clock, &Target::Channel(channel), &digest, false)
         .await
