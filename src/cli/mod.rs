@@ -270,8 +270,9 @@ async fn post(
             "Already posted the mailing of {date} to {to}; nothing sent (use --force to post again)."
         ),
         Delivery::Sent { message_ids } => format!(
-            "Posted the mailing of {date} ({papers} papers, {} messages) to {to}.",
-            message_ids.len()
+            "Posted the mailing of {date} ({}, {}) to {to}.",
+            plural(papers, "paper"),
+            plural(message_ids.len(), "message")
         ),
         Delivery::Resumed {
             present,
@@ -283,6 +284,15 @@ async fn post(
             message_ids.len()
         ),
     })
+}
+
+/// "1 paper", "3 papers".
+fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }
 
 fn config_command(config: &Config, action: ConfigAction) -> anyhow::Result<()> {
