@@ -546,8 +546,8 @@ async fn preview_shows_the_next_post() {
     let text = console::render(&reply);
     assert!(
         text.contains(
-            "Next post: Sun 2021-07-04 08:00 CEST (06:00 UTC), with the latest mailing at least a day \
-             old, Fri 2021-07-02, unless this channel already had it:"
+            "Next post: Sun 2021-07-04 08:00 CEST (06:00 UTC), with the mailing of Fri 2021-07-02, \
+             unless this channel already had it:"
         ),
         "{text}"
     );

@@ -729,8 +729,8 @@ pub fn render(reply: &Reply) -> String {
                 (None, Some(t)) => {
                     let _ = writeln!(
                         out,
-                        "Next post: {}, with the latest mailing at least a day old, {}, unless \
-                         this channel already had it:",
+                        "Next post: {}, with the mailing of {}, unless this channel already had \
+                         it:",
                         local_time(t, sub),
                         mailing.format("%a %Y-%m-%d")
                     );

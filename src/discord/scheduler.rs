@@ -375,8 +375,10 @@ impl Scheduler {
 
 /// A duration as people write it in the config ("6h", "1day"), for log lines.
 fn human(d: Duration) -> String {
-    d.to_std()
-        .map_or_else(|_| d.to_string(), |d| humantime::format_duration(d).to_string())
+    d.to_std().map_or_else(
+        |_| d.to_string(),
+        |d| humantime::format_duration(d).to_string(),
+    )
 }
 
 /// What a pass does about one subscription.
