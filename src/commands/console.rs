@@ -695,7 +695,7 @@ pub fn render(reply: &Reply) -> String {
             let mut out = format!(
                 "Subscribed channel {}: {}.\n",
                 status.subscription.channel_id,
-                settings(&status.subscription)
+                status.subscription.describe()
             );
             if let Some(t) = status.next_post {
                 let _ = writeln!(out, "Next post: {}.", local_time(t, &status.subscription));
@@ -708,7 +708,7 @@ pub fn render(reply: &Reply) -> String {
         Reply::Unsubscribed(sub) => format!(
             "Unsubscribed channel {} (it was: {}).\n",
             sub.channel_id,
-            settings(sub)
+            sub.describe()
         ),
         Reply::Subscriptions(list) => subscriptions(list),
         Reply::Preview {
@@ -720,7 +720,7 @@ pub fn render(reply: &Reply) -> String {
             let mut out = format!(
                 "Preview for channel {} ({}).\n",
                 sub.channel_id,
-                settings(sub)
+                sub.describe()
             );
             match (&sub.disabled_reason, status.next_post) {
                 (Some(why), _) => {
@@ -746,25 +746,6 @@ pub fn render(reply: &Reply) -> String {
     }
 }
 
-/// `daily at 08:00 Europe/Berlin, top 10 of cs.LG, cs.CV, min score 1`.
-fn settings(sub: &Subscription) -> String {
-    let cats = if sub.categories.is_empty() {
-        "the configured categories".to_string()
-    } else {
-        sub.categories.join(", ")
-    };
-    let mut out = format!(
-        "daily at {} {}, top {} of {cats}",
-        sub.time.format("%H:%M"),
-        sub.timezone.name(),
-        sub.count
-    );
-    if sub.min_score > 0.0 {
-        let _ = write!(out, ", min score {}", number(sub.min_score));
-    }
-    out
-}
-
 /// `Sat 2021-07-03 08:00 CEST (06:00 UTC)`.
 fn local_time(t: DateTime<Utc>, sub: &Subscription) -> String {
     format!(
@@ -782,7 +763,7 @@ fn subscriptions(list: &[SubscriptionStatus]) -> String {
     let mut out = format!("{} subscribed channel(s):\n", list.len());
     for s in list {
         let sub = &s.subscription;
-        let _ = write!(out, "  channel {}: {}", sub.channel_id, settings(sub));
+        let _ = write!(out, "  channel {}: {}", sub.channel_id, sub.describe());
         match (&sub.disabled_reason, s.next_post) {
             (Some(why), _) => {
                 let _ = writeln!(out, "; DISABLED: {}", one_line(why));

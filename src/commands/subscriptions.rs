@@ -55,6 +55,27 @@ impl Subscription {
         self.disabled_reason.is_none()
     }
 
+    /// Its settings in one line, e.g. "daily at 08:00 Europe/Berlin, top 10 of cs.LG, cs.CV,
+    /// min score 1.50", as every front end shows them (Discord escapes the line).
+    pub fn describe(&self) -> String {
+        let cats = if self.categories.is_empty() {
+            "the default categories".to_string()
+        } else {
+            self.categories.join(", ")
+        };
+        let mut out = format!(
+            "daily at {} {}, top {} of {cats}",
+            self.time.format("%H:%M"),
+            self.timezone.name(),
+            self.count
+        );
+        if self.min_score > 0.0 {
+            out.push_str(", min score ");
+            out.push_str(&crate::digest::markdown::number(self.min_score));
+        }
+        out
+    }
+
     /// The next time this subscription fires strictly after `now` (see [`next_fire`]).
     pub fn next_fire(&self, now: DateTime<Utc>) -> DateTime<Utc> {
         next_fire(now, self.time, self.timezone)
@@ -237,6 +258,33 @@ mod tests {
 
     fn tz(name: &str) -> Tz {
         name.parse().unwrap()
+    }
+
+    #[test]
+    fn describe_is_one_line_of_settings() {
+        let mut sub = Subscription {
+            id: 1,
+            guild_id: 2,
+            channel_id: 3,
+            time: hm(8, 30),
+            timezone: tz("America/New_York"),
+            categories: vec![],
+            count: 10,
+            min_score: 0.0,
+            created_by: 4,
+            created_at: utc("2021-07-01 00:00:00"),
+            disabled_reason: None,
+        };
+        assert_eq!(
+            sub.describe(),
+            "daily at 08:30 America/New_York, top 10 of the default categories"
+        );
+        sub.categories = vec!["cs.LG".into(), "math.*".into()];
+        sub.min_score = 1.5;
+        assert_eq!(
+            sub.describe(),
+            "daily at 08:30 America/New_York, top 10 of cs.LG, math.*, min score 1.50"
+        );
     }
 
     #[test]

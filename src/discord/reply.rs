@@ -23,9 +23,9 @@ use super::limits;
 use super::render::{embed_parts, render_parts};
 use crate::app::PaperCard;
 use crate::arxiv::ArxivId;
+use crate::commands::Reply;
 use crate::commands::reply::{CategoryRow, SubscriptionStatus, page_count, page_range};
 use crate::commands::request::{self, HotView, MAX_COUNT, Request};
-use crate::commands::{Reply, Subscription};
 use crate::digest::Digest;
 use crate::digest::markdown::number;
 use crate::paper::Paper;
@@ -315,7 +315,11 @@ pub fn render(reply: &Reply, ctx: &RenderContext) -> DiscordReply {
         Reply::Search { query, hits } => search(query, hits),
         Reply::Subscribed { status, replaced } => {
             let sub = &status.subscription;
-            let mut s = format!("Subscribed <#{}>: {}.", sub.channel_id, settings(sub));
+            let mut s = format!(
+                "Subscribed <#{}>: {}.",
+                sub.channel_id,
+                escape(&sub.describe())
+            );
             if let Some(t) = status.next_post {
                 let _ = write!(s, "\nFirst post: {}.", when(t));
             }
@@ -327,7 +331,7 @@ pub fn render(reply: &Reply, ctx: &RenderContext) -> DiscordReply {
         Reply::Unsubscribed(sub) => text(&format!(
             "Unsubscribed <#{}>; it was: {}.",
             sub.channel_id,
-            settings(sub)
+            escape(&sub.describe())
         )),
         Reply::Subscriptions(list) => subscriptions(list),
         Reply::Preview {
@@ -384,24 +388,6 @@ fn when(t: DateTime<Utc>) -> String {
         t.timestamp(),
         t.format("%Y-%m-%d %H:%M")
     )
-}
-
-fn settings(sub: &Subscription) -> String {
-    let cats = if sub.categories.is_empty() {
-        "the bot's categories".to_string()
-    } else {
-        escape(&sub.categories.join(", "))
-    };
-    let mut s = format!(
-        "daily at {} {}, top {} of {cats}",
-        sub.time.format("%H:%M"),
-        escape(sub.timezone.name()),
-        sub.count
-    );
-    if sub.min_score > 0.0 {
-        let _ = write!(s, ", min score {}", number(sub.min_score));
-    }
-    s
 }
 
 /// Shortens embed descriptions so that all embeds of a page fit the 6,000 total with room for
@@ -817,7 +803,7 @@ fn subscriptions(list: &[SubscriptionStatus]) -> DiscordReply {
     let mut s = format!("{} subscribed channel(s):", list.len());
     for st in list {
         let sub = &st.subscription;
-        let _ = write!(s, "\n• <#{}>: {}", sub.channel_id, settings(sub));
+        let _ = write!(s, "\n• <#{}>: {}", sub.channel_id, escape(&sub.describe()));
         match (&sub.disabled_reason, st.next_post) {
             (Some(why), _) => {
                 let _ = write!(
@@ -838,7 +824,11 @@ fn subscriptions(list: &[SubscriptionStatus]) -> DiscordReply {
 fn preview(status: &SubscriptionStatus, mailing: NaiveDate, digest: &Digest) -> DiscordReply {
     let sub = &status.subscription;
     let parts = render_parts(digest);
-    let mut intro = format!("Preview of <#{}> ({}).", sub.channel_id, settings(sub));
+    let mut intro = format!(
+        "Preview of <#{}> ({}).",
+        sub.channel_id,
+        escape(&sub.describe())
+    );
     match (&sub.disabled_reason, status.next_post) {
         (Some(why), _) => {
             let _ = write!(
