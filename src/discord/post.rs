@@ -66,11 +66,38 @@ pub fn http_client(token: Option<&str>, proxy_url: Option<&str>) -> Result<Http,
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .ok_or(PostError::MissingToken)?;
-    let mut b = HttpBuilder::new(token).default_allowed_mentions(CreateAllowedMentions::new());
+    let mut b = with_rest_client(HttpBuilder::new(token))
+        .default_allowed_mentions(CreateAllowedMentions::new());
     if let Some(url) = proxy_url.map(str::trim).filter(|u| !u.is_empty()) {
         b = b.proxy(url).ratelimiter_disabled(true);
     }
     Ok(b.build())
+}
+
+/// The longest a Discord REST call may take, connection included. serenity's own client has
+/// no timeout at all, so a stalled connection would hang a post or a command forever.
+pub const REST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The reqwest client every Discord REST call goes through: rustls (as serenity's default),
+/// a [`REST_TIMEOUT`] per request and a 10-second connect timeout. Discord's answers are small
+/// JSON objects; serenity reads them whole, so the timeout is also what bounds their size.
+/// `None` only when the TLS backend cannot initialise (serenity's own client would fail the
+/// same way).
+pub fn rest_client() -> Option<reqwest::Client> {
+    reqwest::Client::builder()
+        .use_rustls_tls()
+        .timeout(REST_TIMEOUT)
+        .connect_timeout(std::time::Duration::from_secs(10))
+        .build()
+        .ok()
+}
+
+/// Applies [`rest_client`] to a serenity HTTP builder.
+pub fn with_rest_client(b: HttpBuilder) -> HttpBuilder {
+    match rest_client() {
+        Some(client) => b.client(client),
+        None => b,
+    }
 }
 
 /// Maps a serenity error to [`PostError`]; `retry` is true for 5xx and transport errors.

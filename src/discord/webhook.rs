@@ -134,7 +134,8 @@ impl WebhookUrl {
 pub fn http_client(hook: &WebhookUrl, proxy_url: Option<&str>) -> Http {
     // Webhook calls authenticate with the token in the path; serenity's documented way to
     // use them without a bot is an empty bot token.
-    let mut b = HttpBuilder::new("").default_allowed_mentions(CreateAllowedMentions::new());
+    let mut b = super::post::with_rest_client(HttpBuilder::new(""))
+        .default_allowed_mentions(CreateAllowedMentions::new());
     let proxy = hook
         .base()
         .or(proxy_url.map(str::trim).filter(|u| !u.is_empty()));
