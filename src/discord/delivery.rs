@@ -28,7 +28,7 @@ use serenity::model::id::{ChannelId, MessageId, WebhookId};
 use tracing::{info, warn};
 
 use super::post::{PostError, classify, nonce, with_nonce};
-use super::render::render;
+use super::render::{marker, render};
 use super::webhook::WebhookUrl;
 use crate::clock::Clock;
 use crate::digest::Digest;
@@ -39,16 +39,6 @@ pub const ATTEMPTS: u32 = 3;
 
 /// Pause between two tries of a part (through the injected clock, so tests do not wait).
 pub const BACKOFF: std::time::Duration = std::time::Duration::from_secs(2);
-
-/// The text every digest message carries (in its last embed's footer, or in the content of a
-/// digest without papers), followed by `" · part i/n"` when the digest has several parts.
-/// A resumed post recognises its own parts in the channel by it.
-pub fn marker(mailing: NaiveDate) -> String {
-    format!(
-        "hotpapers · arXiv mailing of {}",
-        mailing.format("%Y-%m-%d")
-    )
-}
 
 /// Where a digest goes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -160,11 +150,6 @@ impl Deliverer {
         self.attempts = attempts.max(1);
         self.backoff = backoff;
         self
-    }
-
-    /// The REST client.
-    pub fn http(&self) -> &Arc<Http> {
-        &self.http
     }
 
     /// Posts `digest` to `target` exactly once per (target, mailing), resuming an interrupted
@@ -476,6 +461,100 @@ mod tests {
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    fn message_json(id: u64) -> serde_json::Value {
+        serde_json::json!({
+            "id": id.to_string(), "channel_id": "42", "content": "", "timestamp": "2021-07-03T08:00:00+00:00",
+            "edited_timestamp": null, "tts": false, "mention_everyone": false, "mentions": [],
+            "mention_roles": [], "attachments": [], "embeds": [], "pinned": false, "type": 0,
+            "author": {"id": "7", "username": "hotpapers", "discriminator": "0", "avatar": null, "bot": true}
+        })
+    }
+
+    fn deliverer(server: &wiremock::MockServer) -> Deliverer {
+        let http = super::super::post::http_client(Some("Bot t"), Some(&server.uri())).unwrap();
+        Deliverer::new(Arc::new(http)).retries(3, std::time::Duration::ZERO)
+    }
+
+    #[tokio::test]
+    async fn parts_go_through_the_proxy_in_order_with_nonces_and_5xx_is_retried() {
+        use wiremock::matchers::{method, path};
+        use wiremock::{Mock, MockServer, ResponseTemplate};
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/api/v10/channels/42/messages"))
+            .respond_with(ResponseTemplate::new(502))
+            .up_to_n_times(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path("/api/v10/channels/42/messages"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(message_json(9)))
+            .mount(&server)
+            .await;
+        let deliverer = deliverer(&server);
+        let clock =
+            crate::clock::FakeClock::new(Utc.with_ymd_and_hms(2021, 7, 3, 6, 0, 0).unwrap());
+        let day = d(2021, 7, 2);
+        let mut ids = Vec::new();
+        for (part, text) in ["a", "b"].into_iter().enumerate() {
+            let msg = CreateMessage::new().content(text);
+            ids.push(
+                deliverer
+                    .send_part(&clock, &Target::Channel(42), day, part, msg)
+                    .await
+                    .unwrap(),
+            );
+        }
+        assert_eq!(ids, vec![9, 9]);
+        let reqs = server.received_requests().await.unwrap();
+        let bodies: Vec<serde_json::Value> = reqs
+            .iter()
+            .map(|r| serde_json::from_slice(&r.body).unwrap())
+            .collect();
+        let nonces: Vec<&str> = bodies
+            .iter()
+            .map(|b| b["nonce"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            nonces,
+            vec![nonce(42, day, 0), nonce(42, day, 0), nonce(42, day, 1)]
+        );
+        assert!(
+            bodies
+                .iter()
+                .all(|b| b["allowed_mentions"]["parse"] == serde_json::json!([]))
+        );
+    }
+
+    #[tokio::test]
+    async fn forbidden_and_unknown_channel_are_clear_errors_without_retry() {
+        use wiremock::matchers::method;
+        use wiremock::{Mock, MockServer, ResponseTemplate};
+        for (status, word) in [(403u16, "403"), (404, "unknown Discord channel")] {
+            let server = MockServer::start().await;
+            Mock::given(method("POST"))
+                .respond_with(ResponseTemplate::new(status).set_body_json(
+                    serde_json::json!({"code": 50013, "message": "Missing Permissions"}),
+                ))
+                .mount(&server)
+                .await;
+            let clock =
+                crate::clock::FakeClock::new(Utc.with_ymd_and_hms(2021, 7, 3, 6, 0, 0).unwrap());
+            let err = deliverer(&server)
+                .send_part(
+                    &clock,
+                    &Target::Channel(42),
+                    d(2021, 7, 2),
+                    0,
+                    CreateMessage::new(),
+                )
+                .await
+                .unwrap_err();
+            assert!(err.to_string().contains(word), "{err}");
+            assert_eq!(server.received_requests().await.unwrap().len(), 1);
+        }
     }
 
     #[test]

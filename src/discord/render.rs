@@ -4,6 +4,7 @@
 //! Every piece of upstream text goes through [`escape`] first and is then truncated with
 //! [`truncate_chars`], so a hostile title can neither format, ping, nor overflow a limit.
 
+use chrono::NaiveDate;
 use serenity::builder::{CreateAllowedMentions, CreateEmbed, CreateEmbedFooter, CreateMessage};
 
 use super::escape::{escape, truncate_chars};
@@ -154,6 +155,17 @@ fn heading(d: &Digest) -> String {
     )
 }
 
+/// The text every digest message carries (in its last embed's footer, or in the content of a
+/// digest without papers), followed by `" · part i/n"` when the digest has several parts.
+/// A resumed post recognises its own parts in the channel by it
+/// (`discord::delivery::part_of`).
+pub fn marker(mailing: NaiveDate) -> String {
+    format!(
+        "hotpapers · arXiv mailing of {}",
+        mailing.format("%Y-%m-%d")
+    )
+}
+
 /// Splits the digest into messages within every limit, papers in rank order.
 pub fn render_parts(d: &Digest) -> Vec<MessageParts> {
     let mut first = heading(d);
@@ -166,8 +178,8 @@ pub fn render_parts(d: &Digest) -> Vec<MessageParts> {
         // No embed carries the footer, so the content carries the mailing's marker: a resumed
         // post recognises its own message by it (`discord::delivery::part_of`).
         first.push_str(&format!(
-            "\nNo papers in this mailing matched.\n-# hotpapers · arXiv mailing of {}",
-            d.date.format("%Y-%m-%d")
+            "\nNo papers in this mailing matched.\n-# {}",
+            marker(d.date)
         ));
     }
     let budget = limits::EMBED_TOTAL - FOOTER_RESERVE;
@@ -189,7 +201,6 @@ pub fn render_parts(d: &Digest) -> Vec<MessageParts> {
         }
     }
     let total = groups.len();
-    let date = d.date.format("%Y-%m-%d");
     groups
         .into_iter()
         .enumerate()
@@ -200,7 +211,7 @@ pub fn render_parts(d: &Digest) -> Vec<MessageParts> {
                 String::new()
             };
             if let Some(last) = embeds.last_mut() {
-                last.footer = Some(format!("hotpapers · arXiv mailing of {date}{part}"));
+                last.footer = Some(format!("{}{part}", marker(d.date)));
             }
             let content = if i == 0 {
                 first.clone()
