@@ -477,7 +477,7 @@ impl HttpClient {
             .connect_timeout(opts.timeout.min(MAX_CONNECT_TIMEOUT))
             .user_agent(opts.user_agent.as_str())
             .build()
-            .map_err(|e| HttpError::Build(error_chain(e.without_url())))?;
+            .map_err(|e| HttpError::Build(error_chain(&e.without_url())))?;
         Ok(HttpClient {
             inner,
             opts: Arc::new(opts),
@@ -521,7 +521,7 @@ impl HttpClient {
     /// cap are errors.
     pub async fn send_once(&self, req: reqwest::RequestBuilder) -> Result<Response, HttpError> {
         let (_, req) = req.build_split();
-        let req = req.map_err(|e| HttpError::Build(error_chain(e.without_url())))?;
+        let req = req.map_err(|e| HttpError::Build(error_chain(&e.without_url())))?;
         let method = req.method().clone();
         let url = sanitize_url(req.url().as_str());
         let started = Instant::now();
@@ -609,7 +609,7 @@ impl HttpClient {
                     .url()
                     .map(|u| sanitize_url(u.as_str()))
                     .unwrap_or_default();
-                let err = HttpError::Build(error_chain(e.without_url()));
+                let err = HttpError::Build(error_chain(&e.without_url()));
                 return (url, Outcome::Done(Err(err)));
             }
         };
@@ -718,24 +718,25 @@ fn transport_error(e: reqwest::Error, url: &str) -> HttpError {
     if e.is_timeout() {
         HttpError::Timeout { url }
     } else if e.is_builder() {
-        HttpError::Build(error_chain(e.without_url()))
+        HttpError::Build(error_chain(&e.without_url()))
     } else if e.is_redirect() {
         HttpError::Rejected {
             url,
-            reason: error_chain(e.without_url()),
+            reason: error_chain(&e.without_url()),
         }
     } else {
         HttpError::Connect {
             url,
-            message: error_chain(e.without_url()),
+            message: error_chain(&e.without_url()),
         }
     }
 }
 
 /// `error: cause: cause`, one line, for transport errors whose top level says little.
-fn error_chain(e: reqwest::Error) -> String {
+/// Callers strip URLs first (`reqwest::Error::without_url`) where they may hold secrets.
+pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut msg = e.to_string();
-    let mut source = std::error::Error::source(&e);
+    let mut source = e.source();
     while let Some(s) = source {
         let text = s.to_string();
         if !msg.contains(&text) {

@@ -112,20 +112,11 @@ pub fn rest_error(err: &serenity::Error) -> BotError {
 
 /// A reqwest error and its causes on one line, with the request URL cut out.
 fn without_url(e: &reqwest::Error) -> String {
-    let mut text = e.to_string();
-    if let Some(url) = e.url() {
-        text = text.replace(url.as_str(), "<url>");
+    let text = crate::http::error_chain(e);
+    match e.url() {
+        Some(url) => text.replace(url.as_str(), "<url>"),
+        None => text,
     }
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        let cause = s.to_string();
-        if !text.contains(&cause) {
-            text.push_str(": ");
-            text.push_str(&cause);
-        }
-        source = s.source();
-    }
-    text
 }
 
 fn one_line(s: &str) -> String {
