@@ -107,7 +107,7 @@ fn xml(body: impl Into<String>) -> ResponseTemplate {
         .set_body_string(body.into())
 }
 
-fn keys(papers: &[hotpapers::paper::Paper]) -> Vec<String> {
+fn keys(papers: &[hotpapers::arxiv::paper::Paper]) -> Vec<String> {
     papers.iter().map(|p| p.id.key().to_string()).collect()
 }
 

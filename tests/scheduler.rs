@@ -13,7 +13,6 @@ use common::{Entry, FakeArxiv, seed_entries};
 use hotpapers::app::App;
 use hotpapers::clock::FakeClock;
 use hotpapers::commands::reply::Reply;
-use hotpapers::commands::subscriptions::Subscription;
 use hotpapers::commands::{Invoker, Request, handle};
 use hotpapers::config::Config;
 use hotpapers::discord::delivery::{Deliverer, Delivery, snowflake_at};
@@ -24,6 +23,7 @@ use hotpapers::discord::scheduler::{
 };
 use hotpapers::progress::NoProgress;
 use hotpapers::store::{PostState, SqliteStore, Store};
+use hotpapers::subscription::Subscription;
 use serde_json::Value;
 use tracing::instrument::WithSubscriber as _;
 use wiremock::matchers::{method, path, path_regex};

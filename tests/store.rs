@@ -6,7 +6,7 @@ use std::path::Path;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use hotpapers::arxiv::ArxivId;
-use hotpapers::paper::{AnnounceType, Author, Link, Paper};
+use hotpapers::arxiv::paper::{AnnounceType, Author, Link, Paper};
 use hotpapers::store::{
     MailingRecord, MailingSource, Signal, SqliteStore, Store, StoreError, UpsertStats,
 };

@@ -17,8 +17,8 @@ use quick_xml::events::{BytesRef, BytesStart, Event};
 use quick_xml::name::ResolveResult;
 
 use crate::arxiv::ArxivId;
+use crate::arxiv::paper::{Author, Link, Paper, collapse_whitespace};
 use crate::arxiv::taxonomy::looks_like_category;
-use crate::paper::{Author, Link, Paper, collapse_whitespace};
 
 /// The Atom 1.0 namespace: `feed`, `entry`, `id`, `title`, `link`, ...
 pub const ATOM_NS: &str = "http://www.w3.org/2005/Atom";

@@ -16,10 +16,10 @@ use url::Url;
 
 use crate::arxiv::ArxivId;
 use crate::arxiv::atom::{AtomError, AtomFeed, parse_feed};
+use crate::arxiv::paper::Paper;
 use crate::arxiv::rss::{RssError, RssFeed, parse_rss};
 use crate::clock::Clock;
 use crate::http::{HttpClient, HttpError, Pacer, Response, Verdict};
-use crate::paper::Paper;
 use crate::progress::Progress;
 
 /// The API's cap on `max_results` per request.

@@ -5,6 +5,7 @@ pub mod atom;
 pub mod calendar;
 pub mod client;
 pub mod id;
+pub mod paper;
 pub mod rss;
 pub mod taxonomy;
 

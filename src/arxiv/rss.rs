@@ -19,7 +19,7 @@ use crate::arxiv::ArxivId;
 use crate::arxiv::atom::{
     ARXIV_NS, DC_NS, RejectedEntry, collapse, precheck_body, push_reference, snippet,
 };
-use crate::paper::AnnounceType;
+use crate::arxiv::paper::AnnounceType;
 
 /// The channel title arXiv uses when the requested category list is invalid.
 const FEED_ERROR_TITLE: &str = "Feed error for query";

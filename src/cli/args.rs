@@ -222,11 +222,13 @@ pub enum DigestFormat {
 }
 
 impl DigestFormat {
-    pub fn to_format(self) -> hotpapers::digest::Format {
+    /// Renders a digest in this format.
+    pub fn render(self, digest: &hotpapers::digest::Digest) -> String {
+        use hotpapers::digest::{json, markdown, text};
         match self {
-            DigestFormat::Markdown => hotpapers::digest::Format::Markdown,
-            DigestFormat::Text => hotpapers::digest::Format::Text,
-            DigestFormat::Json => hotpapers::digest::Format::Json,
+            DigestFormat::Markdown => markdown::render(digest),
+            DigestFormat::Text => text::render(digest),
+            DigestFormat::Json => json::render(digest),
         }
     }
 }

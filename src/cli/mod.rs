@@ -188,7 +188,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 },
             };
             let digest = app.digest(&req, &progress).await?;
-            write!(stdout, "{}", format.to_format().render(&digest))?;
+            write!(stdout, "{}", format.render(&digest))?;
         }
         Command::Post {
             channel,

@@ -11,7 +11,7 @@ use serde::Serialize;
 #[derive(Serialize)]
 struct JsonCard<'a> {
     #[serde(flatten)]
-    paper: &'a hotpapers::paper::Paper,
+    paper: &'a hotpapers::arxiv::paper::Paper,
     versions: &'a [u32],
     score: f64,
     signals: &'a BTreeMap<String, f64>,

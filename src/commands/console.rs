@@ -28,7 +28,7 @@ use crate::digest::text::{self, one_line};
 use super::handlers::handle;
 use super::reply::{CategoryRow, Reply, SubscriptionStatus};
 use super::request::{self, Invoker, MAX_COUNT, MAX_SEARCH_LIMIT, Request, RequestError};
-use super::subscriptions::Subscription;
+use crate::subscription::Subscription;
 
 /// The longest input line read (bytes); longer lines are rejected, not buffered.
 const MAX_LINE_BYTES: usize = 16 * 1024;
@@ -809,7 +809,7 @@ fn categories(
     out
 }
 
-fn search(query: &str, hits: &[crate::paper::Paper]) -> String {
+fn search(query: &str, hits: &[crate::arxiv::paper::Paper]) -> String {
     let query = one_line(query);
     if hits.is_empty() {
         return format!(

@@ -18,7 +18,7 @@ use crate::store::StoreError;
 
 use super::reply::{CategoryRow, HOT_PAGE_SIZE, Reply, SubscriptionStatus, page_count};
 use super::request::{HotView, Invoker, MAX_COUNT, Request};
-use super::subscriptions::{self, Subscription};
+use crate::subscription::Subscription;
 
 /// What users see when something failed on the bot's side; the details are logged.
 const INTERNAL: &str = "something went wrong on the bot's side; the details are in its log";
@@ -303,9 +303,8 @@ async fn preview(app: &App, guild_id: u64, channel: u64) -> Result<Reply, Comman
         .ok_or_else(|| no_subscription(channel))?;
     let now = app.clock().now();
     let fire_at = sub.next_fire(now);
-    let min_age = subscriptions::configured_min_age(app);
-    let mailing = subscriptions::mailing_for_post(app.calendar(), now, fire_at, min_age);
-    let digest = subscriptions::subscription_digest(app, &sub, mailing).await?;
+    let mailing = app.mailing_for_post(now, fire_at);
+    let digest = app.subscription_digest(&sub, mailing).await?;
     Ok(Reply::Preview {
         status: status(sub, now),
         mailing,

@@ -12,16 +12,12 @@
 //! 4. A front end renders it: [`console`] as plain text (`hotpapers console`); the Discord
 //!    front end as embeds.
 //!
-//! [`subscriptions`] holds the subscription model and the DST-correct daily firing time shared
-//! with the scheduler.
 
 pub mod console;
 pub mod handlers;
 pub mod reply;
 pub mod request;
-pub mod subscriptions;
 
 pub use handlers::handle;
 pub use reply::Reply;
 pub use request::{HotView, Invoker, Request, RequestError, SubscribeArgs};
-pub use subscriptions::{Subscription, next_fire};

@@ -7,11 +7,11 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::app::PaperCard;
+use crate::arxiv::paper::Paper;
 use crate::arxiv::taxonomy::Group;
 use crate::digest::Digest;
-use crate::paper::Paper;
 
-use super::subscriptions::Subscription;
+use crate::subscription::Subscription;
 
 /// How many papers one page of a `/hot` answer shows on Discord (one embed each, well inside
 /// the 10-embed and 6000-character message limits). The console shows every page at once.

@@ -216,15 +216,7 @@ fn seed_time(t: &DateTime<Utc>) -> String {
 }
 
 /// Counts are integers in practice; print them without a fraction.
-pub fn number(v: f64) -> String {
-    if v.is_finite() && v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{}", v as i64)
-    } else if v.is_finite() {
-        format!("{v:.2}")
-    } else {
-        "0".to_string()
-    }
-}
+pub use crate::number::display as number;
 
 /// Characters that can start Markdown structure inside a line: emphasis, links and images,
 /// raw HTML, code spans, strikethrough, headings.
@@ -318,8 +310,8 @@ fn yaml_escape(s: &str) -> String {
 mod tests {
     use super::*;
     use crate::arxiv::ArxivId;
+    use crate::arxiv::paper::{AnnounceType, Author, Paper};
     use crate::digest::Digest;
-    use crate::paper::{AnnounceType, Author, Paper};
     use crate::ranking::Score;
     use chrono::{NaiveDate, TimeZone};
 

@@ -13,17 +13,9 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
-use crate::paper::{AnnounceType, Paper};
+use crate::arxiv::paper::{AnnounceType, Paper};
 use crate::ranking::{RankingRule, Score};
 use crate::store::{MailingPaper, PaperSignals, Signal};
-
-/// Output formats of the `digest` command.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    Markdown,
-    Text,
-    Json,
-}
 
 /// What a source contributed to this digest, so readers know when one is missing.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -174,13 +166,12 @@ pub fn build(
     }
 }
 
-impl Format {
-    /// Renders a digest in this format.
-    pub fn render(self, digest: &Digest) -> String {
-        match self {
-            Format::Markdown => markdown::render(digest),
-            Format::Text => text::render(digest),
-            Format::Json => json::render(digest),
+impl Digest {
+    /// Drops the entries scoring below `min_score` (a subscription's `min_score`). Entries are
+    /// sorted by score, so this removes a tail and the remaining ranks stay 1..n.
+    pub fn retain_min_score(&mut self, min_score: f64) {
+        if min_score > 0.0 {
+            self.entries.retain(|e| e.score.total >= min_score);
         }
     }
 }

@@ -238,8 +238,8 @@ pub fn render(d: &Digest) -> Vec<CreateMessage> {
 mod tests {
     use super::*;
     use crate::arxiv::ArxivId;
+    use crate::arxiv::paper::{AnnounceType, Author, Paper};
     use crate::digest::SourceStatus;
-    use crate::paper::{AnnounceType, Author, Paper};
     use crate::ranking::Score;
     use chrono::{NaiveDate, TimeZone, Utc};
     use std::collections::BTreeMap;

@@ -23,12 +23,12 @@ use super::limits;
 use super::render::{embed_parts, render_parts};
 use crate::app::PaperCard;
 use crate::arxiv::ArxivId;
+use crate::arxiv::paper::Paper;
 use crate::commands::Reply;
 use crate::commands::reply::{CategoryRow, SubscriptionStatus, page_count, page_range};
 use crate::commands::request::{self, HotView, MAX_COUNT, Request};
 use crate::digest::Digest;
 use crate::digest::markdown::number;
-use crate::paper::Paper;
 
 /// Prefix of `/hot` page buttons.
 const HOT_PREFIX: &str = "hot";
@@ -1008,7 +1008,7 @@ mod tests {
             title: format!("{}{}", evil, "Ω".repeat(2000)),
             abstract_text: evil.repeat(400),
             authors: (0..500)
-                .map(|i| crate::paper::Author {
+                .map(|i| crate::arxiv::paper::Author {
                     name: format!("Author {i} {evil}"),
                     affiliations: vec![],
                 })
@@ -1038,7 +1038,7 @@ mod tests {
             .map(|r| DigestEntry {
                 rank: r,
                 paper: hostile_paper(r),
-                announce_type: crate::paper::AnnounceType::New,
+                announce_type: crate::arxiv::paper::AnnounceType::New,
                 score: Default::default(),
                 signals: [("x.retweets".to_string(), 1e300), ("hn.points".into(), 3.0)]
                     .into_iter()

@@ -32,11 +32,9 @@ use tracing::{error, info, warn};
 use super::delivery::{Deliverer, Delivery, DeliveryError, Target};
 use super::post::{PostError, nonce};
 use crate::app::App;
-use crate::commands::subscriptions::{
-    DEFAULT_MIN_AGE, Subscription, mailing_for_post, subscription_digest,
-};
 use crate::config::DiscordConfig;
 use crate::store::PostState;
+use crate::subscription::{DEFAULT_MIN_AGE, Subscription, mailing_for_post};
 
 /// Longest single sleep of the loop: waking every few minutes survives wall-clock jumps and
 /// suspends (the next firing is recomputed on each wake) and retries failed posts.
@@ -408,7 +406,7 @@ async fn post(
     mailing: NaiveDate,
 ) -> FireResult {
     let channel = sub.channel_id;
-    let digest = match subscription_digest(app, sub, mailing).await {
+    let digest = match app.subscription_digest(sub, mailing).await {
         Ok(d) => d,
         Err(e) => {
             warn!(channel, %mailing, error = %e, "cannot build the daily digest; retrying later");

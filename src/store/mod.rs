@@ -11,8 +11,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::arxiv::ArxivId;
-use crate::commands::subscriptions::{Subscription, SubscriptionChange};
-use crate::paper::{AnnounceType, Paper};
+use crate::arxiv::paper::{AnnounceType, Paper};
+use crate::subscription::{Subscription, SubscriptionChange};
 
 pub use sqlite::SqliteStore;
 

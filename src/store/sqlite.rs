@@ -30,8 +30,8 @@ use super::{
     UpsertStats,
 };
 use crate::arxiv::ArxivId;
-use crate::commands::subscriptions::{Subscription, SubscriptionChange};
-use crate::paper::{AnnounceType, Author, Link, Paper};
+use crate::arxiv::paper::{AnnounceType, Author, Link, Paper};
+use crate::subscription::{Subscription, SubscriptionChange};
 
 /// The schema migrations in `migrations/`, embedded at compile time so the binary carries them.
 ///

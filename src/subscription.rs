@@ -9,10 +9,7 @@ use chrono::offset::LocalResult;
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Offset as _, TimeZone, Timelike as _, Utc};
 use chrono_tz::Tz;
 
-use crate::app::{App, AppError, DigestRequest};
 use crate::arxiv::MailingCalendar;
-use crate::digest::Digest;
-use crate::progress::NoProgress;
 
 /// How old a mailing must be before a daily post shows it, unless configured otherwise: a day,
 /// so attention has time to build (SciRate's maintainers give the same advice for their lists).
@@ -71,7 +68,7 @@ impl Subscription {
         );
         if self.min_score > 0.0 {
             out.push_str(", min score ");
-            out.push_str(&crate::digest::markdown::number(self.min_score));
+            out.push_str(&crate::number::display(self.min_score));
         }
         out
     }
@@ -206,38 +203,6 @@ pub fn mailing_for_post(
         .unwrap_or(fire_at)
         .min(now);
     calendar.latest_announced(cutoff).date
-}
-
-/// The digest a post of `sub` shows for `mailing`: its categories (or the configured ones),
-/// its count, its minimum score. `/preview` and the scheduler both call this, so a preview is
-/// exactly what the channel will get.
-pub async fn subscription_digest(
-    app: &App,
-    sub: &Subscription,
-    mailing: NaiveDate,
-) -> Result<Digest, AppError> {
-    let req = DigestRequest {
-        date: Some(mailing),
-        top: Some(usize::from(sub.count)),
-        categories: sub.categories.clone(),
-        trending_days: None,
-    };
-    let mut digest = app.digest(&req, &NoProgress).await?;
-    apply_min_score(&mut digest, sub.min_score);
-    Ok(digest)
-}
-
-/// The configured `[discord] min_age` as a chrono duration (saturating; validation bounds it).
-pub fn configured_min_age(app: &App) -> Duration {
-    Duration::from_std(app.config().discord.min_age).unwrap_or(DEFAULT_MIN_AGE)
-}
-
-/// Drops the entries scoring below `min_score`. Entries are sorted by score, so this removes a
-/// tail and the remaining ranks stay 1..n.
-pub fn apply_min_score(digest: &mut Digest, min_score: f64) {
-    if min_score > 0.0 {
-        digest.entries.retain(|e| e.score.total >= min_score);
-    }
 }
 
 #[cfg(test)]

@@ -10,17 +10,19 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, Utc};
 use tracing::{info, warn};
 
+mod daily_post;
+
 use crate::arxiv::atom::{self, AtomError};
 use crate::arxiv::calendar::NoMailing;
 use crate::arxiv::client::{ArxivError, ArxivOptions};
 use crate::arxiv::id::IdError;
+use crate::arxiv::paper::{AnnounceType, Paper};
 use crate::arxiv::taxonomy::{self, CategoryFilter, UnknownCategory};
 use crate::arxiv::{ArxivClient, ArxivId, MailingCalendar};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::digest::{self, Digest, SourceStatus};
 use crate::http::{HttpClient, HttpError, HttpOptions, RetryPolicy};
-use crate::paper::{AnnounceType, Paper};
 use crate::progress::Progress;
 use crate::ranking::{RankingRule, Score};
 use crate::sources::{Source, Window};
