@@ -9,6 +9,7 @@ pub mod arxiv;
 pub mod clock;
 pub mod commands;
 pub mod config;
+pub mod console;
 pub mod digest;
 pub mod discord;
 pub mod http;

@@ -15,10 +15,18 @@ use hotpapers::app::App;
 use hotpapers::arxiv::ArxivId;
 use hotpapers::arxiv::taxonomy::Group;
 use hotpapers::clock::FakeClock;
-use hotpapers::commands::console;
+use hotpapers::commands::categories::Categories;
+use hotpapers::commands::hot::Hot;
+use hotpapers::commands::paper::Paper;
+use hotpapers::commands::preview::Preview;
 use hotpapers::commands::reply::{HOT_PAGE_SIZE, Reply};
-use hotpapers::commands::{Invoker, Request, SubscribeArgs, handle};
+use hotpapers::commands::search::Search;
+use hotpapers::commands::subscribe::{Subscribe, SubscribeArgs};
+use hotpapers::commands::subscriptions::Subscriptions;
+use hotpapers::commands::unsubscribe::Unsubscribe;
+use hotpapers::commands::{Invoker, Request, handle};
 use hotpapers::config::Config;
+use hotpapers::console;
 use hotpapers::digest::View;
 use hotpapers::progress::NoProgress;
 use hotpapers::store::{Signal, SqliteStore, Store};
@@ -136,7 +144,7 @@ fn ids(digest: &hotpapers::digest::Digest) -> Vec<String> {
 #[tokio::test]
 async fn hot_ranks_the_mailing_and_pages() {
     let f = fixture().await;
-    let req = Request::hot(None, Some(3), Some("2021-07-02"), None).unwrap();
+    let req = Request::from(Hot::new(None, Some(3), Some("2021-07-02"), None).unwrap());
     let Reply::Digest {
         digest,
         page,
@@ -151,8 +159,8 @@ async fn hot_ranks_the_mailing_and_pages() {
     assert_eq!(digest.view, View::Mailing);
 
     // Without a date: the latest announced mailing (already stored, so no fetch).
-    let mut req = Request::hot(None, Some(12), None, None).unwrap();
-    if let Request::Hot { page, .. } = &mut req {
+    let mut req = Request::from(Hot::new(None, Some(12), None, None).unwrap());
+    if let Request::Hot(Hot { page, .. }) = &mut req {
         *page = 99;
     }
     let Reply::Digest { digest, page, .. } = handle(&f.app, req, &MEMBER).await else {
@@ -167,7 +175,7 @@ async fn hot_ranks_the_mailing_and_pages() {
 #[tokio::test]
 async fn hot_filters_by_category_and_shows_trending() {
     let f = fixture().await;
-    let req = Request::hot(Some("cs.cv"), Some(25), Some("2021-07-02"), None).unwrap();
+    let req = Request::from(Hot::new(Some("cs.cv"), Some(25), Some("2021-07-02"), None).unwrap());
     let Reply::Digest { digest, .. } = handle(&f.app, req, &MEMBER).await else {
         panic!("not a digest")
     };
@@ -178,7 +186,7 @@ async fn hot_filters_by_category_and_shows_trending() {
         assert!(e.paper.categories.iter().any(|c| c == "cs.CV"), "{e:?}");
     }
 
-    let req = Request::hot(None, Some(2), Some("2021-07-02"), Some("trending")).unwrap();
+    let req = Request::from(Hot::new(None, Some(2), Some("2021-07-02"), Some("trending")).unwrap());
     let Reply::Digest { digest, .. } = handle(&f.app, req, &MEMBER).await else {
         panic!("not a digest")
     };
@@ -193,7 +201,7 @@ async fn hot_filters_by_category_and_shows_trending() {
 async fn hot_explains_dates_without_a_mailing() {
     let f = fixture().await;
     // Saturday: names Friday's mailing.
-    let req = Request::hot(None, None, Some("2021-07-03"), None).unwrap();
+    let req = Request::from(Hot::new(None, None, Some("2021-07-03"), None).unwrap());
     let reply = handle(&f.app, req, &MEMBER).await;
     let msg = error_message(&reply);
     assert!(
@@ -201,7 +209,7 @@ async fn hot_explains_dates_without_a_mailing() {
         "{msg}"
     );
     // A mailing not announced yet (the clock is Saturday).
-    let req = Request::hot(None, None, Some("2021-07-07"), None).unwrap();
+    let req = Request::from(Hot::new(None, None, Some("2021-07-07"), None).unwrap());
     let reply = handle(&f.app, req, &MEMBER).await;
     assert!(error_message(&reply).contains("not out yet"), "{reply:?}");
 }
@@ -213,7 +221,7 @@ async fn paper_answers_from_the_store_and_says_when_arxiv_has_none() {
     let f = fixture().await;
     let reply = handle(
         &f.app,
-        Request::paper("https://arxiv.org/abs/2107.00630").unwrap(),
+        Request::from(Paper::new("https://arxiv.org/abs/2107.00630").unwrap()),
         &MEMBER,
     )
     .await;
@@ -225,7 +233,12 @@ async fn paper_answers_from_the_store_and_says_when_arxiv_has_none() {
     assert!(card.signals.contains_key("hn.points"));
 
     // Not stored, and the fake arXiv does not know it either.
-    let reply = handle(&f.app, Request::paper("2107.99999").unwrap(), &MEMBER).await;
+    let reply = handle(
+        &f.app,
+        Request::from(Paper::new("2107.99999").unwrap()),
+        &MEMBER,
+    )
+    .await;
     assert_eq!(error_message(&reply), "arXiv has no paper 2107.99999");
 }
 
@@ -242,8 +255,8 @@ async fn arxiv_outages_get_a_short_generic_answer() {
     let clock = FakeClock::new(saturday_noon());
     let app = app_at(&server.uri(), &store, &clock);
     for req in [
-        Request::paper("2107.00630").unwrap(),
-        Request::hot(None, None, Some("2021-07-02"), None).unwrap(),
+        Request::from(Paper::new("2107.00630").unwrap()),
+        Request::from(Hot::new(None, None, Some("2021-07-02"), None).unwrap()),
     ] {
         let reply = handle(&app, req, &MEMBER).await;
         let msg = error_message(&reply);
@@ -264,7 +277,12 @@ async fn categories_count_the_latest_mailing() {
         rows,
         date: d,
         group,
-    } = handle(&f.app, Request::categories(None).unwrap(), &MEMBER).await
+    } = handle(
+        &f.app,
+        Request::from(Categories::new(None).unwrap()),
+        &MEMBER,
+    )
+    .await
     else {
         panic!("not categories")
     };
@@ -294,8 +312,12 @@ async fn categories_count_the_latest_mailing() {
     sorted.sort_by_key(|g| Group::ALL.iter().position(|x| x == g));
     assert_eq!(groups, sorted);
 
-    let Reply::Categories { rows, .. } =
-        handle(&f.app, Request::categories(Some("CS")).unwrap(), &MEMBER).await
+    let Reply::Categories { rows, .. } = handle(
+        &f.app,
+        Request::from(Categories::new(Some("CS")).unwrap()),
+        &MEMBER,
+    )
+    .await
     else {
         panic!("not categories")
     };
@@ -307,7 +329,12 @@ async fn categories_without_any_mailing_have_no_counts() {
     let store = SqliteStore::in_memory().await.unwrap();
     let clock = FakeClock::new(saturday_noon());
     let app = app_at("http://127.0.0.1:9", &store, &clock);
-    let reply = handle(&app, Request::categories(Some("econ")).unwrap(), &MEMBER).await;
+    let reply = handle(
+        &app,
+        Request::from(Categories::new(Some("econ")).unwrap()),
+        &MEMBER,
+    )
+    .await;
     let Reply::Categories { rows, date, .. } = &reply else {
         panic!("not categories")
     };
@@ -327,7 +354,7 @@ async fn search_finds_stored_papers_ranked() {
     let f = fixture().await;
     let Reply::Search { query, hits } = handle(
         &f.app,
-        Request::search("diffusion models", None).unwrap(),
+        Request::from(Search::new("diffusion models", None).unwrap()),
         &MEMBER,
     )
     .await
@@ -339,15 +366,19 @@ async fn search_finds_stored_papers_ranked() {
         hits.first().map(|p| p.id.to_string()).as_deref(),
         Some("2107.00630")
     );
-    let Reply::Search { hits, .. } =
-        handle(&f.app, Request::search("kingma", Some(1)).unwrap(), &MEMBER).await
+    let Reply::Search { hits, .. } = handle(
+        &f.app,
+        Request::from(Search::new("kingma", Some(1)).unwrap()),
+        &MEMBER,
+    )
+    .await
     else {
         panic!("not a search")
     };
     assert_eq!(hits.len(), 1);
     let reply = handle(
         &f.app,
-        Request::search("zzzqqq nothing", None).unwrap(),
+        Request::from(Search::new("zzzqqq nothing", None).unwrap()),
         &MEMBER,
     )
     .await;
@@ -361,15 +392,17 @@ async fn search_finds_stored_papers_ranked() {
 // ------------------------------------------------------------------------------ subscriptions
 
 fn subscribe(channel: u64, time: &str, zone: &str, count: Option<i64>) -> Request {
-    Request::subscribe(SubscribeArgs {
-        channel,
-        time,
-        timezone: zone,
-        categories: Some("cs.LG, cs.CV"),
-        count,
-        min_score: None,
-    })
-    .unwrap()
+    Request::from(
+        Subscribe::new(SubscribeArgs {
+            channel,
+            time,
+            timezone: zone,
+            categories: Some("cs.LG, cs.CV"),
+            count,
+            min_score: None,
+        })
+        .unwrap(),
+    )
 }
 
 #[tokio::test]
@@ -382,9 +415,9 @@ async fn admin_commands_need_manage_server_and_a_server() {
     };
     for req in [
         subscribe(1, "08:00", "UTC", None),
-        Request::Unsubscribe { channel: 1 },
-        Request::Subscriptions,
-        Request::Preview { channel: 1 },
+        Request::Unsubscribe(Unsubscribe { channel: 1 }),
+        Request::Subscriptions(Subscriptions),
+        Request::Preview(Preview { channel: 1 }),
     ] {
         let name = req.name();
         let reply = handle(&f.app, req.clone(), &MEMBER).await;
@@ -460,27 +493,42 @@ async fn subscribe_list_resubscribe_unsubscribe() {
         ..ADMIN
     };
     handle(&f.app, subscribe(43, "09:00", "UTC", None), &other).await;
-    let reply = handle(&f.app, Request::Subscriptions, &ADMIN).await;
+    let reply = handle(&f.app, Request::Subscriptions(Subscriptions), &ADMIN).await;
     let Reply::Subscriptions(list) = &reply else {
         panic!("not a list: {reply:?}")
     };
     assert_eq!(list.len(), 1);
     assert_eq!(list[0].subscription.channel_id, 42);
-    let reply = handle(&f.app, Request::Unsubscribe { channel: 43 }, &ADMIN).await;
+    let reply = handle(
+        &f.app,
+        Request::Unsubscribe(Unsubscribe { channel: 43 }),
+        &ADMIN,
+    )
+    .await;
     assert_eq!(
         error_message(&reply),
         "channel 43 has no subscription in this server; /subscriptions lists them"
     );
 
-    let reply = handle(&f.app, Request::Unsubscribe { channel: 42 }, &ADMIN).await;
+    let reply = handle(
+        &f.app,
+        Request::Unsubscribe(Unsubscribe { channel: 42 }),
+        &ADMIN,
+    )
+    .await;
     let Reply::Unsubscribed(gone) = &reply else {
         panic!("not unsubscribed: {reply:?}")
     };
     assert_eq!(gone.channel_id, 42);
-    let reply = handle(&f.app, Request::Subscriptions, &ADMIN).await;
+    let reply = handle(&f.app, Request::Subscriptions(Subscriptions), &ADMIN).await;
     assert_eq!(reply, Reply::Subscriptions(vec![]));
     assert!(console::render(&reply).contains("No channel of this server is subscribed"));
-    let reply = handle(&f.app, Request::Unsubscribe { channel: 42 }, &ADMIN).await;
+    let reply = handle(
+        &f.app,
+        Request::Unsubscribe(Unsubscribe { channel: 42 }),
+        &ADMIN,
+    )
+    .await;
     assert!(error_message(&reply).contains("has no subscription"));
 }
 
@@ -498,7 +546,7 @@ async fn disabled_subscriptions_show_why_and_have_no_next_post() {
             .await
             .unwrap()
     );
-    let reply = handle(&f.app, Request::Subscriptions, &ADMIN).await;
+    let reply = handle(&f.app, Request::Subscriptions(Subscriptions), &ADMIN).await;
     let Reply::Subscriptions(list) = &reply else {
         panic!("not a list")
     };
@@ -520,7 +568,7 @@ async fn disabled_subscriptions_show_why_and_have_no_next_post() {
 #[tokio::test]
 async fn preview_shows_the_next_post() {
     let f = fixture().await;
-    let req = Request::subscribe(SubscribeArgs {
+    let req = Subscribe::new(SubscribeArgs {
         channel: 42,
         time: "08:00",
         timezone: "Europe/Berlin",
@@ -531,7 +579,7 @@ async fn preview_shows_the_next_post() {
     })
     .unwrap();
     handle(&f.app, req, &ADMIN).await;
-    let reply = handle(&f.app, Request::Preview { channel: 42 }, &ADMIN).await;
+    let reply = handle(&f.app, Request::Preview(Preview { channel: 42 }), &ADMIN).await;
     let Reply::Preview {
         status,
         mailing,
@@ -551,7 +599,7 @@ async fn preview_shows_the_next_post() {
         ),
         "{text}"
     );
-    let reply = handle(&f.app, Request::Preview { channel: 43 }, &ADMIN).await;
+    let reply = handle(&f.app, Request::Preview(Preview { channel: 43 }), &ADMIN).await;
     assert!(error_message(&reply).contains("channel 43 has no subscription"));
 }
 
@@ -566,7 +614,7 @@ async fn corrupt_store_data_gets_a_generic_answer() {
     .execute(f.store.pool())
     .await
     .unwrap();
-    let reply = handle(&f.app, Request::Subscriptions, &ADMIN).await;
+    let reply = handle(&f.app, Request::Subscriptions(Subscriptions), &ADMIN).await;
     assert_eq!(
         error_message(&reply),
         "something went wrong on the bot's side; the details are in its log"
@@ -607,13 +655,18 @@ async fn console_loop_answers_in_order_and_separates_errors() {
     let digest = console::render(
         &handle(
             &f.app,
-            Request::hot(None, Some(2), Some("2021-07-02"), None).unwrap(),
+            Request::from(Hot::new(None, Some(2), Some("2021-07-02"), None).unwrap()),
             &MEMBER,
         )
         .await,
     );
     let search = console::render(
-        &handle(&f.app, Request::search("diffusion", None).unwrap(), &MEMBER).await,
+        &handle(
+            &f.app,
+            Request::from(Search::new("diffusion", None).unwrap()),
+            &MEMBER,
+        )
+        .await,
     );
     // Answers separated by one blank line; nothing after `quit`; no prompt when piped.
     assert_eq!(out, format!("{digest}\n{search}"));

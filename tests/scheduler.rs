@@ -12,7 +12,9 @@ use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use common::{Entry, FakeArxiv, seed_entries};
 use hotpapers::app::App;
 use hotpapers::clock::FakeClock;
+use hotpapers::commands::preview::Preview;
 use hotpapers::commands::reply::Reply;
+use hotpapers::commands::subscriptions::Subscriptions;
 use hotpapers::commands::{Invoker, Request, handle};
 use hotpapers::config::Config;
 use hotpapers::discord::delivery::{Deliverer, Delivery, snowflake_at};
@@ -541,7 +543,7 @@ async fn forbidden_disables_the_subscription_with_a_reason_admins_see() {
         guild_id: Some(GUILD),
         can_manage_guild: true,
     };
-    let reply = handle(&e.app, Request::Subscriptions, &admin).await;
+    let reply = handle(&e.app, Request::Subscriptions(Subscriptions), &admin).await;
     let Reply::Subscriptions(list) = &reply else {
         panic!("{reply:?}")
     };
@@ -710,7 +712,7 @@ async fn the_scheduler_posts_exactly_what_preview_shows() {
         guild_id: Some(GUILD),
         can_manage_guild: true,
     };
-    let reply = handle(&e.app, Request::Preview { channel: 42 }, &admin).await;
+    let reply = handle(&e.app, Request::Preview(Preview { channel: 42 }), &admin).await;
     let Reply::Preview {
         mailing, digest, ..
     } = reply

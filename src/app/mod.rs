@@ -10,7 +10,11 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, Utc};
 use tracing::{info, warn};
 
+mod browse;
 mod daily_post;
+mod subscriptions;
+
+pub use browse::CategoryRow;
 
 use crate::arxiv::atom::{self, AtomError};
 use crate::arxiv::calendar::NoMailing;
@@ -101,6 +105,21 @@ pub struct PaperCard {
     pub fetched: bool,
     /// Enabled sources that could not be asked, with the reason.
     pub missing: Vec<SourceStatus>,
+    /// Its summary and links from the sources, for every front end.
+    pub extras: PaperExtras,
+}
+
+/// What the sources know about a paper beyond its metadata: shown as a summary and links.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PaperExtras {
+    /// A short summary (Hugging Face's AI summary or Semantic Scholar's TL;DR).
+    pub summary: Option<String>,
+    /// The code repository (from Hugging Face).
+    pub code_url: Option<String>,
+    /// The project page (from Hugging Face).
+    pub project_url: Option<String>,
+    /// Whether Hugging Face lists the paper (it has HF signals or extras).
+    pub on_hugging_face: bool,
 }
 
 /// What one source's sweep did.
@@ -794,6 +813,7 @@ impl App {
             .remove(paper.id.key())
             .unwrap_or_default();
         let score = self.rule.score(&values);
+        let extras = self.paper_extras(&paper.id, &values).await?;
         Ok(PaperCard {
             paper,
             versions,
@@ -802,6 +822,33 @@ impl App {
             score,
             fetched,
             missing,
+            extras,
+        })
+    }
+
+    /// The summary and links the sources stored for a paper: Hugging Face's AI summary, else
+    /// Semantic Scholar's TL;DR; the code and project links Hugging Face lists.
+    async fn paper_extras(
+        &self,
+        id: &ArxivId,
+        signals: &BTreeMap<String, f64>,
+    ) -> Result<PaperExtras, AppError> {
+        use crate::sources::{hf, semantic_scholar};
+        let extras = self.store.extras(id).await?;
+        let value = |source: &str, key: &str| {
+            extras
+                .iter()
+                .find(|x| x.source == source && x.key == key && !x.value.trim().is_empty())
+                .map(|x| x.value.clone())
+        };
+        let hf_prefix = format!("{}.", hf::NAME);
+        Ok(PaperExtras {
+            summary: value(hf::NAME, hf::EXTRA_AI_SUMMARY)
+                .or_else(|| value(semantic_scholar::NAME, semantic_scholar::EXTRA_TLDR)),
+            code_url: value(hf::NAME, hf::EXTRA_GITHUB_REPO),
+            project_url: value(hf::NAME, hf::EXTRA_PROJECT_PAGE),
+            on_hugging_face: extras.iter().any(|x| x.source == hf::NAME)
+                || signals.keys().any(|k| k.starts_with(&hf_prefix)),
         })
     }
 

@@ -165,7 +165,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Paper { id, format } => {
             let card = app.paper(&id).await?;
             let text = match format {
-                PaperFormat::Text => hotpapers::commands::console::paper_card(&card),
+                PaperFormat::Text => hotpapers::console::paper_card(&card),
                 PaperFormat::Json => output::paper_json(&card),
             };
             write!(stdout, "{text}")?;
@@ -216,7 +216,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             hotpapers::discord::bot::run(Arc::new(app), options, shutdown).await?;
         }
         Command::Config { action } => config_command(app.config(), action)?,
-        Command::Console => hotpapers::commands::console::run_stdio(&app, &mut stdout).await?,
+        Command::Console => hotpapers::console::run_stdio(&app, &mut stdout).await?,
     }
     stdout.flush().context("cannot write to stdout")?;
     Ok(())

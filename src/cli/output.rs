@@ -1,5 +1,5 @@
 //! Plain-text and JSON renderings of command results for the terminal. The paper card's text
-//! is shared with the console: `hotpapers::commands::console::paper_card`.
+//! is shared with the console: `hotpapers::console::paper_card`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

@@ -1,11 +1,12 @@
 //! The reply model: what a command answers, before any front end renders it.
 //!
 //! Nothing here knows about Discord (embeds, mentions, buttons) or terminals. The console
-//! renders a [`Reply`] as plain text (`super::console::render`); the Discord front end turns the
+//! renders a [`Reply`] as plain text (`crate::console::render`); the Discord front end turns the
 //! same value into messages within Discord's limits.
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+pub use crate::app::CategoryRow;
 use crate::app::PaperCard;
 use crate::arxiv::paper::Paper;
 use crate::arxiv::taxonomy::Group;
@@ -16,20 +17,6 @@ use crate::subscription::Subscription;
 /// How many papers one page of a `/hot` answer shows on Discord (one embed each, well inside
 /// the 10-embed and 6000-character message limits). The console shows every page at once.
 pub const HOT_PAGE_SIZE: usize = 5;
-
-/// A category with its paper count, one row of `/categories`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CategoryRow {
-    /// The id as arXiv writes it (`cs.LG`).
-    pub id: &'static str,
-    /// The full name (`Machine Learning`).
-    pub name: &'static str,
-    /// The top-level group it is listed under.
-    pub group: Group,
-    /// New and cross-listed papers of the mailing listing this category (or one of its
-    /// aliases); 0 when no mailing is recorded.
-    pub papers: u32,
-}
 
 /// A subscription with when it posts next.
 #[derive(Clone, Debug, PartialEq)]

@@ -1,14 +1,14 @@
-//! Typed, validated command requests.
+//! What makes a request valid: who sent it, the value parsers every command shares, and the
+//! one error type for bad input.
 //!
-//! Every front end (Discord options, console text) turns user input into a [`Request`] through
-//! the constructors here, so a bad time, zone, category or count is rejected with the same
-//! clear message everywhere, before anything runs. A `Request` that exists is valid: the
-//! handlers never re-check its fields.
+//! Every front end (Discord options, console text) reaches these through a command's `parse`,
+//! so a bad time, zone, category or count is rejected with the same clear message everywhere,
+//! before anything runs. A request that exists is valid: the commands never re-check its
+//! fields.
 
 use chrono::{NaiveDate, NaiveTime};
 use chrono_tz::Tz;
 
-use crate::arxiv::ArxivId;
 use crate::arxiv::id::IdError;
 use crate::arxiv::taxonomy::{CategoryFilter, Group, UnknownCategory};
 
@@ -16,104 +16,11 @@ use crate::arxiv::taxonomy::{CategoryFilter, Group, UnknownCategory};
 /// and more than that is no longer a "hot" list.
 pub const MAX_COUNT: u8 = 25;
 
-/// How many hits `/search` returns unless asked otherwise.
-pub const DEFAULT_SEARCH_LIMIT: u8 = 10;
-
-/// The most hits `/search` returns.
-pub const MAX_SEARCH_LIMIT: u8 = 25;
-
-/// The longest search query accepted (characters); the store uses only its first 16 words.
-pub const MAX_QUERY_CHARS: usize = 300;
-
 /// The most category filters one subscription may have.
 pub const MAX_SUBSCRIPTION_CATEGORIES: usize = 20;
 
 /// How much of a rejected value an error message echoes (characters).
 const ECHO_CHARS: usize = 40;
-
-/// Which ranking `/hot` shows.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum HotView {
-    /// One mailing, ranked by the attention measured so far.
-    #[default]
-    Mailing,
-    /// The papers of the last `[ranking] trending_days` days, scores decayed by age.
-    Trending,
-}
-
-impl HotView {
-    /// The option value users type (`mailing`, `trending`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            HotView::Mailing => "mailing",
-            HotView::Trending => "trending",
-        }
-    }
-}
-
-/// One command, validated. Admin commands ([`Request::is_admin`]) also need
-/// [`Invoker::can_manage_guild`].
-#[derive(Clone, Debug, PartialEq)]
-pub enum Request {
-    /// `/hot [category] [count] [date] [view]`: the ranked papers of a mailing.
-    Hot {
-        /// A canonical category filter (`cs.LG`, `math.*`, `physics`); `None` for the
-        /// configured categories.
-        category: Option<String>,
-        /// 1..=25; `None` for `[digest] top` (at most 25).
-        count: Option<u8>,
-        /// The mailing's listing date; `None` for the latest announced one.
-        date: Option<NaiveDate>,
-        /// One mailing, or trending over recent days.
-        view: HotView,
-        /// 0-based page of the answer (Discord's Prev/Next buttons); the console shows all.
-        page: usize,
-    },
-    /// `/paper <id or URL>`: everything known about one paper.
-    Paper {
-        /// The paper, with the version if one was given (a newer one than stored refetches).
-        id: ArxivId,
-    },
-    /// `/categories [group]`: the taxonomy with paper counts of the latest mailing.
-    Categories {
-        /// Only this group's categories; `None` for all.
-        group: Option<Group>,
-    },
-    /// `/search <query> [limit]`: full-text search over stored papers.
-    Search {
-        /// User text, trimmed; searched literally (never query syntax).
-        query: String,
-        /// 1..=25 hits.
-        limit: u8,
-    },
-    /// `/subscribe`: post the daily digest in a channel (admin).
-    Subscribe {
-        /// The channel to post in (of the invoker's server).
-        channel: u64,
-        /// Local time of day, minute precision.
-        time: NaiveTime,
-        /// The zone `time` is in; posts follow its daylight-saving changes.
-        timezone: Tz,
-        /// Canonical category filters; empty for the configured categories.
-        categories: Vec<String>,
-        /// 1..=25; `None` for `[digest] top` (at most 25).
-        count: Option<u8>,
-        /// Papers scoring below this are left out (finite, ≥ 0).
-        min_score: f64,
-    },
-    /// `/unsubscribe <channel>`: stop a channel's posts (admin).
-    Unsubscribe {
-        /// The subscribed channel.
-        channel: u64,
-    },
-    /// `/subscriptions`: the server's subscriptions (admin).
-    Subscriptions,
-    /// `/preview <channel>`: what the channel's next post will look like (admin).
-    Preview {
-        /// The subscribed channel.
-        channel: u64,
-    },
-}
 
 /// Who sent a request, as the front end knows it.
 ///
@@ -177,6 +84,28 @@ pub enum RequestError {
     /// Not one of arXiv's eight groups.
     #[error("unknown group '{0}'; groups are {groups}", groups = group_list())]
     UnknownGroup(String),
+    /// A Discord option of another type than the command declares (a stale registration).
+    #[error(
+        "option {option} has an unexpected type; the bot's commands were probably just updated, try again in a minute"
+    )]
+    WrongType {
+        /// The option's name.
+        option: &'static str,
+    },
+    /// A required option was not sent.
+    #[error("the {option} option is required")]
+    Missing {
+        /// The option's name.
+        option: &'static str,
+    },
+    /// Text where a decimal number was expected.
+    #[error("{option} must be a number, e.g. 2.5, not '{value}'")]
+    NotANumber {
+        /// The option's name.
+        option: &'static str,
+        /// What was given (shortened).
+        value: String,
+    },
     /// Neither `mailing` nor `trending`.
     #[error("view must be mailing or trending, not '{0}'")]
     BadView(String),
@@ -217,7 +146,7 @@ fn group_list() -> String {
 }
 
 /// `s` trimmed, control characters blanked, shortened for an error message.
-fn echo(s: &str) -> String {
+pub(crate) fn echo(s: &str) -> String {
     let t = s.trim();
     let mut out: String = t
         .chars()
@@ -230,127 +159,17 @@ fn echo(s: &str) -> String {
     out
 }
 
-/// The arguments of `/subscribe`, as the front end received them.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct SubscribeArgs<'a> {
-    /// The channel to post in.
-    pub channel: u64,
-    /// `HH:MM`, 24-hour.
-    pub time: &'a str,
-    /// IANA name.
-    pub timezone: &'a str,
-    /// Comma- or space-separated category filters.
-    pub categories: Option<&'a str>,
-    /// Papers per post, 1..=25; `None` for `[digest] top`.
-    pub count: Option<i64>,
-    /// Leave out papers scoring below this; `None` for 0.
-    pub min_score: Option<f64>,
-}
-
-impl Request {
-    /// `/hot`, page 0.
-    pub fn hot(
-        category: Option<&str>,
-        count: Option<i64>,
-        date: Option<&str>,
-        view: Option<&str>,
-    ) -> Result<Request, RequestError> {
-        Ok(Request::Hot {
-            category: category.map(parse_category).transpose()?,
-            count: count.map(|c| parse_count("count", c)).transpose()?,
-            date: date.map(parse_date).transpose()?,
-            view: view.map(parse_view).transpose()?.unwrap_or_default(),
-            page: 0,
-        })
-    }
-
-    /// `/paper`: any id or URL form [`ArxivId::parse`] accepts.
-    pub fn paper(input: &str) -> Result<Request, RequestError> {
-        Ok(Request::Paper {
-            id: ArxivId::parse(input)?,
-        })
-    }
-
-    /// `/categories`.
-    pub fn categories(group: Option<&str>) -> Result<Request, RequestError> {
-        Ok(Request::Categories {
-            group: group.map(parse_group).transpose()?,
-        })
-    }
-
-    /// `/search`.
-    pub fn search(query: &str, limit: Option<i64>) -> Result<Request, RequestError> {
-        let query = query.trim();
-        let chars = query.chars().count();
-        if chars > MAX_QUERY_CHARS {
-            return Err(RequestError::QueryTooLong(chars));
-        }
-        if !query.chars().any(char::is_alphanumeric) {
-            return Err(RequestError::EmptyQuery);
-        }
-        let limit = match limit {
-            Some(l) => parse_bounded("limit", l, 1, MAX_SEARCH_LIMIT)?,
-            None => DEFAULT_SEARCH_LIMIT,
-        };
-        Ok(Request::Search {
-            query: query.to_string(),
-            limit,
-        })
-    }
-
-    /// `/subscribe`.
-    pub fn subscribe(args: SubscribeArgs<'_>) -> Result<Request, RequestError> {
-        let categories = match args.categories {
-            Some(list) => parse_categories(list)?,
-            None => Vec::new(),
-        };
-        let min_score = match args.min_score {
-            Some(m) => parse_min_score(m)?,
-            None => 0.0,
-        };
-        Ok(Request::Subscribe {
-            channel: args.channel,
-            time: parse_time(args.time)?,
-            timezone: parse_timezone(args.timezone)?,
-            categories,
-            count: args.count.map(|c| parse_count("count", c)).transpose()?,
-            min_score,
-        })
-    }
-
-    /// The command's name as users type it, without the slash.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Request::Hot { .. } => "hot",
-            Request::Paper { .. } => "paper",
-            Request::Categories { .. } => "categories",
-            Request::Search { .. } => "search",
-            Request::Subscribe { .. } => "subscribe",
-            Request::Unsubscribe { .. } => "unsubscribe",
-            Request::Subscriptions => "subscriptions",
-            Request::Preview { .. } => "preview",
-        }
-    }
-
-    /// Whether the command changes or reveals a server's subscriptions, and so needs Manage
-    /// Server.
-    pub fn is_admin(&self) -> bool {
-        matches!(
-            self,
-            Request::Subscribe { .. }
-                | Request::Unsubscribe { .. }
-                | Request::Subscriptions
-                | Request::Preview { .. }
-        )
-    }
-}
-
 /// A paper count, 1..=25.
 pub fn parse_count(option: &'static str, value: i64) -> Result<u8, RequestError> {
     parse_bounded(option, value, 1, MAX_COUNT)
 }
 
-fn parse_bounded(option: &'static str, value: i64, min: u8, max: u8) -> Result<u8, RequestError> {
+pub(crate) fn parse_bounded(
+    option: &'static str,
+    value: i64,
+    min: u8,
+    max: u8,
+) -> Result<u8, RequestError> {
     u8::try_from(value)
         .ok()
         .filter(|v| (min..=max).contains(v))
@@ -455,18 +274,6 @@ pub fn parse_categories(s: &str) -> Result<Vec<String>, RequestError> {
         }
     }
     Ok(out)
-}
-
-/// `mailing` or `trending`, case-insensitively.
-pub fn parse_view(s: &str) -> Result<HotView, RequestError> {
-    let t = s.trim();
-    if t.eq_ignore_ascii_case("mailing") {
-        Ok(HotView::Mailing)
-    } else if t.eq_ignore_ascii_case("trending") {
-        Ok(HotView::Trending)
-    } else {
-        Err(RequestError::BadView(echo(s)))
-    }
 }
 
 /// A top-level group id (`cs`, `physics`, `q-bio`, ...), case-insensitively.
@@ -611,8 +418,6 @@ mod tests {
                 .to_string()
                 .contains("YYYY-MM-DD")
         );
-        assert_eq!(parse_view("Trending"), Ok(HotView::Trending));
-        assert!(matches!(parse_view("hot"), Err(RequestError::BadView(_))));
         assert_eq!(parse_group("q-bio"), Ok(Group::QBio));
         let e = parse_group("biology").unwrap_err().to_string();
         assert!(
@@ -635,56 +440,5 @@ mod tests {
         for bad in [-0.1, f64::NAN, f64::INFINITY] {
             assert!(parse_min_score(bad).is_err());
         }
-    }
-
-    #[test]
-    fn constructors_validate_every_field() {
-        assert_eq!(
-            Request::hot(Some("cs.lg"), Some(3), Some("2021-07-02"), None),
-            Ok(Request::Hot {
-                category: Some("cs.LG".into()),
-                count: Some(3),
-                date: NaiveDate::from_ymd_opt(2021, 7, 2),
-                view: HotView::Mailing,
-                page: 0,
-            })
-        );
-        assert!(Request::hot(None, Some(0), None, None).is_err());
-        assert!(Request::paper("not-an-id").is_err());
-        assert!(matches!(
-            Request::paper("https://arxiv.org/abs/2107.00630v2"),
-            Ok(Request::Paper { .. })
-        ));
-        assert_eq!(
-            Request::search("  \"*\" ", None),
-            Err(RequestError::EmptyQuery)
-        );
-        assert_eq!(
-            Request::search("diffusion models", None),
-            Ok(Request::Search {
-                query: "diffusion models".into(),
-                limit: DEFAULT_SEARCH_LIMIT
-            })
-        );
-        assert!(Request::search(&"a".repeat(301), None).is_err());
-        assert!(Request::search("x", Some(26)).is_err());
-        let ok = Request::subscribe(SubscribeArgs {
-            channel: 1,
-            time: "08:00",
-            timezone: "Europe/Berlin",
-            categories: Some("cs.LG,cs.CV"),
-            count: Some(5),
-            min_score: Some(1.0),
-        })
-        .unwrap();
-        assert!(ok.is_admin() && ok.name() == "subscribe");
-        let bad_time = Request::subscribe(SubscribeArgs {
-            channel: 1,
-            time: "25:00",
-            timezone: "Europe/Berlin",
-            ..SubscribeArgs::default()
-        });
-        assert_eq!(bad_time, Err(RequestError::BadTime("25:00".into())));
-        assert!(!Request::Categories { group: None }.is_admin());
     }
 }

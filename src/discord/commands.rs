@@ -1,224 +1,85 @@
-//! The slash commands hotpapers registers with Discord.
+//! The slash commands hotpapers registers with Discord, built from the commands' specs
+//! ([`crate::commands::COMMANDS`]).
 //!
-//! The definitions mirror [`crate::commands::Request`]: option types and bounds let Discord's
-//! client refuse bad input before it is sent (a count of 0, a text channel that is a voice
-//! channel), and the server side validates everything again through the same
-//! [`crate::commands::request`] constructors the console uses. Admin commands are hidden from
-//! members without Manage Server (`default_member_permissions`) and offered only in servers;
-//! [`crate::commands::handle`] re-checks the permission because server admins can override
-//! that default.
+//! Option types and bounds let Discord's client refuse bad input before it is sent (a count
+//! of 0, a text channel that is a voice channel), and the server side validates everything
+//! again through each command's own `parse`, the one the console uses. Admin commands are
+//! hidden from members without Manage Server (`default_member_permissions`) and offered only
+//! in servers; [`crate::commands::handle`] re-checks the permission because server admins can
+//! override that default.
 
 use serenity::builder::{CreateCommand, CreateCommandOption};
 use serenity::model::application::{CommandOptionType, InteractionContext};
 use serenity::model::channel::ChannelType;
 use serenity::model::permissions::Permissions;
 
-use crate::arxiv::taxonomy::Group;
-use crate::commands::request::{MAX_COUNT, MAX_QUERY_CHARS, MAX_SEARCH_LIMIT};
-
-/// Longest category filter a user can type (`cond-mat.stat-mech` is 18 characters).
-pub const CATEGORY_MAX_LENGTH: u16 = 32;
-/// Longest comma-separated category list `/subscribe` accepts (20 filters of typical length).
-pub const CATEGORIES_MAX_LENGTH: u16 = 400;
-/// Longest `/paper` input: an id or an arXiv / ar5iv URL.
-pub const PAPER_MAX_LENGTH: u16 = 200;
-/// Longest IANA zone name (`America/Argentina/ComodRivadavia` is 32).
-pub const TIMEZONE_MAX_LENGTH: u16 = 64;
+use crate::commands::COMMANDS;
+use crate::commands::spec::{CommandSpec, OptionKind, OptionSpec};
 
 /// Every slash command, for bulk registration (`Command::set_global_commands` or
 /// `GuildId::set_commands`). Bulk overwrite is idempotent, so registering on every start is
 /// safe within Discord's 200 creates per day.
 pub fn definitions() -> Vec<CreateCommand> {
-    vec![
-        hot(),
-        paper(),
-        categories(),
-        search(),
-        subscribe(),
-        unsubscribe(),
-        subscriptions(),
-        preview(),
-    ]
+    COMMANDS.iter().map(|spec| definition(spec)).collect()
 }
 
-fn option(kind: CommandOptionType, name: &str, description: &str) -> CreateCommandOption {
-    CreateCommandOption::new(kind, name, description)
-}
-
-fn count_option(description: &str) -> CreateCommandOption {
-    option(CommandOptionType::Integer, "count", description)
-        .min_int_value(1)
-        .max_int_value(u64::from(MAX_COUNT))
-}
-
-fn channel_option(description: &str) -> CreateCommandOption {
-    option(CommandOptionType::Channel, "channel", description)
-        .required(true)
-        .channel_types(vec![ChannelType::Text, ChannelType::News])
-}
-
-/// An admin command: hidden from members without Manage Server, not offered in DMs.
-fn admin(name: &str, description: &str) -> CreateCommand {
-    CreateCommand::new(name)
-        .description(description)
-        .default_member_permissions(Permissions::MANAGE_GUILD)
-        .contexts(vec![InteractionContext::Guild])
-}
-
-fn hot() -> CreateCommand {
-    CreateCommand::new("hot")
-        .description("The hottest new arXiv papers of a mailing, ranked by attention")
-        .add_option(
-            option(
-                CommandOptionType::String,
-                "category",
-                "Category, archive or group, e.g. cs.LG, math.*, physics (default: the bot's)",
-            )
-            .set_autocomplete(true)
-            .max_length(CATEGORY_MAX_LENGTH),
-        )
-        .add_option(count_option(
-            "How many papers, 1-25 (default: the bot's setting)",
-        ))
-        .add_option(
-            option(
-                CommandOptionType::String,
-                "date",
-                "Mailing listing date, YYYY-MM-DD, e.g. 2021-07-02 (default: the latest)",
-            )
-            .min_length(10)
-            .max_length(10),
-        )
-        .add_option(
-            option(
-                CommandOptionType::String,
-                "view",
-                "One mailing, or trending over the last days (default: mailing)",
-            )
-            .add_string_choice("mailing: one mailing", "mailing")
-            .add_string_choice("trending: recent days, older papers decay", "trending"),
-        )
-}
-
-fn paper() -> CreateCommand {
-    CreateCommand::new("paper")
-        .description("Everything known about one arXiv paper: card, attention, links")
-        .add_option(
-            option(
-                CommandOptionType::String,
-                "id",
-                "arXiv id or URL, e.g. 2107.00630 or https://arxiv.org/abs/2107.00630",
-            )
-            .required(true)
-            .max_length(PAPER_MAX_LENGTH),
-        )
-}
-
-fn categories() -> CreateCommand {
-    let mut group = option(
-        CommandOptionType::String,
-        "group",
-        "Only this group's categories (default: all groups)",
-    );
-    for g in Group::ALL {
-        group = group.add_string_choice(format!("{} ({})", g.name(), g.id()), g.id());
+/// One command as Discord registers it.
+pub fn definition(spec: &CommandSpec) -> CreateCommand {
+    let mut command = CreateCommand::new(spec.name).description(spec.description);
+    if spec.admin {
+        // Hidden from members without Manage Server, not offered in DMs.
+        command = command
+            .default_member_permissions(Permissions::MANAGE_GUILD)
+            .contexts(vec![InteractionContext::Guild]);
     }
-    CreateCommand::new("categories")
-        .description("arXiv categories with their paper counts in the latest mailing")
-        .add_option(group)
+    for o in spec.options {
+        command = command.add_option(option(o));
+    }
+    command
 }
 
-fn search() -> CreateCommand {
-    CreateCommand::new("search")
-        .description("Full-text search over the papers the bot has stored")
-        .add_option(
-            option(
-                CommandOptionType::String,
-                "query",
-                "Words to find in titles, abstracts and authors, e.g. diffusion models",
-            )
-            .required(true)
-            .max_length(u16::try_from(MAX_QUERY_CHARS).unwrap_or(u16::MAX)),
-        )
-        .add_option(
-            option(
-                CommandOptionType::Integer,
-                "limit",
-                "How many hits, 1-25 (default: 10)",
-            )
-            .min_int_value(1)
-            .max_int_value(u64::from(MAX_SEARCH_LIMIT)),
-        )
-}
-
-fn subscribe() -> CreateCommand {
-    admin(
-        "subscribe",
-        "Post the daily hot papers in a channel (replaces its earlier subscription)",
-    )
-    .add_option(channel_option(
-        "The text or announcement channel to post in",
-    ))
-    .add_option(
-        option(
-            CommandOptionType::String,
-            "time",
-            "Local time to post, 24h, e.g. 08:30",
-        )
-        .required(true)
-        .min_length(4)
-        .max_length(5),
-    )
-    .add_option(
-        option(
-            CommandOptionType::String,
-            "timezone",
-            "IANA time zone of that time, e.g. Europe/Berlin; follows daylight saving",
-        )
-        .required(true)
-        .set_autocomplete(true)
-        .max_length(TIMEZONE_MAX_LENGTH),
-    )
-    .add_option(
-        option(
-            CommandOptionType::String,
-            "categories",
-            "Comma-separated categories, e.g. cs.LG, cs.CV, math.* (default: the bot's)",
-        )
-        .set_autocomplete(true)
-        .max_length(CATEGORIES_MAX_LENGTH),
-    )
-    .add_option(count_option(
-        "How many papers per post, 1-25 (default: the bot's setting)",
-    ))
-    .add_option(
-        option(
-            CommandOptionType::Number,
-            "min_score",
-            "Leave out papers scoring below this (default: 0, keep all)",
-        )
-        .min_number_value(0.0),
-    )
-}
-
-fn unsubscribe() -> CreateCommand {
-    admin("unsubscribe", "Stop the daily posts in a channel")
-        .add_option(channel_option("The subscribed channel"))
-}
-
-fn subscriptions() -> CreateCommand {
-    admin(
-        "subscriptions",
-        "This server's daily posts: channels, times, next post, problems",
-    )
-}
-
-fn preview() -> CreateCommand {
-    admin(
-        "preview",
-        "Show, only to you, what a subscribed channel's next post will look like",
-    )
-    .add_option(channel_option("The subscribed channel"))
+/// One option with its Discord type, bounds, choices and autocomplete.
+fn option(o: &OptionSpec) -> CreateCommandOption {
+    let kind = match o.kind {
+        OptionKind::Text { .. } | OptionKind::Id { .. } | OptionKind::Choice(_) => {
+            CommandOptionType::String
+        }
+        OptionKind::Integer { .. } => CommandOptionType::Integer,
+        OptionKind::Number { .. } => CommandOptionType::Number,
+        OptionKind::Channel => CommandOptionType::Channel,
+    };
+    let mut out = CreateCommandOption::new(kind, o.name, o.description);
+    if o.required {
+        out = out.required(true);
+    }
+    match o.kind {
+        OptionKind::Text { min_len, max_len } => {
+            if min_len > 0 {
+                out = out.min_length(min_len);
+            }
+            if max_len > 0 {
+                out = out.max_length(max_len);
+            }
+        }
+        OptionKind::Id { max_len } => out = out.max_length(max_len),
+        OptionKind::Integer { min, max } => {
+            out = out.min_int_value(u64::try_from(min).unwrap_or(0));
+            out = out.max_int_value(u64::try_from(max).unwrap_or(u64::MAX));
+        }
+        OptionKind::Number { min } => out = out.min_number_value(min),
+        OptionKind::Channel => {
+            out = out.channel_types(vec![ChannelType::Text, ChannelType::News]);
+        }
+        OptionKind::Choice(choices) => {
+            for c in choices() {
+                out = out.add_string_choice(c.label, c.value);
+            }
+        }
+    }
+    if o.complete.is_some() {
+        out = out.set_autocomplete(true);
+    }
+    out
 }
 
 #[cfg(test)]

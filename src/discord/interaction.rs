@@ -20,8 +20,7 @@ use serenity::builder::{
 };
 use serenity::http::Http;
 use serenity::model::application::{
-    CommandData, CommandDataOption, CommandDataOptionValue, CommandInteraction,
-    ComponentInteraction, Interaction,
+    CommandData, CommandDataOptionValue, CommandInteraction, ComponentInteraction, Interaction,
 };
 use serenity::model::guild::Member;
 use serenity::model::id::{GuildId, InteractionId};
@@ -31,20 +30,15 @@ use tokio::sync::Notify;
 use tracing::{debug, warn};
 
 use super::escape::truncate_chars;
-use super::limits::CHOICE_TEXT;
-use super::reply::{self, ButtonId, DiscordReply, HotQuery, PaperExtras, RenderContext};
+use super::reply::{self, ButtonId, DiscordReply, HotQuery, RenderContext};
 use crate::app::App;
-use crate::arxiv::taxonomy::{self, CategoryFilter, Group};
-use crate::commands::request::{self, SubscribeArgs};
-use crate::commands::{Invoker, Reply, Request, handle};
-use crate::sources::{hf, semantic_scholar};
+use crate::commands::complete::{self, CHOICE_TEXT};
+use crate::commands::spec::OptionKind;
+use crate::commands::{self, Args, Invoker, Reply, Request, Value, handle, request};
 
 /// How long a command may run before the bot defers, by default: Discord invalidates the
 /// interaction after 3 s without a response, and the defer itself needs a round trip.
 pub const DEFAULT_DEFER_AFTER: Duration = Duration::from_secs(2);
-
-/// Discord's maximum autocomplete choices.
-const MAX_CHOICES: usize = 25;
 
 /// Shown for a button this version cannot read.
 const OLD_BUTTON: &str =
@@ -52,35 +46,6 @@ const OLD_BUTTON: &str =
 
 /// What the user sees when the handler task itself failed (it already catches panics).
 const INTERNAL: &str = "something went wrong on the bot's side; the details are in its log";
-
-/// Time zones most users want, offered first by the timezone autocomplete.
-const COMMON_ZONES: &[&str] = &[
-    "UTC",
-    "America/New_York",
-    "America/Chicago",
-    "America/Denver",
-    "America/Los_Angeles",
-    "America/Toronto",
-    "America/Sao_Paulo",
-    "Europe/London",
-    "Europe/Paris",
-    "Europe/Berlin",
-    "Europe/Amsterdam",
-    "Europe/Zurich",
-    "Europe/Madrid",
-    "Europe/Rome",
-    "Europe/Stockholm",
-    "Europe/Moscow",
-    "Asia/Jerusalem",
-    "Asia/Kolkata",
-    "Asia/Singapore",
-    "Asia/Shanghai",
-    "Asia/Hong_Kong",
-    "Asia/Seoul",
-    "Asia/Tokyo",
-    "Australia/Sydney",
-    "Pacific/Auckland",
-];
 
 /// The interaction front end: the app, the scheduler's waker and the defer deadline.
 pub struct Interactions {
@@ -162,7 +127,7 @@ impl Interactions {
                     .await;
             }
             Ok(ButtonId::Abstract(id)) => {
-                let reply = match self.app.store().paper(&id).await {
+                let reply = match self.app.stored_paper(&id).await {
                     Ok(Some(paper)) => reply::abstract_reply(&paper),
                     Ok(None) => DiscordReply::error(&format!(
                         "{} is no longer stored; run /paper {} again",
@@ -186,18 +151,19 @@ impl Interactions {
     }
 
     async fn on_autocomplete(&self, http: &Http, cmd: &CommandInteraction) {
-        let choices = match cmd.data.autocomplete() {
-            Some(focused) => match focused.name {
-                "category" => category_choices(focused.value),
-                "categories" => categories_choices(focused.value),
-                "timezone" => timezone_choices(focused.value, self.app.clock().now()),
-                _ => Vec::new(),
-            },
+        let completion = cmd.data.autocomplete().and_then(|focused| {
+            let kind = commands::spec(&cmd.data.name)?
+                .option(focused.name)?
+                .complete?;
+            Some((kind, focused.value))
+        });
+        let choices = match completion {
+            Some((kind, input)) => complete::choices(kind, input, self.app.clock().now()),
             None => Vec::new(),
         };
         let choices = choices
             .into_iter()
-            .map(|(name, value)| AutocompleteChoice::new(name, value))
+            .map(|(name, value)| AutocompleteChoice::new(truncate_chars(&name, CHOICE_TEXT), value))
             .collect();
         let response = CreateInteractionResponse::Autocomplete(
             CreateAutocompleteResponse::new().set_choices(choices),
@@ -253,7 +219,7 @@ impl Interactions {
         };
         let reply = reply_of(joined);
         self.after(&reply);
-        let rendered = reply::render(&reply, &self.context(hot, &reply).await);
+        let rendered = reply::render(&reply, &RenderContext { hot });
         let private = rendered.ephemeral;
         match deferred_ephemeral {
             None => {
@@ -300,41 +266,6 @@ impl Interactions {
         if matches!(reply, Reply::Subscribed { .. } | Reply::Unsubscribed(_)) {
             self.waker.notify_one();
         }
-    }
-
-    /// What rendering needs beyond the reply: the `/hot` query, a paper's links and summary.
-    async fn context(&self, hot: Option<HotQuery>, reply: &Reply) -> RenderContext {
-        let mut ctx = RenderContext {
-            hot,
-            paper: PaperExtras::default(),
-        };
-        if let Reply::Paper(card) = reply {
-            let extras = match self.app.store().extras(&card.paper.id).await {
-                Ok(x) => x,
-                Err(e) => {
-                    warn!(paper = %card.paper.id, error = %e, "reading paper extras failed");
-                    Vec::new()
-                }
-            };
-            let value = |source: &str, key: &str| {
-                extras
-                    .iter()
-                    .find(|x| x.source == source && x.key == key && !x.value.trim().is_empty())
-                    .map(|x| x.value.clone())
-            };
-            ctx.paper = PaperExtras {
-                summary: value(hf::NAME, hf::EXTRA_AI_SUMMARY)
-                    .or_else(|| value(semantic_scholar::NAME, semantic_scholar::EXTRA_TLDR)),
-                code_url: value(hf::NAME, hf::EXTRA_GITHUB_REPO),
-                project_url: value(hf::NAME, hf::EXTRA_PROJECT_PAGE),
-                on_hugging_face: extras.iter().any(|x| x.source == hf::NAME)
-                    || card
-                        .signals
-                        .keys()
-                        .any(|k| k.starts_with(&format!("{}.", hf::NAME))),
-            };
-        }
-        ctx
     }
 }
 
@@ -410,238 +341,56 @@ pub fn invoker(user: &User, member: Option<&Member>, guild: Option<GuildId>) -> 
     }
 }
 
-/// The options of a command, looked up by name with their expected type.
-struct Options<'a>(&'a [CommandDataOption]);
-
-impl<'a> Options<'a> {
-    fn get(&self, name: &str) -> Option<&'a CommandDataOptionValue> {
-        self.0.iter().find(|o| o.name == name).map(|o| &o.value)
-    }
-
-    fn wrong(name: &str) -> String {
-        format!(
-            "option {name} has an unexpected type; the bot's commands were probably just updated, try again in a minute"
-        )
-    }
-
-    fn str(&self, name: &str) -> Result<Option<&'a str>, String> {
-        match self.get(name) {
-            None => Ok(None),
-            Some(CommandDataOptionValue::String(s)) => Ok(Some(s.as_str())),
-            Some(_) => Err(Self::wrong(name)),
-        }
-    }
-
-    fn int(&self, name: &str) -> Result<Option<i64>, String> {
-        match self.get(name) {
-            None => Ok(None),
-            Some(CommandDataOptionValue::Integer(i)) => Ok(Some(*i)),
-            Some(_) => Err(Self::wrong(name)),
-        }
-    }
-
-    fn number(&self, name: &str) -> Result<Option<f64>, String> {
-        match self.get(name) {
-            None => Ok(None),
-            Some(CommandDataOptionValue::Number(n)) => Ok(Some(*n)),
-            // Integer-valued input of a number option, from older registrations.
-            Some(CommandDataOptionValue::Integer(i)) => Ok(Some(*i as f64)),
-            Some(_) => Err(Self::wrong(name)),
-        }
-    }
-
-    fn channel(&self, name: &str) -> Result<u64, String> {
-        match self.get(name) {
-            Some(CommandDataOptionValue::Channel(c)) => Ok(c.get()),
-            // A channel typed as text (id or <#id>).
-            Some(CommandDataOptionValue::String(s)) => {
-                request::parse_channel(s).map_err(|e| e.to_string())
-            }
-            None => Err(format!("the {name} option is required")),
-            Some(_) => Err(Self::wrong(name)),
-        }
-    }
-
-    fn required_str(&self, name: &str) -> Result<&'a str, String> {
-        self.str(name)?
-            .ok_or_else(|| format!("the {name} option is required"))
-    }
-}
-
-/// A slash command's options as a validated [`Request`]; the error is one line for the user,
-/// the same as the console gives for the same input.
+/// A slash command's options as a validated [`Request`] through the command's own `parse`
+/// (the console's too); the error is one line for the user, the same as the console gives for
+/// the same input.
 pub fn request_from_command(data: &CommandData) -> Result<Request, String> {
-    let o = Options(&data.options);
-    let e = |r: Result<Request, request::RequestError>| r.map_err(|e| e.to_string());
-    match data.name.as_str() {
-        "hot" => e(Request::hot(
-            o.str("category")?,
-            o.int("count")?,
-            o.str("date")?,
-            o.str("view")?,
-        )),
-        "paper" => e(Request::paper(o.required_str("id")?)),
-        "categories" => e(Request::categories(o.str("group")?)),
-        "search" => e(Request::search(o.required_str("query")?, o.int("limit")?)),
-        "subscribe" => e(Request::subscribe(SubscribeArgs {
-            channel: o.channel("channel")?,
-            time: o.required_str("time")?,
-            timezone: o.required_str("timezone")?,
-            categories: o.str("categories")?,
-            count: o.int("count")?,
-            min_score: o.number("min_score")?,
-        })),
-        "unsubscribe" => Ok(Request::Unsubscribe {
-            channel: o.channel("channel")?,
-        }),
-        "subscriptions" => Ok(Request::Subscriptions),
-        "preview" => Ok(Request::Preview {
-            channel: o.channel("channel")?,
-        }),
-        other => Err(format!(
+    let unknown = || {
+        format!(
             "unknown command /{}; the bot's command list may be out of date",
-            truncate_chars(other, 32)
-        )),
-    }
-}
-
-/// A choice `(name, value)` with the name cut to Discord's 100 characters.
-fn choice(name: String, value: String) -> (String, String) {
-    (truncate_chars(&name, CHOICE_TEXT), value)
-}
-
-/// Category autocomplete: groups and archives whose id starts with the input (`cs`, `math.*`),
-/// then categories by [`taxonomy::search`] (id prefix, subject class, name words). Every value
-/// parses with [`request::parse_category`].
-pub fn category_choices(input: &str) -> Vec<(String, String)> {
-    let q = input.trim();
-    if q.chars().count() > 64 {
-        return Vec::new();
-    }
-    let lower = q.to_ascii_lowercase();
-    let mut out: Vec<(String, String)> = Vec::new();
-    let push = |out: &mut Vec<(String, String)>, name: String, value: String| {
-        if out.len() < MAX_CHOICES
-            && value.chars().count() <= CHOICE_TEXT
-            && !out.iter().any(|(_, v)| *v == value)
-        {
-            out.push(choice(name, value));
-        }
+            truncate_chars(&data.name, 32)
+        )
     };
-    if !lower.contains('.') || lower.ends_with(".*") || lower.ends_with('.') {
-        let stem = lower.trim_end_matches('*').trim_end_matches('.');
-        for g in Group::ALL {
-            if g.id().starts_with(stem) {
-                push(
-                    &mut out,
-                    format!("{} — all of {}", g.id(), g.name()),
-                    g.id().to_string(),
-                );
-            }
-        }
-        for a in taxonomy::archives() {
-            if !a.starts_with(stem) {
-                continue;
-            }
-            let Ok(filter) = CategoryFilter::parse(&format!("{a}.*")) else {
-                continue;
-            };
-            let value = filter.to_string();
-            push(&mut out, format!("{value} — every {a} category"), value);
-        }
-    }
-    for c in taxonomy::search(q, MAX_CHOICES) {
-        let Ok(value) = request::parse_category(c.id) else {
+    let spec = commands::spec(&data.name).ok_or_else(unknown)?;
+    let mut args = Args::new(spec);
+    for o in &data.options {
+        // Options the command does not declare are ignored, as Discord's own client would.
+        let Some(declared) = spec.option(&o.name) else {
             continue;
         };
-        let note = if c.active { "" } else { " (inactive)" };
-        push(&mut out, format!("{} — {}{note}", c.id, c.name), value);
+        let value = match (declared.kind, &o.value) {
+            (
+                OptionKind::Text { .. } | OptionKind::Id { .. } | OptionKind::Choice(_),
+                CommandDataOptionValue::String(s),
+            ) => Value::Text(s.clone()),
+            (OptionKind::Integer { .. }, CommandDataOptionValue::Integer(i)) => Value::Integer(*i),
+            (OptionKind::Number { .. }, CommandDataOptionValue::Number(n)) => Value::Number(*n),
+            // Integer-valued input of a number option, from older registrations.
+            (OptionKind::Number { .. }, CommandDataOptionValue::Integer(i)) => Value::Integer(*i),
+            (OptionKind::Channel, CommandDataOptionValue::Channel(c)) => Value::Channel(c.get()),
+            // A channel typed as text (id or <#id>).
+            (OptionKind::Channel, CommandDataOptionValue::String(s)) => Value::Text(s.clone()),
+            // A stale registration sent another type than the command declares.
+            _ => {
+                return Err(request::RequestError::WrongType {
+                    option: declared.name,
+                }
+                .to_string());
+            }
+        };
+        args.set(declared.name, value);
     }
-    out
-}
-
-/// `categories` autocomplete: completes the last comma- or space-separated item, keeping the
-/// ones before it (values longer than 100 characters cannot be offered).
-pub fn categories_choices(input: &str) -> Vec<(String, String)> {
-    let split = input
-        .rfind(|c: char| c == ',' || c.is_whitespace())
-        .map_or(0, |i| i + 1);
-    let (head, last) = input.split_at(split);
-    let kept: Vec<&str> = head
-        .split(|c: char| c == ',' || c.is_whitespace())
-        .filter(|s| !s.is_empty())
-        .collect();
-    let prefix = if kept.is_empty() {
-        String::new()
-    } else {
-        format!("{}, ", kept.join(", "))
-    };
-    category_choices(last)
-        .into_iter()
-        .filter(|(_, v)| !kept.iter().any(|k| k.eq_ignore_ascii_case(v)))
-        .map(|(name, v)| {
-            let value = format!("{prefix}{v}");
-            let shown = if prefix.is_empty() {
-                name
-            } else {
-                format!("{prefix}{name}")
-            };
-            choice(shown, value)
-        })
-        .filter(|(_, v)| v.chars().count() <= CHOICE_TEXT)
-        .collect()
-}
-
-/// Time zone autocomplete: IANA names containing the input (case-insensitive, spaces as
-/// `_`), common zones first, then names whose city starts with it, canonical `Area/City`
-/// names before legacy aliases; each with its current UTC offset.
-pub fn timezone_choices(input: &str, now: chrono::DateTime<chrono::Utc>) -> Vec<(String, String)> {
-    use chrono::Offset as _;
-    let q = input.trim().replace(' ', "_").to_ascii_lowercase();
-    if q.len() > 64 {
-        return Vec::new();
+    match Request::parse(spec.name, &args) {
+        Some(r) => r.map_err(|e| e.to_string()),
+        None => Err(unknown()),
     }
-    let mut hits: Vec<(u8, bool, &'static str)> = chrono_tz::TZ_VARIANTS
-        .iter()
-        .map(|z| z.name())
-        .filter(|n| n.to_ascii_lowercase().contains(&q))
-        .map(|n| {
-            let lower = n.to_ascii_lowercase();
-            let city = lower.rsplit('/').next().unwrap_or(&lower).to_string();
-            let tier = if COMMON_ZONES.contains(&n) {
-                0
-            } else if city.starts_with(&q) || lower.starts_with(&q) {
-                1
-            } else {
-                2
-            };
-            let legacy = !n.contains('/') || n.starts_with("Etc/") || n.starts_with("US/");
-            (tier, legacy && n != "UTC", n)
-        })
-        .collect();
-    hits.sort_by_key(|(tier, legacy, n)| {
-        let common = COMMON_ZONES
-            .iter()
-            .position(|c| c == n)
-            .unwrap_or(usize::MAX);
-        (*tier, *legacy, common, *n)
-    });
-    hits.into_iter()
-        .take(MAX_CHOICES)
-        .map(|(_, _, n)| {
-            let offset = n
-                .parse::<chrono_tz::Tz>()
-                .map(|tz| now.with_timezone(&tz).offset().fix().to_string())
-                .unwrap_or_default();
-            choice(format!("{n} (now UTC{offset})"), n.to_string())
-        })
-        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
+    use crate::commands::hot::Hot;
+    use crate::commands::subscribe::Subscribe;
 
     fn cmd(json: serde_json::Value) -> CommandData {
         serde_json::from_value(json).unwrap()
@@ -657,7 +406,8 @@ mod tests {
         );
         assert_eq!(
             request_from_command(&hot),
-            Request::hot(Some("cs.LG"), Some(12), Some("2021-07-02"), None)
+            Hot::new(Some("cs.LG"), Some(12), Some("2021-07-02"), None)
+                .map(Request::from)
                 .map_err(|e| e.to_string())
         );
         let bad = cmd(
@@ -676,12 +426,12 @@ mod tests {
             {"name": "min_score", "type": 10, "value": 1.5}]}),
         );
         match request_from_command(&sub) {
-            Ok(Request::Subscribe {
+            Ok(Request::Subscribe(Subscribe {
                 channel,
                 timezone,
                 min_score,
                 ..
-            }) => {
+            })) => {
                 assert_eq!(channel, 123_456_789_012_345_678);
                 assert_eq!(timezone, chrono_tz::Europe::Berlin);
                 assert_eq!(min_score, 1.5);
@@ -709,78 +459,6 @@ mod tests {
                 .unwrap_err()
                 .contains("unknown command /dance")
         );
-    }
-
-    #[test]
-    fn category_autocomplete_offers_groups_archives_and_categories() {
-        let cs_l = category_choices("cs.l");
-        let values: Vec<&str> = cs_l.iter().map(|(_, v)| v.as_str()).collect();
-        assert!(
-            values.contains(&"cs.LG") && values.contains(&"cs.LO"),
-            "{values:?}"
-        );
-        let math = category_choices("math");
-        assert_eq!(math[0].1, "math");
-        assert!(math.iter().any(|(_, v)| v.starts_with("math.")), "{math:?}");
-        let empty = category_choices("");
-        assert_eq!(empty.len(), MAX_CHOICES);
-        assert_eq!(empty[0].1, "physics");
-        for input in [
-            "",
-            "c",
-            "machine learn",
-            "astro",
-            "x",
-            &"z".repeat(200),
-            "cs.*",
-        ] {
-            let got = category_choices(input);
-            assert!(got.len() <= MAX_CHOICES);
-            for (name, value) in &got {
-                assert!(!name.is_empty() && name.chars().count() <= 100, "{name}");
-                assert_eq!(
-                    request::parse_category(value).as_deref(),
-                    Ok(value.as_str())
-                );
-            }
-        }
-    }
-
-    #[test]
-    fn categories_autocomplete_completes_the_last_item() {
-        let got = categories_choices("cs.LG, cs.C");
-        assert!(got.iter().any(|(_, v)| v == "cs.LG, cs.CV"), "{got:?}");
-        assert!(got.iter().all(|(_, v)| v.starts_with("cs.LG, ")));
-        assert!(
-            !categories_choices("cs.LG, cs.L")
-                .iter()
-                .any(|(_, v)| v == "cs.LG, cs.LG")
-        );
-        let long = ["cond-mat.stat-mech"; 6].join(", ");
-        assert!(categories_choices(&format!("{long}, cs.")).is_empty());
-        assert!(!categories_choices("").is_empty());
-    }
-
-    #[test]
-    fn timezone_autocomplete_common_first_with_offsets() {
-        let now = chrono::Utc.with_ymd_and_hms(2021, 7, 3, 12, 0, 0).unwrap();
-        let empty = timezone_choices("", now);
-        assert_eq!(empty.len(), MAX_CHOICES);
-        assert_eq!(empty[0].1, "UTC");
-        let berlin = timezone_choices("berl", now);
-        assert_eq!(
-            berlin[0],
-            (
-                "Europe/Berlin (now UTC+02:00)".into(),
-                "Europe/Berlin".into()
-            )
-        );
-        let ny = timezone_choices("new york", now);
-        assert_eq!(ny[0].1, "America/New_York");
-        let europe = timezone_choices("Europe/", now);
-        assert!(europe.len() == MAX_CHOICES && europe[0].1 == "Europe/London");
-        assert!(timezone_choices("Mars", now).is_empty());
-        assert!(timezone_choices(&"a".repeat(500), now).is_empty());
     }
 
     #[test]

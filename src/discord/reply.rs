@@ -1,8 +1,7 @@
 //! A [`Reply`] as a Discord message: content, embeds and buttons, within every limit.
 //!
 //! Rendering is pure: [`render`] takes the reply plus what the interaction layer knows beyond
-//! it ([`RenderContext`]: the `/hot` query for the page buttons, a paper's code and project
-//! links) and returns a [`DiscordReply`] that converts into whichever builder the response
+//! it ([`RenderContext`]: the `/hot` query for the page buttons) and returns a [`DiscordReply`] that converts into whichever builder the response
 //! needs (initial message, button update, edit of a deferred response, follow-up).
 //!
 //! Buttons carry their whole state in `custom_id` ([`ButtonId`]), versioned, so a press works
@@ -22,11 +21,15 @@ use super::escape::{escape, truncate_chars};
 use super::limits;
 use super::render::{embed_parts, render_parts};
 use crate::app::PaperCard;
+#[cfg(test)]
+use crate::app::PaperExtras;
 use crate::arxiv::ArxivId;
 use crate::arxiv::paper::Paper;
 use crate::commands::Reply;
+use crate::commands::Request;
+use crate::commands::hot::{Hot, HotView};
 use crate::commands::reply::{CategoryRow, SubscriptionStatus, page_count, page_range};
-use crate::commands::request::{self, HotView, MAX_COUNT, Request};
+use crate::commands::request::{self, MAX_COUNT};
 use crate::digest::Digest;
 use crate::digest::markdown::number;
 
@@ -102,13 +105,13 @@ impl HotPage {
 
     /// The request that renders this page again.
     pub fn request(&self) -> Request {
-        Request::Hot {
+        Request::Hot(Hot {
             category: self.category.clone(),
             count: Some(self.count),
             date: Some(self.date),
             view: self.view,
             page: self.page,
-        }
+        })
     }
 }
 
@@ -208,12 +211,12 @@ impl HotQuery {
     /// The query of a `/hot` request; `None` for any other request.
     pub fn of(req: &Request) -> Option<HotQuery> {
         match req {
-            Request::Hot {
+            Request::Hot(Hot {
                 category,
                 count,
                 view,
                 ..
-            } => Some(HotQuery {
+            }) => Some(HotQuery {
                 view: *view,
                 category: category.clone(),
                 count: *count,
@@ -223,26 +226,11 @@ impl HotQuery {
     }
 }
 
-/// What the store knows about a paper beyond its card: shown as links and a summary.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct PaperExtras {
-    /// A short summary (Hugging Face's AI summary or Semantic Scholar's TL;DR).
-    pub summary: Option<String>,
-    /// The code repository (from Hugging Face).
-    pub code_url: Option<String>,
-    /// The project page (from Hugging Face).
-    pub project_url: Option<String>,
-    /// Whether Hugging Face lists the paper (it has HF signals or extras).
-    pub on_hugging_face: bool,
-}
-
 /// Everything besides the [`Reply`] that rendering needs.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RenderContext {
     /// The `/hot` query, for Prev/Next buttons; without it a digest has no buttons.
     pub hot: Option<HotQuery>,
-    /// Links and summary for a paper card.
-    pub paper: PaperExtras,
 }
 
 /// A rendered reply, convertible into each response builder. Every conversion disables all
@@ -310,7 +298,7 @@ pub fn render(reply: &Reply, ctx: &RenderContext) -> DiscordReply {
             page,
             per_page,
         } => digest_page(digest, *page, *per_page, ctx.hot.as_ref()),
-        Reply::Paper(card) => paper_card(card, &ctx.paper),
+        Reply::Paper(card) => paper_card(card),
         Reply::Categories { rows, date, group } => categories(rows, *date, *group),
         Reply::Search { query, hits } => search(query, hits),
         Reply::Subscribed { status, replaced } => {
@@ -497,7 +485,8 @@ fn utc(t: &DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
-fn paper_card(card: &PaperCard, extras: &PaperExtras) -> DiscordReply {
+fn paper_card(card: &PaperCard) -> DiscordReply {
+    let extras = &card.extras;
     let p = &card.paper;
     let mut description = String::new();
     let authors: Vec<String> = p.author_names().map(escape).collect();
@@ -1063,7 +1052,6 @@ mod tests {
                 category: Some("cond-mat.stat-mech".into()),
                 count: None,
             }),
-            ..RenderContext::default()
         };
         for page in 0..6 {
             let reply = Reply::Digest {
@@ -1094,17 +1082,14 @@ mod tests {
                 name: "x".into(),
                 missing: Some("@everyone".repeat(300)),
             }],
-        };
-        let extras = RenderContext {
-            paper: PaperExtras {
+            extras: PaperExtras {
                 summary: Some("@here".repeat(1000)),
                 code_url: Some("https://github.com/a/b".into()),
                 project_url: Some("javascript:alert(1)".into()),
                 on_hugging_face: true,
             },
-            ..RenderContext::default()
         };
-        let rendered = render(&Reply::Paper(Box::new(card)), &extras);
+        let rendered = render(&Reply::Paper(Box::new(card)), &RenderContext::default());
         assert_eq!(rendered.components.len(), 2);
         assert_valid(rendered);
         assert_valid(abstract_reply(&hostile_paper(2)));

@@ -1,0 +1,85 @@
+//! Browsing what the store holds: full-text search and the categories of the latest mailing.
+
+use chrono::NaiveDate;
+
+use crate::arxiv::paper::Paper;
+use crate::arxiv::taxonomy::{self, Group};
+
+use super::{App, AppError};
+
+/// A category with its paper count, one row of `/categories`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CategoryRow {
+    /// The id as arXiv writes it (`cs.LG`).
+    pub id: &'static str,
+    /// The full name (`Machine Learning`).
+    pub name: &'static str,
+    /// The top-level group it is listed under.
+    pub group: Group,
+    /// New and cross-listed papers of the mailing listing this category (or one of its
+    /// aliases); 0 when no mailing is recorded.
+    pub papers: u32,
+}
+
+impl App {
+    /// Stored papers matching every word of `query` (literal text, never query syntax), best
+    /// first, at most `limit`.
+    pub async fn search(&self, query: &str, limit: usize) -> Result<Vec<Paper>, AppError> {
+        let ids = self.store.search(query, limit).await?;
+        let mut hits = Vec::with_capacity(ids.len());
+        for id in &ids {
+            // A paper deleted between the two queries is simply not listed.
+            if let Some(p) = self.store.paper(id).await? {
+                hits.push(p);
+            }
+        }
+        Ok(hits)
+    }
+
+    /// Active canonical categories (of one group) with their paper counts in the latest
+    /// recorded mailing, and that mailing's date. A category's count is the largest among its
+    /// spellings (`eess.SY` and its alias `cs.SY`): arXiv lists such papers under both, so
+    /// adding them would count papers twice.
+    pub async fn category_counts(
+        &self,
+        group: Option<Group>,
+    ) -> Result<(Vec<CategoryRow>, Option<NaiveDate>), AppError> {
+        let latest = self.store.latest_mailing().await?;
+        let counts = match &latest {
+            Some(m) => self.store.category_counts(m.date).await?,
+            None => Default::default(),
+        };
+        let rows = taxonomy::all()
+            .iter()
+            .filter(|c| c.active && c.alias_of.is_none())
+            .filter(|c| group.is_none_or(|g| c.group == g))
+            .map(|c| {
+                let papers = taxonomy::all()
+                    .iter()
+                    .filter(|x| x.canonical_id() == c.id)
+                    .filter_map(|x| counts.get(x.id).copied())
+                    .max()
+                    .unwrap_or(0);
+                CategoryRow {
+                    id: c.id,
+                    name: c.name,
+                    group: c.group,
+                    papers,
+                }
+            });
+        // Groups in front-page order, categories in arXiv's order within each.
+        let mut rows: Vec<CategoryRow> = rows.collect();
+        rows.sort_by_key(|r| Group::ALL.iter().position(|g| *g == r.group));
+        Ok((rows, latest.map(|m| m.date)))
+    }
+}
+
+impl App {
+    /// A stored paper, without asking arXiv (a button on an old card).
+    pub async fn stored_paper(
+        &self,
+        id: &crate::arxiv::ArxivId,
+    ) -> Result<Option<Paper>, AppError> {
+        Ok(self.store.paper(id).await?)
+    }
+}

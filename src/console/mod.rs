@@ -1,0 +1,220 @@
+//! `hotpapers console`: the bot's commands typed as text, answers rendered as plain text.
+//!
+//! Lines look like Discord slash commands: `/hot date:2021-07-02 count:3`, `/paper 2107.00630`,
+//! `/search "diffusion models" limit:5`. The first value may be given without its option name
+//! (it fills the command's main option); the others are `name:value`, with double quotes
+//! around values that contain spaces. The leading `/` is optional; `help` lists the commands,
+//! `quit` (or end of input) leaves, and lines starting with `#` are comments.
+//!
+//! The console user is an admin of the pseudo-server 0 ([`Invoker::console`]): anyone who can
+//! run the binary can already edit the database. Subscriptions made here are stored like any
+//! other, for the channel id given, under server 0 (so Discord's `/subscriptions`, which lists
+//! a real server's, does not show them).
+//!
+//! Parsing ([`parse_line`], built from the commands' specs) and rendering ([`render`]) are
+//! pure; [`run`] wires them to [`handle`] over any input and output, which is how the tests
+//! drive it.
+
+mod parse;
+mod render;
+
+use std::io::{IsTerminal as _, Write};
+
+use tokio::io::{AsyncBufRead, AsyncBufReadExt as _};
+
+use crate::app::App;
+use crate::commands::{Invoker, handle};
+
+pub use parse::{Input, ParseError, help, parse_line};
+pub use render::{paper_card, render};
+
+/// The longest input line read (bytes); longer lines are rejected, not buffered.
+const MAX_LINE_BYTES: usize = 16 * 1024;
+
+/// What the console prompts with when stdin is a terminal.
+const PROMPT: &str = "hotpapers> ";
+
+/// What a console session did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Commands run (help and blank lines not counted).
+    pub commands: usize,
+    /// Lines that failed to parse plus commands answered with an error.
+    pub failed: usize,
+}
+
+/// Why `hotpapers console` ends unsuccessfully.
+#[derive(Debug, thiserror::Error)]
+pub enum ConsoleError {
+    /// Reading stdin or writing stdout/stderr failed (e.g. a closed pipe).
+    #[error("console input/output failed: {0}")]
+    Io(#[from] std::io::Error),
+    /// Piped input: some commands failed (each error was printed on stderr).
+    #[error("{failed} of {commands} console command(s) failed")]
+    Failed {
+        /// Failed lines.
+        failed: usize,
+        /// Commands run.
+        commands: usize,
+    },
+}
+
+/// Reads commands from `input` until end of input or `quit`, answering each on `out` (errors
+/// on `err`). Answers are separated by a blank line. With `interactive`, a prompt is shown
+/// before each line.
+pub async fn run<R>(
+    app: &App,
+    mut input: R,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    interactive: bool,
+) -> std::io::Result<Summary>
+where
+    R: AsyncBufRead + Unpin,
+{
+    let mut summary = Summary::default();
+    let mut answered = false;
+    let who = Invoker::console();
+    loop {
+        if interactive {
+            write!(out, "{PROMPT}")?;
+            out.flush()?;
+        }
+        let line = match read_line(&mut input).await? {
+            None => break,
+            Some(Ok(line)) => line,
+            Some(Err(e)) => {
+                summary.failed += 1;
+                writeln!(err, "error: {e}")?;
+                continue;
+            }
+        };
+        let parsed = parse_line(&line);
+        let (text, failed) = match parsed {
+            Ok(Input::Empty) => continue,
+            Ok(Input::Quit) => break,
+            Ok(Input::Help(command)) => (help(command.as_deref()), false),
+            Err(e) => {
+                summary.commands += 1;
+                (format!("error: {e}\n"), true)
+            }
+            Ok(Input::Command(req)) => {
+                summary.commands += 1;
+                let reply = handle(app, req, &who).await;
+                (render(&reply), reply.is_error())
+            }
+        };
+        if failed {
+            summary.failed += 1;
+            err.write_all(text.as_bytes())?;
+            err.flush()?;
+        } else {
+            // Piped output separates answers by a blank line; a terminal has the prompt.
+            if answered && !interactive {
+                writeln!(out)?;
+            }
+            answered = true;
+            out.write_all(text.as_bytes())?;
+            out.flush()?;
+        }
+    }
+    if interactive {
+        writeln!(out)?;
+    }
+    Ok(summary)
+}
+
+/// The next line without its line ending; `None` at end of input; an error for a line longer
+/// than [`MAX_LINE_BYTES`] (which is skipped). Invalid UTF-8 is replaced, not fatal.
+async fn read_line<R>(input: &mut R) -> std::io::Result<Option<Result<String, ParseError>>>
+where
+    R: AsyncBufRead + Unpin,
+{
+    let mut buf: Vec<u8> = Vec::new();
+    let mut too_long = false;
+    loop {
+        let chunk = input.fill_buf().await?;
+        if chunk.is_empty() {
+            if buf.is_empty() && !too_long {
+                return Ok(None);
+            }
+            break;
+        }
+        let (used, done) = match chunk.iter().position(|b| *b == b'\n') {
+            Some(i) => (i + 1, true),
+            None => (chunk.len(), false),
+        };
+        if !too_long {
+            if buf.len() + used > MAX_LINE_BYTES + 2 {
+                too_long = true;
+                buf.clear();
+            } else {
+                buf.extend_from_slice(chunk.get(..used).unwrap_or_default());
+            }
+        }
+        input.consume(used);
+        if done {
+            break;
+        }
+    }
+    if too_long {
+        return Ok(Some(Err(ParseError::TooLong)));
+    }
+    while buf.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+        buf.pop();
+    }
+    Ok(Some(Ok(String::from_utf8_lossy(&buf).into_owned())))
+}
+
+/// `hotpapers console` on the process's stdin/stdout: a prompt and a greeting only when stdin
+/// is a terminal. Piped input with failed commands ends in [`ConsoleError::Failed`], so
+/// scripts notice.
+pub async fn run_stdio(app: &App, out: &mut dyn Write) -> Result<(), ConsoleError> {
+    let interactive = std::io::stdin().is_terminal();
+    if interactive {
+        writeln!(
+            out,
+            "hotpapers console: type help for the commands, quit or Ctrl-D to leave."
+        )?;
+    }
+    let input = tokio::io::BufReader::new(tokio::io::stdin());
+    let mut err = std::io::stderr();
+    let summary = run(app, input, out, &mut err, interactive).await?;
+    if !interactive && summary.failed > 0 {
+        return Err(ConsoleError::Failed {
+            failed: summary.failed,
+            commands: summary.commands,
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn long_lines_are_rejected_and_skipped() {
+        let mut data = vec![b'x'; MAX_LINE_BYTES * 2];
+        data.extend_from_slice(b"\nhelp\r\nlast");
+        let mut input: &[u8] = &data;
+        assert!(matches!(
+            read_line(&mut input).await.unwrap(),
+            Some(Err(ParseError::TooLong))
+        ));
+        assert_eq!(
+            read_line(&mut input).await.unwrap(),
+            Some(Ok("help".into()))
+        );
+        assert_eq!(
+            read_line(&mut input).await.unwrap(),
+            Some(Ok("last".into()))
+        );
+        assert_eq!(read_line(&mut input).await.unwrap(), None);
+        let mut bad: &[u8] = b"\xff\xfe/hot\n";
+        assert_eq!(
+            read_line(&mut bad).await.unwrap(),
+            Some(Ok("\u{fffd}\u{fffd}/hot".into()))
+        );
+    }
+}
