@@ -833,3 +833,56 @@ async fn piped_console_errors_go_to_stderr_and_fail_the_run() {
     );
     assert!(text(&out.stdout).starts_with("2107.00630v1  Variational Diffusion Models\n"));
 }
+
+/// `App::paper` fills the card's summary and links, so the console shows what Discord shows:
+/// Hugging Face's AI summary before Semantic Scholar's TL;DR, and web links only.
+#[tokio::test]
+async fn paper_card_shows_the_sources_summary_and_links() {
+    let f = fixture().await;
+    let extra = |paper: &str, source: &str, key: &str, value: &str| hotpapers::store::Extra {
+        paper: ArxivId::parse(paper).unwrap(),
+        source: source.into(),
+        key: key.into(),
+        value: value.into(),
+        observed_at: t(2021, 7, 3, 10, 0),
+    };
+    f.store
+        .record_extras(&[
+            extra("2107.00630", "s2", "tldr", "The S2 TL;DR."),
+            extra(
+                "2107.00630",
+                "hf",
+                "ai_summary",
+                "The HF summary\u{1b}[31m.",
+            ),
+            extra("2107.00630", "hf", "github_repo", "https://github.com/a/b"),
+            extra("2107.00630", "hf", "project_page", "javascript:alert(1)"),
+            extra("2107.00641", "s2", "tldr", "Only a TL;DR here."),
+        ])
+        .await
+        .unwrap();
+    let (out, err, _) = run_console(&f.app, "/paper 2107.00630\n/paper 2107.00641\n", false).await;
+    assert_eq!(err, "");
+    let (first, second) = out.split_once("\n\n").unwrap();
+    assert!(
+        first.contains("\nSummary:    The HF summary [31m.\n"),
+        "{first}"
+    );
+    assert!(
+        !first.contains("S2 TL;DR") && !first.contains('\u{1b}'),
+        "{first}"
+    );
+    assert!(
+        first.contains("\nCode:       https://github.com/a/b\n"),
+        "{first}"
+    );
+    assert!(
+        !first.contains("javascript") && !first.contains("Project:"),
+        "{first}"
+    );
+    assert!(
+        second.contains("\nSummary:    Only a TL;DR here.\n"),
+        "{second}"
+    );
+    assert!(!second.contains("Code:"), "{second}");
+}

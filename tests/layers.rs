@@ -282,7 +282,11 @@ fn every_module_uses_only_lower_layers() {
         seen.len() >= 10,
         "found only {seen:?}: is the source tree where the test looks?"
     );
-    assert!(problems.is_empty(), "layer violations:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "layer violations:\n{}",
+        problems.join("\n")
+    );
 }
 
 #[test]
@@ -294,7 +298,10 @@ fn serenity_stays_in_the_discord_front_end() {
         .filter(|p| non_test_code(p).contains("serenity"))
         .map(|p| p.display().to_string())
         .collect();
-    assert!(outside.is_empty(), "serenity used outside src/discord: {outside:?}");
+    assert!(
+        outside.is_empty(),
+        "serenity used outside src/discord: {outside:?}"
+    );
 }
 
 #[test]
@@ -334,7 +341,10 @@ fn the_checker_sees_code_and_ignores_comments_strings_and_tests() {
         refs.into_iter().collect::<Vec<_>>(),
         ["arxiv", "http", "store"]
     );
-    assert_eq!(layer_of("store").map(|s| s > layer_of("config").unwrap_or(99)), Some(true));
+    assert_eq!(
+        layer_of("store").map(|s| s > layer_of("config").unwrap_or(99)),
+        Some(true)
+    );
     assert!(layer_of("app") > layer_of("sources"));
     assert!(layer_of("commands") < layer_of("discord"));
 }

@@ -189,7 +189,12 @@ fn when(t: &DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
-/// The paper card as text (`/paper` in the console, `hotpapers paper`).
+fn is_web_link(u: &str) -> bool {
+    url::Url::parse(u).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
+}
+
+/// The paper card as text (`/paper` in the console, `hotpapers paper`): metadata, the
+/// summary and links the sources know, and attention by source.
 pub fn paper_card(card: &PaperCard) -> String {
     let p = &card.paper;
     let mut out = String::new();
@@ -243,6 +248,9 @@ pub fn paper_card(card: &PaperCard) -> String {
     if let Some(d) = &p.doi {
         let _ = writeln!(out, "DOI:        https://doi.org/{}", one_line(d));
     }
+    if let Some(summary) = &card.extras.summary {
+        let _ = writeln!(out, "Summary:    {}", one_line(summary));
+    }
     let _ = writeln!(
         out,
         "Links:      {}  {}  {}",
@@ -250,6 +258,15 @@ pub fn paper_card(card: &PaperCard) -> String {
         p.pdf_url(),
         p.html_url()
     );
+    for (label, url) in [
+        ("Code:      ", &card.extras.code_url),
+        ("Project:   ", &card.extras.project_url),
+    ] {
+        // Only web links: an upstream value like `javascript:…` is not shown.
+        if let Some(u) = url.as_deref().filter(|u| is_web_link(u)) {
+            let _ = writeln!(out, "{label} {}", one_line(u));
+        }
+    }
     if card.signals.is_empty() {
         let _ = writeln!(out, "Attention:  none measured yet");
     } else {
