@@ -21,7 +21,7 @@ use hotpapers::commands::{Invoker, Request, SubscribeArgs, handle};
 use hotpapers::config::Config;
 use hotpapers::digest::View;
 use hotpapers::progress::NoProgress;
-use hotpapers::store::{Signal, SqliteStore, Store};
+use hotpapers::store::{Signal, SignalStore, SqliteStore, Store, SubscriptionStore};
 use tokio::io::AsyncWriteExt as _;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
