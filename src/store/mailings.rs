@@ -25,6 +25,7 @@ pub enum MailingSource {
 }
 
 impl MailingSource {
+    /// The stored name (`api`, `rss`, `import`).
     pub fn as_str(self) -> &'static str {
         match self {
             MailingSource::Api => "api",
@@ -39,8 +40,11 @@ impl MailingSource {
 pub struct MailingRecord {
     /// arXiv's listing date.
     pub date: NaiveDate,
+    /// Start of the submission window the mailing announces.
     pub window_start: DateTime<Utc>,
+    /// End of the submission window the mailing announces.
     pub window_end: DateTime<Utc>,
+    /// How the membership was obtained.
     pub source: MailingSource,
     /// When it was first ingested (unchanged by re-ingesting identical data).
     pub ingested_at: DateTime<Utc>,
@@ -51,7 +55,9 @@ pub struct MailingRecord {
 /// A paper in a mailing.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MailingPaper {
+    /// The paper's stored metadata.
     pub paper: Paper,
+    /// How the mailing lists it (new, cross-list, replacement, ...).
     pub announce_type: AnnounceType,
 }
 

@@ -16,7 +16,7 @@ use crate::arxiv::paper::Paper;
 /// A piece of text a source publishes about a paper: Hugging Face's AI summary and keywords,
 /// its code and project links, Semantic Scholar's TL;DR.
 ///
-/// Kept apart from [`Signal`] because it is text, not a number to rank by: the Summaries issue
+/// Kept apart from [`Signal`](super::Signal) because it is text, not a number to rank by: the Summaries issue
 /// shows it next to a paper, and only the latest value per (paper, source, key) matters, so it
 /// is stored by upsert instead of as a time series.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

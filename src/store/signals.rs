@@ -17,7 +17,9 @@ pub struct Signal {
     pub source: String,
     /// Metric name within the source, e.g. `retweets`, `points`.
     pub metric: String,
+    /// The measured value (finite).
     pub value: f64,
+    /// When the source was asked.
     pub observed_at: DateTime<Utc>,
 }
 
@@ -25,7 +27,9 @@ pub struct Signal {
 /// when it was measured.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PaperSignals {
+    /// Latest value per `source.metric`.
     pub values: std::collections::BTreeMap<String, f64>,
+    /// Per source, when its latest values were measured.
     pub measured_at: std::collections::BTreeMap<String, DateTime<Utc>>,
 }
 
