@@ -19,7 +19,7 @@ use hotpapers::discord::interaction::Interactions;
 use hotpapers::discord::limits::violations;
 use hotpapers::discord::post::http_client;
 use hotpapers::progress::NoProgress;
-use hotpapers::store::{Signal, SqliteStore, Store};
+use hotpapers::store::{Signal, SignalStore, SqliteStore, Store, SubscriptionStore};
 use serde_json::{Value, json};
 use serenity::http::Http;
 use serenity::model::application::Interaction;

@@ -24,7 +24,7 @@ use hotpapers::discord::scheduler::{
     FireOutcome, FireResult, MAX_SLEEP, Scheduler, SchedulerOptions,
 };
 use hotpapers::progress::NoProgress;
-use hotpapers::store::{PostState, SqliteStore, Store};
+use hotpapers::store::{PostLog, PostState, SqliteStore, Store, SubscriptionStore};
 use hotpapers::subscription::Subscription;
 use serde_json::Value;
 use tracing::instrument::WithSubscriber as _;

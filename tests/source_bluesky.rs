@@ -20,7 +20,6 @@ use hotpapers::arxiv::ArxivId;
 use hotpapers::clock::FakeClock;
 use hotpapers::config::{BlueskyConfig, Secret};
 use hotpapers::http::{HttpClient, HttpOptions, RetryPolicy, user_agent};
-use hotpapers::sources::bluesky::jetstream::CURSOR_KEY;
 use hotpapers::sources::bluesky::records::{self, EventKind, Record};
 use hotpapers::sources::bluesky::{BlueskySource, JetstreamConsumer, listen};
 use hotpapers::sources::{Source, SourceError, Window};
@@ -157,6 +156,19 @@ async fn consumer(
     let mut c = JetstreamConsumer::new(cfg, store.clone(), Arc::new(clock.clone()));
     c.load_cursor().await.unwrap();
     c
+}
+
+/// Stores `value` as the saved Jetstream cursor behind the store's interface, as a hand edit or
+/// a damaged file could leave it.
+async fn write_raw_cursor(store: &SqliteStore, value: &str) {
+    sqlx::query(
+        "INSERT INTO kv (key, value) VALUES ('bluesky.jetstream.cursor', ?1) \
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )
+    .bind(value)
+    .execute(store.pool())
+    .await
+    .unwrap();
 }
 
 async fn apply_all(c: &mut JetstreamConsumer, lines: &[String]) {
@@ -437,7 +449,8 @@ async fn malformed_lines_are_skipped_not_fatal() {
 
 #[tokio::test]
 async fn cursor_is_saved_every_n_events_or_interval_and_resumed_with_overlap() {
-    let store = store().await;
+    let sqlite = SqliteStore::in_memory().await.unwrap();
+    let store: Arc<dyn Store> = Arc::new(sqlite.clone());
     let clock = FakeClock::new(now());
     let cfg = BlueskyConfig {
         cursor_save_events: 3,
@@ -454,29 +467,26 @@ async fn cursor_is_saved_every_n_events_or_interval_and_resumed_with_overlap() {
     c.apply_text(&like("did:plc:l", "2", T + 1, &abs))
         .await
         .unwrap();
-    assert_eq!(store.kv_get(CURSOR_KEY).await.unwrap(), None);
+    assert_eq!(store.jetstream_cursor().await.unwrap(), None);
     c.apply_text(&like("did:plc:l", "3", T + 2, &abs))
         .await
         .unwrap();
     assert_eq!(
-        store.kv_get(CURSOR_KEY).await.unwrap(),
-        Some((T + 2).to_string()),
+        store.jetstream_cursor().await.unwrap(),
+        Some(T + 2),
         "every 3 events"
     );
     c.apply_text(&like("did:plc:l", "4", T + 3, &abs))
         .await
         .unwrap();
-    assert_eq!(
-        store.kv_get(CURSOR_KEY).await.unwrap(),
-        Some((T + 2).to_string())
-    );
+    assert_eq!(store.jetstream_cursor().await.unwrap(), Some(T + 2));
     clock.advance(Duration::from_secs(10));
     c.apply_text(&like("did:plc:l", "5", T + 4, &abs))
         .await
         .unwrap();
     assert_eq!(
-        store.kv_get(CURSOR_KEY).await.unwrap(),
-        Some((T + 4).to_string()),
+        store.jetstream_cursor().await.unwrap(),
+        Some(T + 4),
         "after 10 s"
     );
     // An older event (Jetstream replays) never moves the cursor back.
@@ -489,7 +499,7 @@ async fn cursor_is_saved_every_n_events_or_interval_and_resumed_with_overlap() {
     assert_eq!(restarted.cursor(), Some(T + 4));
     assert_eq!(restarted.resume_from(), Some(T + 4 - 5 * SEC));
     // A corrupt saved cursor is ignored (start live) rather than fatal.
-    store.kv_set(CURSOR_KEY, "yesterday").await.unwrap();
+    write_raw_cursor(&sqlite, "yesterday").await;
     assert_eq!(restarted.load_cursor().await.unwrap(), None);
 }
 
@@ -653,10 +663,7 @@ async fn listener_survives_a_dropped_connection_and_resumes_with_its_cursor() {
         "cursor minus the overlap"
     );
     // The cursor was saved when the connection dropped.
-    assert_eq!(
-        store.kv_get(CURSOR_KEY).await.unwrap(),
-        Some((T + SEC).to_string())
-    );
+    assert_eq!(store.jetstream_cursor().await.unwrap(), Some(T + SEC));
     let q2 = next_query(&mut queries).await;
     assert_eq!(
         q2,
@@ -664,10 +671,7 @@ async fn listener_survives_a_dropped_connection_and_resumes_with_its_cursor() {
     );
     running.stop().await;
 
-    assert_eq!(
-        store.kv_get(CURSOR_KEY).await.unwrap(),
-        Some((T + 3 * SEC).to_string())
-    );
+    assert_eq!(store.jetstream_cursor().await.unwrap(), Some(T + 3 * SEC));
     let counts = counts_of(&store, PAPER).await;
     assert_eq!(
         counts,
@@ -720,10 +724,7 @@ async fn listener_backs_off_on_failed_connections_and_resumes_a_saved_cursor() {
         })
         .await
         .unwrap();
-    store
-        .kv_set(CURSOR_KEY, &(T + 5 * SEC).to_string())
-        .await
-        .unwrap();
+    store.set_jetstream_cursor(T + 5 * SEC).await.unwrap();
     let clock = FakeClock::new(now());
     let cfg = BlueskyConfig {
         jetstream_url: url,
@@ -929,7 +930,7 @@ async fn collect_refreshes_60_posts_in_3_get_posts_calls_with_fallback_for_delet
     store_post(&store, &uri("did:plc:o", "p"), T, &[OTHER]).await;
     store_post(&store, &uri("did:plc:old", "p"), T - 86_400 * SEC, &[PAPER]).await;
     store
-        .kv_set(CURSOR_KEY, &(now().timestamp_micros()).to_string())
+        .set_jetstream_cursor(now().timestamp_micros())
         .await
         .unwrap();
     let app = AppView {
@@ -1376,7 +1377,7 @@ async fn without_credentials_search_is_skipped_silently() {
     let store = store().await;
     let clock = FakeClock::new(now());
     store
-        .kv_set(CURSOR_KEY, &(now().timestamp_micros()).to_string())
+        .set_jetstream_cursor(now().timestamp_micros())
         .await
         .unwrap();
     // Only an identifier: not enough to log in.
@@ -1399,7 +1400,7 @@ async fn a_stale_listener_is_reported() {
     let server = MockServer::start().await;
     let store = store().await;
     let clock = FakeClock::new(now());
-    store.kv_set(CURSOR_KEY, &T.to_string()).await.unwrap(); // 14:40, now is 15:00
+    store.set_jetstream_cursor(T).await.unwrap(); // 14:40, now is 15:00
     let source = BlueskySource::new(&source_cfg(&server), http(&clock), store.clone()).unwrap();
     let got = source
         .collect(day(), &BTreeSet::new(), now())

@@ -17,7 +17,7 @@ use hotpapers::config::{HfConfig, Secret};
 use hotpapers::http::{HttpClient, HttpOptions, RetryPolicy, user_agent};
 use hotpapers::sources::hf::HfSource;
 use hotpapers::sources::{Source, SourceError, Window};
-use hotpapers::store::{Extra, Signal, SqliteStore, Store};
+use hotpapers::store::{Extra, PaperStore, Signal, SqliteStore};
 use serde_json::{Value, json};
 use wiremock::matchers::{header, method, path, query_param};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};

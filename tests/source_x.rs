@@ -11,14 +11,14 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use hotpapers::arxiv::ArxivId;
 use hotpapers::clock::FakeClock;
 use hotpapers::config::{Secret, XConfig};
 use hotpapers::http::{HttpClient, HttpError, HttpOptions, RetryPolicy};
 use hotpapers::sources::x::{DEFAULT_URL_PATTERNS, LOOKUP_MAX_PAGES, TWEET_FIELDS, XSource};
 use hotpapers::sources::{Collection, Source, SourceError, Window};
-use hotpapers::store::{Signal, SqliteStore, Store};
+use hotpapers::store::{CursorStore, Signal, SqliteStore};
 use serde_json::{Value, json};
 use wiremock::matchers::{header, method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -112,8 +112,24 @@ impl Harness {
         self.server.received_requests().await.unwrap_or_default()
     }
 
-    async fn kv(&self, key: &str) -> Option<String> {
-        self.store.kv_get(key).await.unwrap()
+    /// The X requests charged to UTC day 2026-03-`day`, as stored.
+    async fn requests_used(&self, day: u32) -> u32 {
+        let day = NaiveDate::from_ymd_opt(2026, 3, day).unwrap();
+        self.store.x_requests_used(day).await.unwrap()
+    }
+
+    /// Stores `value` as the request count of UTC day 2026-03-`day` behind the store's
+    /// interface, as a hand edit or a damaged file could leave it.
+    async fn write_raw_requests(&self, day: u32, value: &str) {
+        sqlx::query(
+            "INSERT INTO kv (key, value) VALUES (?1, ?2) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(format!("x.requests.2026-03-{day:02}"))
+        .bind(value)
+        .execute(self.store.pool())
+        .await
+        .unwrap();
     }
 }
 
@@ -331,7 +347,7 @@ async fn sweep_pages_counts_every_url_form_once_and_skips_retweets() {
         assert_eq!(param(req, "start_time"), param(first, "start_time"));
     }
     // Every request was charged to today's budget.
-    assert_eq!(h.kv("x.requests.2026-03-02").await.as_deref(), Some("3"));
+    assert_eq!(h.requests_used(2).await, 3);
     assert!(h.clock.sleeps().is_empty());
 }
 
@@ -460,7 +476,7 @@ async fn windows_out_of_reach_or_empty_send_nothing() {
     assert_eq!(c.requests, 0);
     assert!(c.notes[0].contains("empty window"), "{:?}", c.notes);
     assert!(h.served().await.is_empty());
-    assert_eq!(h.kv("x.requests.2026-03-02").await, None);
+    assert_eq!(h.requests_used(2).await, 0);
 }
 
 #[tokio::test]
@@ -513,7 +529,7 @@ async fn budget_stops_paging_persists_and_resets_the_next_utc_day() {
         "{:?}",
         c.notes
     );
-    assert_eq!(h.kv("x.requests.2026-03-02").await.as_deref(), Some("2"));
+    assert_eq!(h.requests_used(2).await, 2);
 
     // Nothing left today, in this process or another one sharing the store.
     for s in [&source, &h.source_with(&cfg)] {
@@ -540,8 +556,8 @@ async fn budget_stops_paging_persists_and_resets_the_next_utc_day() {
         .set(Utc.with_ymd_and_hms(2026, 3, 3, 0, 0, 1).unwrap());
     let c = source.collect(window(), &papers(&[A]), t0()).await.unwrap();
     assert_eq!(c.requests, 2);
-    assert_eq!(h.kv("x.requests.2026-03-03").await.as_deref(), Some("2"));
-    assert_eq!(h.kv("x.requests.2026-03-02").await.as_deref(), Some("2"));
+    assert_eq!(h.requests_used(3).await, 2);
+    assert_eq!(h.requests_used(2).await, 2);
     assert_eq!(h.served().await.len(), 4);
 }
 
@@ -563,10 +579,7 @@ async fn a_zero_or_unreadable_budget_spends_nothing() {
         "{err:?}"
     );
     // A count that does not parse is treated as a used-up budget (fail closed: money).
-    h.store
-        .kv_set("x.requests.2026-03-02", "garbage")
-        .await
-        .unwrap();
+    h.write_raw_requests(2, "garbage").await;
     let err = h
         .source()
         .collect(window(), &papers(&[A]), t0())
@@ -685,7 +698,7 @@ async fn rate_limited_429_waits_for_x_rate_limit_reset() {
     // Three logical requests (charged to the budget), four served.
     assert_eq!(c.requests, 3);
     assert_eq!(h.served().await.len(), 4);
-    assert_eq!(h.kv("x.requests.2026-03-02").await.as_deref(), Some("3"));
+    assert_eq!(h.requests_used(2).await, 3);
 }
 
 #[tokio::test]

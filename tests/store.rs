@@ -8,7 +8,8 @@ use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use hotpapers::arxiv::ArxivId;
 use hotpapers::arxiv::paper::{AnnounceType, Author, Link, Paper};
 use hotpapers::store::{
-    MailingRecord, MailingSource, Signal, SqliteStore, Store, StoreError, UpsertStats,
+    MailingRecord, MailingSource, MailingStore, PaperStore, PostLog, Signal, SignalStore,
+    SqliteStore, StoreError, UpsertStats,
 };
 use sqlx::{AssertSqlSafe, Connection};
 

@@ -637,9 +637,7 @@ impl App {
                 Ok(collection) => {
                     self.store.record_signals(&collection.signals).await?;
                     for date in dates {
-                        self.store
-                            .kv_set(&collected_key(name, *date), &now.to_rfc3339())
-                            .await?;
+                        self.store.set_collected_at(name, *date, now).await?;
                     }
                     let covered: BTreeSet<&str> =
                         collection.signals.iter().map(|s| s.paper.key()).collect();
@@ -684,12 +682,7 @@ impl App {
         let mut stale = Vec::new();
         for source in &self.sources {
             for date in dates {
-                let last = self
-                    .store
-                    .kv_get(&collected_key(source.name(), *date))
-                    .await?
-                    .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
-                    .map(|t| t.with_timezone(&Utc));
+                let last = self.store.collected_at(source.name(), *date).await?;
                 if last.is_none_or(|t| now - t > max_age) {
                     stale.push(source.name());
                     break;
@@ -860,26 +853,20 @@ impl App {
             .unwrap_or(chrono::Duration::MAX);
         let mut due = Vec::new();
         for source in &self.sources {
-            let key = format!("looked_up.{}.{}", source.name(), id.key());
-            let last = self
-                .store
-                .kv_get(&key)
-                .await?
-                .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
-                .map(|t| t.with_timezone(&Utc));
+            let last = self.store.looked_up_at(source.name(), id).await?;
             if last.is_none_or(|t| now - t > max_age) {
-                due.push((source, key));
+                due.push(source);
             }
         }
         let lookups = due
             .iter()
-            .map(|(source, key)| async move { (source.name(), key, source.lookup(id, now).await) });
+            .map(|source| async move { (source.name(), source.lookup(id, now).await) });
         let mut missing = Vec::new();
-        for (name, key, result) in futures_util::future::join_all(lookups).await {
+        for (name, result) in futures_util::future::join_all(lookups).await {
             match result {
                 Ok(signals) => {
                     self.store.record_signals(&signals).await?;
-                    self.store.kv_set(key, &now.to_rfc3339()).await?;
+                    self.store.set_looked_up_at(name, id, now).await?;
                 }
                 Err(e) => {
                     warn!(source = name, error = %e, "paper lookup failed");
@@ -985,11 +972,6 @@ impl App {
             },
         ))
     }
-}
-
-/// The `kv` key recording when `source` last swept mailing `date`.
-fn collected_key(source: &str, date: NaiveDate) -> String {
-    format!("collected.{source}.{date}")
 }
 
 /// The configured `[arxiv] categories` as filters, checked against the taxonomy.

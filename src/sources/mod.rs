@@ -47,7 +47,7 @@ pub struct Collection {
     /// Non-fatal problems worth showing (a budget cut the sweep short, a page was skipped).
     pub notes: Vec<String>,
     /// Text about papers that came with the sweep (an AI summary, a TL;DR, a code link), stamped
-    /// with the same `now` as the signals; stored with [`crate::store::Store::record_extras`].
+    /// with the same `now` as the signals; stored with [`crate::store::PaperStore::record_extras`].
     /// Sources without text leave it empty.
     pub extras: Vec<Extra>,
 }

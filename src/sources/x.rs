@@ -8,8 +8,8 @@
 //!   `/2/tweets/search/all` with `full_archive = true`) for tweets linking any arXiv URL form,
 //!   100 tweets a page, following `meta.next_token`, so the request count grows with pages of
 //!   tweets, never with the number of papers;
-//! - every request is first charged to a **daily request budget** kept in the store under
-//!   `x.requests.YYYY-MM-DD` (UTC day). When it is used up the sweep stops and returns what it
+//! - every request is first charged to a **daily request budget** kept in the store per UTC day
+//!   ([`CursorStore::x_requests_used`]). When it is used up the sweep stops and returns what it
 //!   has with a note; when not even one request was possible it fails with
 //!   [`SourceError::Budget`]. A user can therefore never get a surprise bill.
 //!
@@ -40,7 +40,7 @@ use crate::arxiv::ArxivId;
 use crate::clock::Clock;
 use crate::config::{Secret, XConfig};
 use crate::http::{HttpClient, HttpError, Response, Verdict};
-use crate::store::{Signal, Store, StoreError};
+use crate::store::{CursorStore, Signal, StoreError};
 
 /// The source's name in config (`[sources.x]`) and signal keys (`x.retweets`, …).
 pub const NAME: &str = "x";
@@ -149,16 +149,12 @@ pub fn check_url_patterns(patterns: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-/// The store key holding the number of X requests made on `day` (UTC).
-pub fn budget_key(day: NaiveDate) -> String {
-    format!("x.requests.{}", day.format("%Y-%m-%d"))
-}
-
 /// The X search source. See the module docs.
 #[derive(Debug)]
 pub struct XSource {
     http: HttpClient,
-    store: Arc<dyn Store>,
+    /// Only the request budget is kept in the store.
+    store: Arc<dyn CursorStore>,
     clock: Arc<dyn Clock>,
     token: Secret,
     search_url: String,
@@ -192,7 +188,7 @@ impl XSource {
     pub fn new(
         cfg: &XConfig,
         http: HttpClient,
-        store: Arc<dyn Store>,
+        store: Arc<dyn CursorStore>,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, SourceError> {
         let token = cfg
@@ -245,12 +241,14 @@ impl XSource {
     ///
     /// The store's error when the count cannot be read.
     pub async fn requests_today(&self) -> Result<u32, StoreError> {
-        let key = budget_key(self.clock.now().date_naive());
-        Ok(self
+        match self
             .store
-            .kv_get(&key)
-            .await?
-            .map_or(0, |v| v.trim().parse().unwrap_or(self.budget)))
+            .x_requests_used(self.clock.now().date_naive())
+            .await
+        {
+            Err(StoreError::Corrupt { .. }) => Ok(self.budget),
+            used => used,
+        }
     }
 
     /// Charges one request to today's budget. `false` when the budget is used up.
@@ -266,19 +264,18 @@ impl XSource {
                 count: 0,
             };
         }
-        let key = budget_key(day);
-        let stored = match self.store.kv_get(&key).await {
-            Ok(None) => 0,
-            Ok(Some(v)) => v.trim().parse::<u32>().unwrap_or_else(|_| {
-                tracing::warn!(key, "unreadable X request count in the store");
+        let stored = match self.store.x_requests_used(day).await {
+            Ok(used) => used,
+            Err(e @ StoreError::Corrupt { .. }) => {
+                tracing::warn!(%day, error = %e, "unreadable X request count in the store");
                 sweep.note(format!(
-                    "the stored X request count ({key}) is unreadable; today's budget is \
+                    "the stored X request count is unreadable ({e}); today's budget is \
                      treated as used up"
                 ));
                 u32::MAX
-            }),
+            }
             Err(e) => {
-                tracing::warn!(key, error = %e, "cannot read the X request count");
+                tracing::warn!(%day, error = %e, "cannot read the X request count");
                 sweep.note(format!(
                     "cannot read today's X request count from the store ({e}); the budget \
                      is enforced for this process only"
@@ -292,8 +289,8 @@ impl XSource {
         }
         let now_used = used.saturating_add(1);
         spent.count = now_used;
-        if let Err(e) = self.store.kv_set(&key, &now_used.to_string()).await {
-            tracing::warn!(key, error = %e, "cannot record the X request count");
+        if let Err(e) = self.store.set_x_requests_used(day, now_used).await {
+            tracing::warn!(%day, error = %e, "cannot record the X request count");
             sweep.note(format!(
                 "cannot record today's X request count in the store ({e}); the budget is \
                  enforced for this process only"
@@ -873,12 +870,6 @@ mod tests {
         assert!(search_query(&many, None).len() <= MAX_QUERY_CHARS);
         let reason = check_url_patterns(&many).expect_err("too long");
         assert!(reason.contains("512"), "{reason}");
-    }
-
-    #[test]
-    fn budget_keys_are_per_utc_day() {
-        let day = NaiveDate::from_ymd_opt(2021, 7, 2).expect("date");
-        assert_eq!(budget_key(day), "x.requests.2021-07-02");
     }
 
     #[test]

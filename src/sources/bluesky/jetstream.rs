@@ -11,7 +11,7 @@
 //!   did + collection + rkey, which is also what makes replays (delivery is at-least-once)
 //!   change nothing.
 //!
-//! The cursor (`time_us` of the last applied event) is saved in the store's `kv` every
+//! The cursor (`time_us` of the last applied event) is saved in the store every
 //! `cursor_save_events` events or `cursor_save_interval`, and on shutdown. A (re)connection
 //! resumes `replay_overlap` before it; Jetstream replays up to about 36 hours. After a dropped
 //! connection the listener waits (1 s, doubling up to `reconnect_max_delay`, through the
@@ -35,10 +35,7 @@ use crate::clock::Clock;
 use crate::config::BlueskyConfig;
 use crate::http::sanitize_url;
 use crate::sources::SourceError;
-use crate::store::{BlueskyInteraction, BlueskyInteractionKind, BlueskyPost, Store};
-
-/// `kv` key of the saved cursor (Jetstream `time_us`, decimal).
-pub const CURSOR_KEY: &str = "bluesky.jetstream.cursor";
+use crate::store::{BlueskyInteraction, BlueskyInteractionKind, BlueskyPost, Store, StoreError};
 
 /// How often stored posts past `retention` are pruned.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
@@ -112,14 +109,19 @@ impl JetstreamConsumer {
     /// Reads the saved cursor. A value that is not a number is reported and ignored (the
     /// listener then starts live rather than failing forever).
     pub async fn load_cursor(&mut self) -> Result<Option<i64>, SourceError> {
-        let raw = self.store.kv_get(CURSOR_KEY).await?;
-        let parsed = raw.as_deref().and_then(|v| match v.trim().parse::<i64>() {
-            Ok(c) if c >= 0 => Some(c),
-            _ => {
-                tracing::warn!(value = v, "ignoring an invalid saved Jetstream cursor");
+        let parsed = match self.store.jetstream_cursor().await {
+            Ok(Some(c)) if c >= 0 => Some(c),
+            Ok(None) => None,
+            Ok(Some(c)) => {
+                tracing::warn!(value = c, "ignoring an invalid saved Jetstream cursor");
                 None
             }
-        });
+            Err(e @ StoreError::Corrupt { .. }) => {
+                tracing::warn!(error = %e, "ignoring an invalid saved Jetstream cursor");
+                None
+            }
+            Err(e) => return Err(e.into()),
+        };
         self.cursor = parsed;
         self.saved = parsed;
         Ok(parsed)
@@ -261,7 +263,7 @@ impl JetstreamConsumer {
         if let Some(cursor) = self.cursor
             && self.saved != Some(cursor)
         {
-            self.store.kv_set(CURSOR_KEY, &cursor.to_string()).await?;
+            self.store.set_jetstream_cursor(cursor).await?;
             self.saved = Some(cursor);
         }
         self.unsaved_events = 0;

@@ -29,7 +29,7 @@ use crate::arxiv::ArxivId;
 use crate::config::{BlueskyConfig, Secret};
 use crate::http::{HttpClient, HttpError};
 use crate::sources::{Collection, Source, SourceError, Tally, Window};
-use crate::store::{BlueskyCounts, BlueskyPost, Signal, Store, StoredBlueskyPost};
+use crate::store::{BlueskyCounts, BlueskyPost, Signal, Store, StoreError, StoredBlueskyPost};
 
 pub use appview::{PostView, SearchQuery, Session};
 pub use jetstream::{ConsumerStats, JetstreamConsumer, Listener, listen};
@@ -321,11 +321,13 @@ impl BlueskySource {
 
     /// A note when the listener has never run or stopped before the end of the window.
     async fn listener_note(&self, window: &Window, now: DateTime<Utc>) -> Option<String> {
-        let saved = match self.store.kv_get(jetstream::CURSOR_KEY).await {
+        let saved = match self.store.jetstream_cursor().await {
             Ok(saved) => saved,
+            // An unreadable cursor is as good as none: the listener starts live on it.
+            Err(StoreError::Corrupt { .. }) => None,
             Err(e) => return Some(format!("cannot read the Jetstream cursor: {e}")),
         };
-        let Some(cursor) = saved.and_then(|v| v.trim().parse::<i64>().ok()) else {
+        let Some(cursor) = saved else {
             return Some(
                 "the Bluesky listener has not run yet (start the bot or `hotpapers listen`); \
                  only searched posts are counted"

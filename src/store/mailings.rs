@@ -1,0 +1,92 @@
+//! Mailings: which papers arXiv announced on a listing date, how we learned it, and the
+//! per-category counts of a mailing.
+//!
+//! Apart from [`super::PaperStore`] because a mailing is a dated list that refers to stored
+//! papers: recording one never changes a paper, and a digest starts from it.
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::StoreError;
+use crate::arxiv::ArxivId;
+use crate::arxiv::paper::{AnnounceType, Paper};
+
+/// How a mailing's membership was obtained.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailingSource {
+    /// The API's `submittedDate` window for the mailing.
+    Api,
+    /// The new-submissions RSS feed on the day of the mailing.
+    Rss,
+    /// Atom files loaded with `hotpapers import`.
+    Import,
+}
+
+impl MailingSource {
+    /// The stored name (`api`, `rss`, `import`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MailingSource::Api => "api",
+            MailingSource::Rss => "rss",
+            MailingSource::Import => "import",
+        }
+    }
+}
+
+/// A mailing as recorded in the store.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MailingRecord {
+    /// arXiv's listing date.
+    pub date: NaiveDate,
+    /// Start of the submission window the mailing announces.
+    pub window_start: DateTime<Utc>,
+    /// End of the submission window the mailing announces.
+    pub window_end: DateTime<Utc>,
+    /// How the membership was obtained.
+    pub source: MailingSource,
+    /// When it was first ingested (unchanged by re-ingesting identical data).
+    pub ingested_at: DateTime<Utc>,
+    /// Number of member papers.
+    pub paper_count: u32,
+}
+
+/// A paper in a mailing.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MailingPaper {
+    /// The paper's stored metadata.
+    pub paper: Paper,
+    /// How the mailing lists it (new, cross-list, replacement, ...).
+    pub announce_type: AnnounceType,
+}
+
+/// Mailings and their members. Every write is idempotent.
+#[async_trait]
+pub trait MailingStore: Send + Sync + std::fmt::Debug {
+    /// Records mailing `record.date` with its members, atomically, replacing any previous
+    /// membership of that mailing. Members must already be stored with `upsert_papers`.
+    /// Re-recording identical data changes nothing (not even `ingested_at`).
+    async fn record_mailing(
+        &self,
+        record: &MailingRecord,
+        members: &[(ArxivId, AnnounceType)],
+    ) -> Result<(), StoreError>;
+
+    /// A recorded mailing.
+    async fn mailing(&self, date: NaiveDate) -> Result<Option<MailingRecord>, StoreError>;
+
+    /// The most recent recorded mailing.
+    async fn latest_mailing(&self) -> Result<Option<MailingRecord>, StoreError>;
+
+    /// Members of a mailing with their metadata, ordered by id.
+    async fn mailing_papers(&self, date: NaiveDate) -> Result<Vec<MailingPaper>, StoreError>;
+
+    /// For mailing `date`, how many of its new and cross-listed papers list each category
+    /// (`/categories`). Categories are keyed as arXiv writes them (aliases are not folded);
+    /// categories without papers are absent. An unrecorded mailing gives an empty map.
+    async fn category_counts(
+        &self,
+        date: NaiveDate,
+    ) -> Result<std::collections::BTreeMap<String, u32>, StoreError>;
+}

@@ -1,0 +1,348 @@
+//! [`MailingStore`] on SQLite: the `mailings` and `mailing_papers` tables.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use sqlx::AssertSqlSafe;
+
+use super::papers::PaperRow;
+use super::{
+    ID_CHUNK, SqliteStore, corrupt, decode_timestamp, encode_date, encode_timestamp, placeholders,
+    query_error,
+};
+use crate::arxiv::ArxivId;
+use crate::arxiv::paper::AnnounceType;
+use crate::store::{MailingPaper, MailingRecord, MailingSource, MailingStore, StoreError};
+
+#[async_trait]
+impl MailingStore for SqliteStore {
+    /// `record.paper_count` is ignored: the stored count is the number of distinct members. A
+    /// paper listed twice (e.g. `new` in one category feed and `cross` in another) is kept once
+    /// with the first announce type in [`AnnounceType`]'s order (new, cross, replace,
+    /// replace-cross, absonly), whatever the input order. Unknown members are an error naming
+    /// one of them, and nothing is written.
+    async fn record_mailing(
+        &self,
+        record: &MailingRecord,
+        members: &[(ArxivId, AnnounceType)],
+    ) -> Result<(), StoreError> {
+        let date = encode_date(record.date)?;
+        let window_start = encode_timestamp(&record.window_start)?;
+        let window_end = encode_timestamp(&record.window_end)?;
+        let ingested_at = encode_timestamp(&record.ingested_at)?;
+        let source = record.source.as_str();
+
+        let mut wanted: BTreeMap<&str, AnnounceType> = BTreeMap::new();
+        for (id, kind) in members {
+            wanted
+                .entry(id.key())
+                .and_modify(|k| *k = (*k).min(*kind))
+                .or_insert(*kind);
+        }
+        let paper_count = i64::try_from(wanted.len())
+            .map_err(|_| StoreError::Query(format!("mailing {date} has too many members")))?;
+
+        let mut tx = self.begin_write().await?;
+
+        // Every member must be stored; report one missing id rather than a bare FK failure.
+        let keys: Vec<&str> = wanted.keys().copied().collect();
+        let mut found: BTreeSet<String> = BTreeSet::new();
+        for chunk in keys.chunks(ID_CHUNK) {
+            let sql = format!(
+                "SELECT id FROM papers WHERE id IN ({})",
+                placeholders(chunk.len())
+            );
+            let mut q = sqlx::query_scalar::<_, String>(AssertSqlSafe(sql));
+            for key in chunk {
+                q = q.bind(*key);
+            }
+            found.extend(q.fetch_all(&mut *tx).await.map_err(query_error)?);
+        }
+        let missing: Vec<&str> = keys
+            .iter()
+            .copied()
+            .filter(|k| !found.contains(*k))
+            .collect();
+        if let Some(first) = missing.first() {
+            return Err(StoreError::Query(format!(
+                "cannot record mailing {date}: {} of its papers are not stored (e.g. {first}); \
+                 upsert them first",
+                missing.len()
+            )));
+        }
+
+        let existing: Option<(String, String, String, i64)> = sqlx::query_as(
+            "SELECT window_start, window_end, source, paper_count FROM mailings WHERE date = ?1",
+        )
+        .bind(&date)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(query_error)?;
+        if let Some((ws, we, src, count)) = existing
+            && ws == window_start
+            && we == window_end
+            && src == source
+            && count == paper_count
+        {
+            let stored: Vec<(String, String)> = sqlx::query_as(
+                "SELECT paper_id, announce_type FROM mailing_papers WHERE mailing_date = ?1 \
+                 ORDER BY paper_id",
+            )
+            .bind(&date)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(query_error)?;
+            let same_members = stored.len() == wanted.len()
+                && stored
+                    .iter()
+                    .zip(&wanted)
+                    .all(|((sid, skind), (wid, wkind))| sid == wid && skind == wkind.as_str());
+            if same_members {
+                // Identical data: change nothing, not even `ingested_at`.
+                return tx.commit().await.map_err(query_error);
+            }
+        }
+
+        // Upsert, never REPLACE: a REPLACE deletes the row and would cascade to its digests.
+        sqlx::query(
+            "INSERT INTO mailings (date, window_start, window_end, source, ingested_at, paper_count) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+             ON CONFLICT (date) DO UPDATE SET window_start = excluded.window_start, \
+             window_end = excluded.window_end, source = excluded.source, \
+             ingested_at = excluded.ingested_at, paper_count = excluded.paper_count",
+        )
+        .bind(&date)
+        .bind(&window_start)
+        .bind(&window_end)
+        .bind(source)
+        .bind(&ingested_at)
+        .bind(paper_count)
+        .execute(&mut *tx)
+        .await
+        .map_err(query_error)?;
+        sqlx::query("DELETE FROM mailing_papers WHERE mailing_date = ?1")
+            .bind(&date)
+            .execute(&mut *tx)
+            .await
+            .map_err(query_error)?;
+        for (key, kind) in &wanted {
+            sqlx::query(
+                "INSERT INTO mailing_papers (mailing_date, paper_id, announce_type) \
+                 VALUES (?1, ?2, ?3)",
+            )
+            .bind(&date)
+            .bind(*key)
+            .bind(kind.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(query_error)?;
+        }
+        tx.commit().await.map_err(query_error)
+    }
+
+    async fn mailing(&self, date: NaiveDate) -> Result<Option<MailingRecord>, StoreError> {
+        let row: Option<MailingRow> = sqlx::query_as(
+            "SELECT date, window_start, window_end, source, ingested_at, paper_count \
+             FROM mailings WHERE date = ?1",
+        )
+        .bind(encode_date(date)?)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(query_error)?;
+        row.map(MailingRow::decode).transpose()
+    }
+
+    async fn latest_mailing(&self) -> Result<Option<MailingRecord>, StoreError> {
+        let row: Option<MailingRow> = sqlx::query_as(
+            "SELECT date, window_start, window_end, source, ingested_at, paper_count \
+             FROM mailings ORDER BY date DESC LIMIT 1",
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(query_error)?;
+        row.map(MailingRow::decode).transpose()
+    }
+
+    /// Ordered by id in byte order of the key, the same order as [`ArxivId`]'s `Ord`.
+    async fn mailing_papers(&self, date: NaiveDate) -> Result<Vec<MailingPaper>, StoreError> {
+        let rows: Vec<MailingPaperRow> = sqlx::query_as(
+            "SELECT p.id, p.version, p.title, p.abstract, p.authors, p.primary_category, \
+             p.categories, p.published, p.updated, p.comment, p.journal_ref, p.doi, p.links, \
+             m.announce_type \
+             FROM mailing_papers AS m JOIN papers AS p ON p.id = m.paper_id \
+             WHERE m.mailing_date = ?1 ORDER BY m.paper_id",
+        )
+        .bind(encode_date(date)?)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(query_error)?;
+        rows.into_iter()
+            .map(|r| {
+                let announce_type = r.announce_type.parse::<AnnounceType>().map_err(|e| {
+                    corrupt(format!("mailing {date}, paper {}", r.paper.id), e.as_str())
+                })?;
+                Ok(MailingPaper {
+                    paper: r.paper.decode()?,
+                    announce_type,
+                })
+            })
+            .collect()
+    }
+
+    /// Counts distinct papers per category with one indexed join (`paper_categories` has one
+    /// row per paper and category).
+    async fn category_counts(&self, date: NaiveDate) -> Result<BTreeMap<String, u32>, StoreError> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT c.category, count(*) FROM mailing_papers AS m \
+             JOIN paper_categories AS c ON c.paper_id = m.paper_id \
+             WHERE m.mailing_date = ?1 AND m.announce_type IN ('new', 'cross') \
+             GROUP BY c.category",
+        )
+        .bind(encode_date(date)?)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(query_error)?;
+        rows.into_iter()
+            .map(|(category, n)| {
+                let n = u32::try_from(n).map_err(|_| {
+                    corrupt(
+                        format!("mailing {date}"),
+                        &format!("count {n} for {category}"),
+                    )
+                })?;
+                Ok((category, n))
+            })
+            .collect()
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct MailingPaperRow {
+    #[sqlx(flatten)]
+    paper: PaperRow,
+    announce_type: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct MailingRow {
+    date: String,
+    window_start: String,
+    window_end: String,
+    source: String,
+    ingested_at: String,
+    paper_count: i64,
+}
+
+impl MailingRow {
+    fn decode(self) -> Result<MailingRecord, StoreError> {
+        let what = || format!("mailing {}", self.date);
+        let date = NaiveDate::parse_from_str(&self.date, "%Y-%m-%d")
+            .map_err(|e| corrupt(what(), &format!("date: {e}")))?;
+        let ts = |field: &str, s: &str| {
+            decode_timestamp(s).map_err(|e| corrupt(what(), &format!("{field}: {e}")))
+        };
+        let source = match self.source.as_str() {
+            "api" => MailingSource::Api,
+            "rss" => MailingSource::Rss,
+            "import" => MailingSource::Import,
+            other => return Err(corrupt(what(), &format!("unknown source '{other}'"))),
+        };
+        Ok(MailingRecord {
+            date,
+            window_start: ts("window_start", &self.window_start)?,
+            window_end: ts("window_end", &self.window_end)?,
+            source,
+            ingested_at: ts("ingested_at", &self.ingested_at)?,
+            paper_count: u32::try_from(self.paper_count)
+                .map_err(|_| corrupt(what(), "paper_count out of range"))?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::arxiv::paper::{Author, Paper};
+    use crate::store::PaperStore;
+    use chrono::{TimeZone, Utc};
+
+    #[tokio::test]
+    async fn corrupt_mailing_rows_are_reported_not_panicked() {
+        let store = SqliteStore::in_memory().await.unwrap();
+        sqlx::query(
+            "INSERT INTO mailings VALUES ('2021-07-02', '2021-07-01T00:00:00Z', \
+             '2021-07-01T00:00:00Z', 'carrier-pigeon', '2021-07-01T00:00:00Z', 0)",
+        )
+        .execute(store.pool())
+        .await
+        .unwrap();
+        let err = store.latest_mailing().await.unwrap_err();
+        assert!(err.to_string().contains("carrier-pigeon"), "{err}");
+    }
+
+    fn test_paper(key: &str, categories: &[&str]) -> Paper {
+        let at = Utc.with_ymd_and_hms(2021, 7, 1, 12, 0, 0).unwrap();
+        Paper {
+            id: ArxivId::parse(key).unwrap(),
+            version: 1,
+            title: format!("Paper {key}"),
+            abstract_text: "Abstract.".into(),
+            authors: vec![Author {
+                name: "Ada Lovelace".into(),
+                affiliations: vec![],
+            }],
+            primary_category: categories[0].to_string(),
+            categories: categories.iter().map(|c| c.to_string()).collect(),
+            published: at,
+            updated: at,
+            comment: None,
+            journal_ref: None,
+            doi: None,
+            links: vec![],
+        }
+    }
+
+    #[tokio::test]
+    async fn category_counts_count_new_and_cross_papers_per_category() {
+        let store = SqliteStore::in_memory().await.unwrap();
+        let papers = [
+            test_paper("2107.00001", &["cs.LG", "stat.ML"]),
+            test_paper("2107.00002", &["cs.LG"]),
+            test_paper("2107.00003", &["stat.ML", "cs.LG"]),
+            test_paper("2107.00004", &["cs.LG", "cs.CV"]),
+            test_paper("2107.00005", &["math.AG"]),
+        ];
+        store.upsert_papers(&papers).await.unwrap();
+        let d = NaiveDate::from_ymd_opt(2021, 7, 2).unwrap();
+        let at = Utc.with_ymd_and_hms(2021, 7, 2, 0, 0, 0).unwrap();
+        let record = MailingRecord {
+            date: d,
+            window_start: at,
+            window_end: at,
+            source: MailingSource::Api,
+            ingested_at: at,
+            paper_count: 5,
+        };
+        let id = |k: &str| ArxivId::parse(k).unwrap();
+        store
+            .record_mailing(
+                &record,
+                &[
+                    (id("2107.00001"), AnnounceType::New),
+                    (id("2107.00002"), AnnounceType::New),
+                    (id("2107.00003"), AnnounceType::Cross),
+                    // Revisions are not part of a digest, so not counted.
+                    (id("2107.00004"), AnnounceType::Replace),
+                ],
+            )
+            .await
+            .unwrap();
+        let counts = store.category_counts(d).await.unwrap();
+        let want: BTreeMap<String, u32> =
+            [("cs.LG".to_string(), 3), ("stat.ML".to_string(), 2)].into();
+        assert_eq!(counts, want);
+        let other = NaiveDate::from_ymd_opt(2021, 7, 5).unwrap();
+        assert!(store.category_counts(other).await.unwrap().is_empty());
+    }
+}

@@ -1,0 +1,542 @@
+//! [`PaperStore`] on SQLite: the `papers`, `paper_versions`, `paper_categories`, `paper_extras`
+//! tables and the `papers_fts` index.
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use sqlx::{Sqlite, Transaction};
+
+use super::{SqliteStore, corrupt, decode_id, decode_timestamp, encode_timestamp, query_error};
+use crate::arxiv::ArxivId;
+use crate::arxiv::paper::{Author, Link, Paper};
+use crate::store::{Extra, PaperStore, StoreError, UpsertStats};
+
+/// At most this many words of a search query are used, bounding the cost of one search.
+const MAX_SEARCH_TERMS: usize = 16;
+
+#[async_trait]
+impl PaperStore for SqliteStore {
+    /// Each input paper counts once in the stats, in input order: a paper whose stored version
+    /// is newer counts as unchanged (its metadata stays; its version is still recorded), and a
+    /// paper listed twice is handled twice.
+    async fn upsert_papers(&self, papers: &[Paper]) -> Result<UpsertStats, StoreError> {
+        let mut stats = UpsertStats::default();
+        if papers.is_empty() {
+            return Ok(stats);
+        }
+        // Encode (and validate) everything before touching the database.
+        let rows = papers
+            .iter()
+            .map(|p| PaperRow::encode(p).map(|row| (row, p)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut tx = self.begin_write().await?;
+        for (row, paper) in &rows {
+            let stored: Option<PaperRow> = sqlx::query_as(SELECT_PAPER_BY_ID)
+                .bind(&row.id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(query_error)?;
+            match stored {
+                None => {
+                    write_paper(&mut tx, row).await?;
+                    replace_categories(&mut tx, &row.id, &paper.categories).await?;
+                    stats.inserted += 1;
+                }
+                Some(stored) if row.version >= stored.version && *row != stored => {
+                    write_paper(&mut tx, row).await?;
+                    if row.categories != stored.categories {
+                        replace_categories(&mut tx, &row.id, &paper.categories).await?;
+                    }
+                    stats.updated += 1;
+                }
+                Some(_) => stats.unchanged += 1,
+            }
+            sqlx::query(
+                "INSERT INTO paper_versions (paper_id, version, updated) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (paper_id, version) DO NOTHING",
+            )
+            .bind(&row.id)
+            .bind(row.version)
+            .bind(&row.updated)
+            .execute(&mut *tx)
+            .await
+            .map_err(query_error)?;
+        }
+        tx.commit().await.map_err(query_error)?;
+        Ok(stats)
+    }
+
+    async fn paper(&self, id: &ArxivId) -> Result<Option<Paper>, StoreError> {
+        let row: Option<PaperRow> = sqlx::query_as(SELECT_PAPER_BY_ID)
+            .bind(id.key())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(query_error)?;
+        row.map(PaperRow::decode).transpose()
+    }
+
+    async fn versions(&self, id: &ArxivId) -> Result<Vec<u32>, StoreError> {
+        let versions: Vec<i64> = sqlx::query_scalar(
+            "SELECT version FROM paper_versions WHERE paper_id = ?1 ORDER BY version",
+        )
+        .bind(id.key())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(query_error)?;
+        versions
+            .into_iter()
+            .map(|v| {
+                u32::try_from(v).map_err(|_| corrupt(format!("paper {id}"), "version out of range"))
+            })
+            .collect()
+    }
+
+    /// `source` and `key` must be non-empty; otherwise nothing is written. The whole batch is
+    /// one transaction. When the batch names the same (paper, source, key) twice, the newer
+    /// observation wins (the later one on a tie).
+    async fn record_extras(&self, extras: &[Extra]) -> Result<(), StoreError> {
+        if extras.is_empty() {
+            return Ok(());
+        }
+        let mut rows = Vec::with_capacity(extras.len());
+        for e in extras {
+            if e.source.is_empty() || e.key.is_empty() {
+                return Err(StoreError::Query(format!(
+                    "extra for {} has an empty source or key name",
+                    e.paper
+                )));
+            }
+            rows.push((e, encode_timestamp(&e.observed_at)?));
+        }
+        let mut tx = self.begin_write().await?;
+        for (e, observed_at) in &rows {
+            sqlx::query(
+                "INSERT INTO paper_extras (paper_id, source, key, value, observed_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5) \
+                 ON CONFLICT (paper_id, source, key) \
+                 DO UPDATE SET value = excluded.value, observed_at = excluded.observed_at \
+                 WHERE excluded.observed_at >= observed_at \
+                 AND (value IS NOT excluded.value OR observed_at IS NOT excluded.observed_at)",
+            )
+            .bind(e.paper.key())
+            .bind(&e.source)
+            .bind(&e.key)
+            .bind(&e.value)
+            .bind(observed_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(query_error)?;
+        }
+        tx.commit().await.map_err(query_error)
+    }
+
+    async fn extras(&self, paper: &ArxivId) -> Result<Vec<Extra>, StoreError> {
+        let rows = sqlx::query_as::<_, (String, String, String, String)>(
+            "SELECT source, key, value, observed_at FROM paper_extras \
+             WHERE paper_id = ?1 ORDER BY source, key",
+        )
+        .bind(paper.key())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(query_error)?;
+        let paper = paper.versionless();
+        rows.into_iter()
+            .map(|(source, key, value, observed_at)| {
+                let observed_at = decode_timestamp(&observed_at).map_err(|e| {
+                    corrupt(format!("extra {source}.{key} of {paper}"), &e.to_string())
+                })?;
+                Ok(Extra {
+                    paper: paper.clone(),
+                    source,
+                    key,
+                    value,
+                    observed_at,
+                })
+            })
+            .collect()
+    }
+
+    /// Full-text search over title, abstract and author names; the ids of the best matches,
+    /// best first (FTS5 bm25 with title matches weighted 3x and author matches 2x abstract
+    /// matches; ties by id).
+    ///
+    /// `query` is user text, never FTS5 syntax: every word is quoted, so operators, quotes,
+    /// parentheses and column filters in it are searched for literally and cannot cause a
+    /// syntax error. All words must match (in any column); words are stemmed (`transformers`
+    /// finds `transformer`) and diacritics are ignored (`schrodinger` finds `Schrödinger`).
+    /// A query without letters or digits, or `limit == 0`, returns nothing.
+    async fn search(&self, query: &str, limit: usize) -> Result<Vec<ArxivId>, StoreError> {
+        let Some(expr) = fts_query(query) else {
+            return Ok(Vec::new());
+        };
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let keys: Vec<String> = sqlx::query_scalar(
+            "SELECT papers.id FROM papers_fts JOIN papers ON papers.rowid = papers_fts.rowid \
+             WHERE papers_fts MATCH ?1 \
+             ORDER BY bm25(papers_fts, 3.0, 1.0, 2.0), papers.id LIMIT ?2",
+        )
+        .bind(expr)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(query_error)?;
+        keys.iter().map(|k| decode_id(k)).collect()
+    }
+}
+
+const SELECT_PAPER_BY_ID: &str = "SELECT id, version, title, abstract, authors, primary_category, \
+     categories, published, updated, comment, journal_ref, doi, links FROM papers WHERE id = ?1";
+
+/// Writes a paper's row: a new row, or new metadata for an existing one (the caller has decided
+/// that the incoming data should win). `rowid` is kept on update, which the FTS index relies on.
+async fn write_paper(
+    tx: &mut Transaction<'static, Sqlite>,
+    row: &PaperRow,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO papers (id, version, title, abstract, authors, primary_category, categories, \
+         published, updated, comment, journal_ref, doi, links) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) \
+         ON CONFLICT (id) DO UPDATE SET version = excluded.version, title = excluded.title, \
+         abstract = excluded.abstract, authors = excluded.authors, \
+         primary_category = excluded.primary_category, categories = excluded.categories, \
+         published = excluded.published, updated = excluded.updated, \
+         comment = excluded.comment, journal_ref = excluded.journal_ref, doi = excluded.doi, \
+         links = excluded.links",
+    )
+    .bind(&row.id)
+    .bind(row.version)
+    .bind(&row.title)
+    .bind(&row.abstract_text)
+    .bind(&row.authors)
+    .bind(&row.primary_category)
+    .bind(&row.categories)
+    .bind(&row.published)
+    .bind(&row.updated)
+    .bind(&row.comment)
+    .bind(&row.journal_ref)
+    .bind(&row.doi)
+    .bind(&row.links)
+    .execute(&mut **tx)
+    .await
+    .map_err(query_error)?;
+    Ok(())
+}
+
+/// Rewrites `paper_categories` for one paper from its category list. A category listed twice
+/// keeps its first position.
+async fn replace_categories(
+    tx: &mut Transaction<'static, Sqlite>,
+    id: &str,
+    categories: &[String],
+) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM paper_categories WHERE paper_id = ?1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await
+        .map_err(query_error)?;
+    for (position, category) in categories.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO paper_categories (paper_id, category, position) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (paper_id, category) DO NOTHING",
+        )
+        .bind(id)
+        .bind(category)
+        .bind(i64::try_from(position).unwrap_or(i64::MAX))
+        .execute(&mut **tx)
+        .await
+        .map_err(query_error)?;
+    }
+    Ok(())
+}
+
+/// A `papers` row exactly as stored: comparing two rows compares the stored bytes.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub(super) struct PaperRow {
+    pub(super) id: String,
+    version: i64,
+    title: String,
+    #[sqlx(rename = "abstract")]
+    abstract_text: String,
+    authors: String,
+    primary_category: String,
+    categories: String,
+    published: String,
+    updated: String,
+    comment: Option<String>,
+    journal_ref: Option<String>,
+    doi: Option<String>,
+    links: String,
+}
+
+/// An author as stored in `papers.authors`: always both keys, so SQL (`json_extract`) and
+/// older readers see one shape, independent of [`Author`]'s serde attributes.
+#[derive(Serialize, Deserialize)]
+struct StoredAuthor {
+    name: String,
+    #[serde(default)]
+    affiliations: Vec<String>,
+}
+
+/// A link as stored in `papers.links`: every key present, absent values as `null`.
+#[derive(Serialize, Deserialize)]
+struct StoredLink {
+    href: String,
+    #[serde(default)]
+    rel: Option<String>,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    mime: Option<String>,
+}
+
+impl PaperRow {
+    /// The row for `paper`. The id is stored version-less; `paper.version` is authoritative.
+    fn encode(paper: &Paper) -> Result<PaperRow, StoreError> {
+        let id = paper.id.key().to_string();
+        let json_error =
+            |e: serde_json::Error| StoreError::Query(format!("cannot encode paper {id}: {e}"));
+        let authors: Vec<StoredAuthor> = paper
+            .authors
+            .iter()
+            .map(|a| StoredAuthor {
+                name: a.name.clone(),
+                affiliations: a.affiliations.clone(),
+            })
+            .collect();
+        let links: Vec<StoredLink> = paper
+            .links
+            .iter()
+            .map(|l| StoredLink {
+                href: l.href.clone(),
+                rel: l.rel.clone(),
+                title: l.title.clone(),
+                mime: l.mime.clone(),
+            })
+            .collect();
+        Ok(PaperRow {
+            version: i64::from(paper.version),
+            title: paper.title.clone(),
+            abstract_text: paper.abstract_text.clone(),
+            authors: serde_json::to_string(&authors).map_err(json_error)?,
+            primary_category: paper.primary_category.clone(),
+            categories: serde_json::to_string(&paper.categories).map_err(json_error)?,
+            published: encode_timestamp(&paper.published)?,
+            updated: encode_timestamp(&paper.updated)?,
+            comment: paper.comment.clone(),
+            journal_ref: paper.journal_ref.clone(),
+            doi: paper.doi.clone(),
+            links: serde_json::to_string(&links).map_err(json_error)?,
+            id,
+        })
+    }
+
+    /// The paper stored in this row; any undecodable column is [`StoreError::Corrupt`].
+    pub(super) fn decode(self) -> Result<Paper, StoreError> {
+        let what = || format!("paper {}", self.id);
+        let id = decode_id(&self.id)?;
+        let version = u32::try_from(self.version)
+            .map_err(|_| corrupt(what(), &format!("version {} out of range", self.version)))?;
+        let authors: Vec<StoredAuthor> = serde_json::from_str(&self.authors)
+            .map_err(|e| corrupt(what(), &format!("authors: {e}")))?;
+        let categories: Vec<String> = serde_json::from_str(&self.categories)
+            .map_err(|e| corrupt(what(), &format!("categories: {e}")))?;
+        let links: Vec<StoredLink> = serde_json::from_str(&self.links)
+            .map_err(|e| corrupt(what(), &format!("links: {e}")))?;
+        let published = decode_timestamp(&self.published)
+            .map_err(|e| corrupt(what(), &format!("published: {e}")))?;
+        let updated = decode_timestamp(&self.updated)
+            .map_err(|e| corrupt(what(), &format!("updated: {e}")))?;
+        Ok(Paper {
+            id,
+            version,
+            title: self.title,
+            abstract_text: self.abstract_text,
+            authors: authors
+                .into_iter()
+                .map(|a| Author {
+                    name: a.name,
+                    affiliations: a.affiliations,
+                })
+                .collect(),
+            primary_category: self.primary_category,
+            categories,
+            published,
+            updated,
+            comment: self.comment,
+            journal_ref: self.journal_ref,
+            doi: self.doi,
+            links: links
+                .into_iter()
+                .map(|l| Link {
+                    href: l.href,
+                    rel: l.rel,
+                    title: l.title,
+                    mime: l.mime,
+                })
+                .collect(),
+        })
+    }
+}
+
+/// The FTS5 expression for user text: each word (whitespace-separated, with a letter or digit)
+/// as a quoted string with inner quotes doubled, joined by spaces (implicit AND). `None` when
+/// nothing searchable remains.
+fn fts_query(input: &str) -> Option<String> {
+    let terms: Vec<String> = input
+        .split_whitespace()
+        .map(|w| w.chars().filter(|c| !c.is_control()).collect::<String>())
+        .filter(|w| w.chars().any(char::is_alphanumeric))
+        .take(MAX_SEARCH_TERMS)
+        .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
+        .collect();
+    if terms.is_empty() {
+        None
+    } else {
+        Some(terms.join(" "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{DateTime, TimeZone, Utc};
+
+    #[test]
+    fn fts_query_quotes_every_word() {
+        assert_eq!(
+            fts_query("graph neural"),
+            Some("\"graph\" \"neural\"".into())
+        );
+        assert_eq!(fts_query("a\"b"), Some("\"a\"\"b\"".into()));
+        assert_eq!(
+            fts_query("title:foo OR NEAR(x"),
+            Some("\"title:foo\" \"OR\" \"NEAR(x\"".into())
+        );
+        assert_eq!(fts_query("  - * \" ( ) "), None);
+        assert_eq!(fts_query(""), None);
+        assert_eq!(fts_query("\u{0}x\u{7}"), Some("\"x\"".into()));
+        let many = "w ".repeat(100);
+        assert_eq!(
+            fts_query(&many).map(|q| q.matches('"').count()),
+            Some(2 * MAX_SEARCH_TERMS)
+        );
+    }
+
+    #[tokio::test]
+    async fn corrupt_paper_rows_are_reported_not_panicked() {
+        let store = SqliteStore::in_memory().await.unwrap();
+        sqlx::query(
+            "INSERT INTO papers (id, version, title, abstract, authors, primary_category, \
+             categories, published, updated, links) VALUES \
+             ('2107.00641', 1, 't', 'a', '{\"not\":\"a list\"}', 'cs.LG', '[]', \
+              '2021-07-01T00:00:00.000000000Z', 'not a time', '[]')",
+        )
+        .execute(store.pool())
+        .await
+        .unwrap();
+        let err = store
+            .paper(&ArxivId::parse("2107.00641").unwrap())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
+        assert!(err.to_string().contains("2107.00641"), "{err}");
+    }
+
+    fn extra(key: &str, value: &str, at: DateTime<Utc>) -> Extra {
+        Extra {
+            paper: ArxivId::parse("2602.23229").unwrap(),
+            source: "hf".into(),
+            key: key.into(),
+            value: value.into(),
+            observed_at: at,
+        }
+    }
+
+    fn at(h: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 3, 6, h, 0, 0).unwrap()
+    }
+
+    #[tokio::test]
+    async fn extras_upsert_keeps_the_newest_observation() {
+        let store = SqliteStore::in_memory().await.unwrap();
+        let id = ArxivId::parse("2602.23229v2").unwrap();
+        assert!(store.extras(&id).await.unwrap().is_empty());
+
+        let first = [extra("ai_summary", "old", at(1)), extra("tldr", "t", at(1))];
+        store.record_extras(&first).await.unwrap();
+        store.record_extras(&first).await.unwrap(); // idempotent
+        // A newer observation replaces value and time; an older one is ignored.
+        store
+            .record_extras(&[extra("ai_summary", "new", at(3))])
+            .await
+            .unwrap();
+        store
+            .record_extras(&[extra("ai_summary", "stale", at(2))])
+            .await
+            .unwrap();
+        let got = store.extras(&id).await.unwrap();
+        assert_eq!(
+            got,
+            vec![extra("ai_summary", "new", at(3)), extra("tldr", "t", at(1))]
+        );
+        // Returned ids carry no version even when asked with one.
+        assert_eq!(got[0].paper.version(), None);
+    }
+
+    #[tokio::test]
+    async fn extras_same_value_newer_time_refreshes_the_time_only() {
+        let store = SqliteStore::in_memory().await.unwrap();
+        let id = ArxivId::parse("2602.23229").unwrap();
+        store
+            .record_extras(&[extra("k", "v", at(1))])
+            .await
+            .unwrap();
+        store
+            .record_extras(&[extra("k", "v", at(5))])
+            .await
+            .unwrap();
+        assert_eq!(
+            store.extras(&id).await.unwrap(),
+            vec![extra("k", "v", at(5))]
+        );
+    }
+
+    #[tokio::test]
+    async fn invalid_extras_are_refused_without_writing() {
+        let store = SqliteStore::in_memory().await.unwrap();
+        let id = ArxivId::parse("2602.23229").unwrap();
+        let mut bad = extra("", "v", at(1));
+        let err = store
+            .record_extras(&[extra("ok", "v", at(1)), bad.clone()])
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Query(_)), "{err}");
+        bad.key = "k".into();
+        bad.source = String::new();
+        assert!(store.record_extras(&[bad]).await.is_err());
+        let far = extra("k", "v", at(1) + chrono::Duration::days(365 * 9000));
+        assert!(store.record_extras(&[far]).await.is_err());
+        assert!(store.extras(&id).await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn corrupt_extra_timestamps_are_reported_not_panicked() {
+        let store = SqliteStore::in_memory().await.unwrap();
+        sqlx::query(
+            "INSERT INTO paper_extras (paper_id, source, key, value, observed_at) \
+             VALUES ('2602.23229', 'hf', 'ai_summary', 'x', 'yesterday')",
+        )
+        .execute(store.pool())
+        .await
+        .unwrap();
+        let err = store
+            .extras(&ArxivId::parse("2602.23229").unwrap())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
+        assert!(err.to_string().contains("hf.ai_summary"), "{err}");
+    }
+}

@@ -1,0 +1,151 @@
+//! [`SignalStore`] on SQLite: the `attention_snapshots` table.
+
+use std::collections::BTreeSet;
+
+use async_trait::async_trait;
+use sqlx::AssertSqlSafe;
+
+use super::{
+    ID_CHUNK, SqliteStore, corrupt, decode_id, decode_timestamp, encode_timestamp, placeholders,
+    query_error,
+};
+use crate::arxiv::ArxivId;
+use crate::store::{Signal, SignalStore, StoreError};
+
+#[async_trait]
+impl SignalStore for SqliteStore {
+    /// Values must be finite and `source`/`metric` non-empty; otherwise nothing is written.
+    /// Papers need not be stored: attention may be seen before the paper is ingested.
+    async fn record_signals(&self, signals: &[Signal]) -> Result<(), StoreError> {
+        if signals.is_empty() {
+            return Ok(());
+        }
+        let mut rows = Vec::with_capacity(signals.len());
+        for s in signals {
+            if !s.value.is_finite() {
+                return Err(StoreError::Query(format!(
+                    "signal {}.{} for {} has a non-finite value ({})",
+                    s.source, s.metric, s.paper, s.value
+                )));
+            }
+            if s.source.is_empty() || s.metric.is_empty() {
+                return Err(StoreError::Query(format!(
+                    "signal for {} has an empty source or metric name",
+                    s.paper
+                )));
+            }
+            rows.push((s, encode_timestamp(&s.observed_at)?));
+        }
+        let mut tx = self.begin_write().await?;
+        for (s, observed_at) in &rows {
+            sqlx::query(
+                "INSERT INTO attention_snapshots (paper_id, source, metric, value, observed_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5) \
+                 ON CONFLICT (paper_id, source, metric, observed_at) \
+                 DO UPDATE SET value = excluded.value WHERE value IS NOT excluded.value",
+            )
+            .bind(s.paper.key())
+            .bind(&s.source)
+            .bind(&s.metric)
+            .bind(s.value)
+            .bind(observed_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(query_error)?;
+        }
+        tx.commit().await.map_err(query_error)
+    }
+
+    /// Ordered by paper id, source, metric. Returned ids carry no version. Duplicate ids in
+    /// `papers` are looked up once; any number of ids is fine (they are queried in chunks,
+    /// within one read transaction so all chunks see the same data).
+    async fn latest_signals(&self, papers: &[ArxivId]) -> Result<Vec<Signal>, StoreError> {
+        let keys: BTreeSet<&str> = papers.iter().map(ArxivId::key).collect();
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys: Vec<&str> = keys.into_iter().collect();
+        let mut tx = self.pool.begin().await.map_err(query_error)?;
+        let mut out = Vec::new();
+        for chunk in keys.chunks(ID_CHUNK) {
+            let sql = latest_signals_sql(chunk.len());
+            let mut q =
+                sqlx::query_as::<_, (String, String, String, f64, String)>(AssertSqlSafe(sql));
+            for key in chunk {
+                q = q.bind(*key);
+            }
+            for (paper, source, metric, value, observed_at) in
+                q.fetch_all(&mut *tx).await.map_err(query_error)?
+            {
+                let what = || format!("signal {source}.{metric} of {paper}");
+                let observed_at =
+                    decode_timestamp(&observed_at).map_err(|e| corrupt(what(), &e.to_string()))?;
+                out.push(Signal {
+                    paper: decode_id(&paper)?,
+                    source,
+                    metric,
+                    value,
+                    observed_at,
+                });
+            }
+        }
+        tx.commit().await.map_err(query_error)?;
+        Ok(out)
+    }
+}
+
+/// The latest snapshot of every (paper, source, metric) for `n` bound paper ids. SQLite
+/// documents that with a lone `MAX()` aggregate the bare columns (`value`) come from the row
+/// holding the maximum.
+fn latest_signals_sql(n: usize) -> String {
+    format!(
+        "SELECT paper_id, source, metric, value, MAX(observed_at) AS observed_at \
+         FROM attention_snapshots WHERE paper_id IN ({}) \
+         GROUP BY paper_id, source, metric ORDER BY paper_id, source, metric",
+        placeholders(n)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn corrupt_signal_rows_are_reported_not_panicked() {
+        let store = SqliteStore::in_memory().await.unwrap();
+        sqlx::query(
+            "INSERT INTO attention_snapshots VALUES ('2107.00641', 'hn', 'points', 1, 'x')",
+        )
+        .execute(store.pool())
+        .await
+        .unwrap();
+        let err = store
+            .latest_signals(&[ArxivId::parse("2107.00641").unwrap()])
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
+    }
+
+    #[tokio::test]
+    async fn latest_signals_query_uses_the_primary_key() {
+        let store = SqliteStore::in_memory().await.unwrap();
+        let sql = format!("EXPLAIN QUERY PLAN {}", latest_signals_sql(3));
+        let mut q = sqlx::query_as::<_, (i64, i64, i64, String)>(AssertSqlSafe(sql));
+        for k in ["2107.00001", "2107.00002", "2107.00003"] {
+            q = q.bind(k);
+        }
+        let plan: Vec<String> = q
+            .fetch_all(store.pool())
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.3)
+            .collect();
+        let plan = plan.join("\n");
+        assert!(
+            plan.contains("SEARCH attention_snapshots USING PRIMARY KEY (paper_id=?)"),
+            "{plan}"
+        );
+        assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+    }
+}
