@@ -29,7 +29,7 @@ use hotpapers::config::Config;
 use hotpapers::console;
 use hotpapers::digest::View;
 use hotpapers::progress::NoProgress;
-use hotpapers::store::{Signal, SignalStore, SqliteStore, Store, SubscriptionStore};
+use hotpapers::store::{PaperStore, Signal, SignalStore, SqliteStore, Store, SubscriptionStore};
 use tokio::io::AsyncWriteExt as _;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
