@@ -11,6 +11,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use tracing::{info, warn};
 
 mod daily_post;
+mod sources;
 
 use crate::arxiv::atom::{self, AtomError};
 use crate::arxiv::calendar::NoMailing;
@@ -159,7 +160,7 @@ impl App {
     pub async fn open(config: Config, clock: Arc<dyn Clock>) -> Result<App, AppError> {
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.store.path).await?);
         let app = App::with_store(config, store, clock)?;
-        let sources = crate::sources::enabled(&app.config, &app.http, &app.store, &app.clock);
+        let sources = sources::enabled(&app.config, &app.http, &app.store, &app.clock);
         Ok(app.with_sources(sources))
     }
 
