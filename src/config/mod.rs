@@ -44,7 +44,7 @@ mod validate;
 
 pub use discord::{DiscordConfig, MAX_GRACE_PERIOD, MAX_MIN_AGE, MAX_PARALLEL_POSTS};
 pub use env::{DISCORD_TOKEN_ENV, ENV_PREFIX};
-pub use ranking::RankingConfig;
+pub use ranking::{RankingConfig, SourceWeights, default_source_weights};
 pub use secrets::Secret;
 pub use sections::{ArxivConfig, DigestConfig, HttpConfig, StoreConfig};
 pub use sources::{
