@@ -41,6 +41,7 @@ mod sources;
 #[cfg(test)]
 mod test_util;
 mod validate;
+pub mod x_query;
 
 pub use discord::{DiscordConfig, MAX_GRACE_PERIOD, MAX_MIN_AGE, MAX_PARALLEL_POSTS};
 pub use env::{DISCORD_TOKEN_ENV, ENV_PREFIX};

@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::Secret;
+use super::x_query::DEFAULT_URL_PATTERNS;
 
 /// `[sources.*]`: attention sources. Each can be switched off independently.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -227,7 +228,7 @@ impl Default for XConfig {
             bearer_token: None,
             daily_request_budget: 50,
             full_archive: false,
-            url_patterns: crate::sources::x::DEFAULT_URL_PATTERNS
+            url_patterns: DEFAULT_URL_PATTERNS
                 .iter()
                 .map(|p| (*p).to_string())
                 .collect(),
@@ -302,7 +303,7 @@ mod tests {
         );
         assert_eq!(
             Config::default().sources.x.url_patterns,
-            crate::sources::x::DEFAULT_URL_PATTERNS
+            crate::config::x_query::DEFAULT_URL_PATTERNS
         );
         let many: Vec<String> = (0..40)
             .map(|i| format!("\"mirror{i}.example/abs\""))

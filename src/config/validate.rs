@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use figment::{Figment, Metadata, Source};
 
+use super::x_query::check_url_patterns;
 use super::{BlueskyConfig, Config, Secret};
 
 /// Keys holding a humantime duration, for friendlier error messages.
@@ -238,7 +239,7 @@ pub(super) fn validate(c: &Config) -> Result<(), (String, String)> {
     c.sources.hf.validate()?;
     c.sources.semantic_scholar.validate()?;
     c.discord.validate()?;
-    crate::sources::x::check_url_patterns(&c.sources.x.url_patterns)
+    check_url_patterns(&c.sources.x.url_patterns)
         .or_else(|reason| err("sources.x.url_patterns", reason))?;
     validate_bluesky(&c.sources.bluesky)?;
     let secrets = [
