@@ -8,10 +8,11 @@
 //! 3. `DISCORD_TOKEN`, which sets `discord.token` (the name every Discord tool uses);
 //! 4. `HOTPAPERS_<SECTION>__<KEY>` variables, e.g. `HOTPAPERS_ARXIV__API_URL`,
 //!    `HOTPAPERS_SOURCES__X__ENABLED=true`, `HOTPAPERS_STORE__PATH`. Sections and keys are
-//!    separated by a double underscore; names without one (such as a future `HOTPAPERS_LOG`)
-//!    are not configuration and are ignored. Values are plain text: `true`/`false` and numbers
-//!    are converted when the key expects them, and list keys (`arxiv.categories`,
-//!    `arxiv.holidays`) take either `a,b,c` or a bracketed `[a, b, c]`.
+//!    separated by a double underscore; names without one (such as `HOTPAPERS_LOG`) are not
+//!    configuration and are ignored. Values are plain text: `true`/`false` and numbers are
+//!    converted when the key expects them, and list keys (`arxiv.categories`,
+//!    `arxiv.holidays`, `sources.hn.hosts`, `sources.x.url_patterns`,
+//!    `sources.bluesky.bot_accounts`) take either `a,b,c` or a bracketed `[a, b, c]`.
 //!
 //! The key names are a public contract (see `config.toml.example`). Unknown keys and values
 //! of the wrong type are errors naming the key and where it came from, because a silently
@@ -26,7 +27,13 @@
 //! `[digest]`; `ranking`; `sources`; `discord`), the file and environment layering (`env`),
 //! normalization, validation and error reporting (`validate`), and [`Secret`] (`secrets`).
 //! Everything public is re-exported here, so callers name `crate::config::DiscordConfig` and
-//! never the file it lives in.
+//! never the file it lives in; only [`x_query`] is a module of its own.
+//!
+//! This layer uses only [`crate::arxiv`] (the mailing calendar and its default holidays). What
+//! validation and the defaults need from higher layers lives here instead, and those layers
+//! build on it: the default ranking weights ([`SourceWeights`], [`default_source_weights`]),
+//! used by `crate::ranking`, and X's URL prefixes and query rules ([`x_query`]), used by
+//! `crate::sources::x`.
 
 use std::path::Path;
 
