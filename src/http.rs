@@ -274,6 +274,25 @@ pub fn sanitize_url(raw: &str) -> String {
     url.to_string()
 }
 
+/// `api_url` without trailing slashes, after checking it is an http(s) URL: the base every
+/// JSON API source appends its endpoint paths to. `key` names the setting in the error, whose
+/// URL is passed through [`sanitize_url`] so a token in a query cannot leak.
+///
+/// # Errors
+///
+/// [`HttpError::Build`] when `api_url` does not parse or is not http(s).
+pub(crate) fn base_url(api_url: &str, key: &str) -> Result<String, HttpError> {
+    match url::Url::parse(api_url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") => {
+            Ok(api_url.trim_end_matches('/').to_string())
+        }
+        _ => Err(HttpError::Build(format!(
+            "{key} is not an http(s) URL: {}",
+            sanitize_url(api_url)
+        ))),
+    }
+}
+
 /// A short excerpt of a body for errors: lossy UTF-8, control characters dropped, whitespace
 /// collapsed, at most [`SNIPPET_CHARS`] characters (with `…` when cut).
 pub fn snippet(body: &[u8]) -> String {
@@ -853,6 +872,19 @@ mod tests {
             HttpClient::new(bad, clock),
             Err(HttpError::Build(_))
         ));
+    }
+
+    #[test]
+    fn base_url_trims_and_checks() {
+        assert_eq!(
+            base_url("https://hn.algolia.com/api/v1/", "k").unwrap(),
+            "https://hn.algolia.com/api/v1"
+        );
+        let err = base_url("ftp://x?token=hunter2", "sources.hn.api_url").unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("sources.hn.api_url"), "{text}");
+        assert!(!text.contains("hunter2"), "{text}");
+        assert!(base_url("not a url", "k").is_err());
     }
 
     #[test]

@@ -12,17 +12,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::arxiv::ArxivId;
-
-/// How one source's metrics become engagement, and how much that source weighs.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SourceWeights {
-    /// Source name, as in signal keys (`x`, `bluesky`, `hn`, `hf`).
-    pub source: String,
-    /// Multiplier of `ln(1 + engagement)`.
-    pub weight: f64,
-    /// Metric name → weight in the engagement sum. Metrics not listed count 0.
-    pub metrics: BTreeMap<String, f64>,
-}
+use crate::config::RankingConfig;
+pub use crate::config::{SourceWeights, default_source_weights};
 
 /// The ranking rule: sources in priority order (the first breaks ties).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -30,42 +21,11 @@ pub struct RankingRule {
     pub sources: Vec<SourceWeights>,
 }
 
-fn weights(source: &str, weight: f64, metrics: &[(&str, f64)]) -> SourceWeights {
-    SourceWeights {
-        source: source.to_string(),
-        weight,
-        metrics: metrics.iter().map(|(m, w)| (m.to_string(), *w)).collect(),
-    }
-}
-
 impl Default for RankingRule {
-    /// Defaults, and why:
-    /// - `x`: retweets + likes, the seed post's rule ("ranked by retweets + favorites").
-    /// - `bluesky`: reposts + likes + quotes, the same rule on the network that replaced
-    ///   academic Twitter, plus 3 per post that shares the paper (a share is a stronger
-    ///   signal than a like).
-    /// - `hn`: points + comments: both are deliberate acts on a high-bar forum.
-    /// - `hf`: upvotes + comments on Hugging Face Papers (a curated, ML-heavy audience).
-    ///
-    /// All sources weigh 1: with the logarithm, a 10× difference in engagement is worth
-    /// about 2.3 points whichever the source.
+    /// The rule of the default `[ranking]`: [`default_source_weights`], whose docs say why.
     fn default() -> Self {
         RankingRule {
-            sources: vec![
-                weights("x", 1.0, &[("retweets", 1.0), ("likes", 1.0)]),
-                weights(
-                    "bluesky",
-                    1.0,
-                    &[
-                        ("posts", 3.0),
-                        ("reposts", 1.0),
-                        ("likes", 1.0),
-                        ("quotes", 1.0),
-                    ],
-                ),
-                weights("hn", 1.0, &[("points", 1.0), ("comments", 1.0)]),
-                weights("hf", 1.0, &[("upvotes", 1.0), ("comments", 1.0)]),
-            ],
+            sources: default_source_weights(),
         }
     }
 }
@@ -73,7 +33,7 @@ impl Default for RankingRule {
 impl RankingRule {
     /// The rule described by `[ranking]`: sources in `order` first, then any other source
     /// that has weights or metrics, alphabetically. A source without a weight weighs 1.
-    pub fn from_config(cfg: &crate::config::RankingConfig) -> RankingRule {
+    pub fn from_config(cfg: &RankingConfig) -> RankingRule {
         let mut names: Vec<String> = cfg.order.clone();
         for name in cfg.metrics.keys().chain(cfg.weights.keys()) {
             if !names.contains(name) {
@@ -193,7 +153,7 @@ mod tests {
 
     #[test]
     fn default_config_gives_the_default_rule() {
-        let rule = RankingRule::from_config(&crate::config::RankingConfig::default());
+        let rule = RankingRule::from_config(&RankingConfig::default());
         assert_eq!(rule, RankingRule::default());
     }
 

@@ -12,6 +12,7 @@ use tracing::{info, warn};
 
 mod browse;
 mod daily_post;
+mod sources;
 mod subscriptions;
 
 pub use browse::CategoryRow;
@@ -178,7 +179,7 @@ impl App {
     pub async fn open(config: Config, clock: Arc<dyn Clock>) -> Result<App, AppError> {
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.store.path).await?);
         let app = App::with_store(config, store, clock)?;
-        let sources = crate::sources::enabled(&app.config, &app.http, &app.store, &app.clock);
+        let sources = sources::enabled(&app.config, &app.http, &app.store, &app.clock);
         Ok(app.with_sources(sources))
     }
 

@@ -27,11 +27,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 
-use super::hn::base_url;
 use super::{Collection, LookupMemo, Source, SourceError, Tally, Window};
 use crate::arxiv::ArxivId;
 use crate::config::{HfConfig, Secret};
-use crate::http::{HttpClient, HttpError, Response, accept_all};
+use crate::http::{HttpClient, HttpError, Response, accept_all, base_url};
 use crate::store::{Extra, Signal};
 
 /// The source name in config and signal keys.

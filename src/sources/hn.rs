@@ -28,7 +28,7 @@ use serde::Deserialize;
 use super::{Collection, Source, SourceError, Tally, Window};
 use crate::arxiv::ArxivId;
 use crate::config::HnConfig;
-use crate::http::{HttpClient, HttpError, accept_all};
+use crate::http::{HttpClient, accept_all, base_url};
 use crate::store::Signal;
 
 /// The source name in config and signal keys.
@@ -357,19 +357,6 @@ impl Source for HnSource {
     }
 }
 
-/// `api_url` without trailing slashes, after checking it is an http(s) URL.
-pub(crate) fn base_url(api_url: &str, key: &str) -> Result<String, SourceError> {
-    match url::Url::parse(api_url) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") => {
-            Ok(api_url.trim_end_matches('/').to_string())
-        }
-        _ => Err(SourceError::Http(HttpError::Build(format!(
-            "{key} is not an http(s) URL: {}",
-            crate::http::sanitize_url(api_url)
-        )))),
-    }
-}
-
 fn format_unix(secs: i64) -> String {
     DateTime::<Utc>::from_timestamp(secs, 0)
         .map(|t| t.format("%Y-%m-%d %H:%M:%SZ").to_string())
@@ -495,18 +482,5 @@ mod tests {
             .collect();
         assert_eq!(values, vec![("comments", 2.0), ("points", 15.0)]);
         assert!(signals.iter().all(|s| s.paper.key() == "2107.00641"));
-    }
-
-    #[test]
-    fn base_url_trims_and_checks() {
-        assert_eq!(
-            base_url("https://hn.algolia.com/api/v1/", "k").unwrap(),
-            "https://hn.algolia.com/api/v1"
-        );
-        let err = base_url("ftp://x?token=hunter2", "sources.hn.api_url").unwrap_err();
-        let text = err.to_string();
-        assert!(text.contains("sources.hn.api_url"), "{text}");
-        assert!(!text.contains("hunter2"), "{text}");
-        assert!(base_url("not a url", "k").is_err());
     }
 }

@@ -10,6 +10,11 @@
 //! Links are mapped to papers with [`ArxivId::from_url`], so abs/pdf/html/versioned/alphaXiv/
 //! Hugging Face/DOI forms all count for the same paper. A failing source degrades a digest (it
 //! is reported as missing); it never aborts it.
+//!
+//! This module holds the trait and what the implementations share ([`Window`], [`Collection`],
+//! [`SourceError`], [`Tally`]); the implementations live in the submodules and import only it.
+//! Building the enabled sources from the configuration is the application's job
+//! (`app::sources`), so no source depends on the list of all of them.
 
 pub mod bluesky;
 pub mod hf;
@@ -19,7 +24,6 @@ pub mod x;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
-use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -118,102 +122,6 @@ pub trait Source: Send + Sync + fmt::Debug {
         _now: DateTime<Utc>,
     ) -> Result<Vec<Extra>, SourceError> {
         Ok(Vec::new())
-    }
-}
-
-/// The sources enabled in the configuration, in ranking order.
-///
-/// A source that cannot be built (e.g. X enabled without a bearer token) is still listed, as an
-/// [`Unavailable`] source that reports why on every use: a misconfigured source degrades
-/// digests, it never stops them.
-pub fn enabled(
-    config: &crate::config::Config,
-    http: &crate::http::HttpClient,
-    store: &Arc<dyn crate::store::Store>,
-    clock: &Arc<dyn crate::clock::Clock>,
-) -> Vec<Arc<dyn Source>> {
-    let s = &config.sources;
-    let mut out: Vec<Arc<dyn Source>> = Vec::new();
-    let mut add = |name: &'static str, built: Result<Arc<dyn Source>, SourceError>| match built {
-        Ok(source) => out.push(source),
-        Err(e) => {
-            tracing::warn!(source = name, error = %e, "attention source unavailable");
-            out.push(Arc::new(Unavailable {
-                name,
-                reason: e.to_string(),
-            }));
-        }
-    };
-    if s.x.enabled {
-        add(
-            x::NAME,
-            x::XSource::new(&s.x, http.clone(), store.clone(), clock.clone())
-                .map(|x| Arc::new(x) as Arc<dyn Source>),
-        );
-    }
-    if s.bluesky.enabled {
-        add(
-            bluesky::NAME,
-            bluesky::BlueskySource::new(&s.bluesky, http.clone(), store.clone())
-                .map(|x| Arc::new(x) as Arc<dyn Source>),
-        );
-    }
-    if s.hn.enabled {
-        add(
-            hn::NAME,
-            hn::HnSource::new(&s.hn, http.clone()).map(|x| Arc::new(x) as Arc<dyn Source>),
-        );
-    }
-    if s.hf.enabled {
-        add(
-            hf::NAME,
-            hf::HfSource::new(&s.hf, http.clone()).map(|x| Arc::new(x) as Arc<dyn Source>),
-        );
-    }
-    if s.semantic_scholar.enabled {
-        add(
-            semantic_scholar::NAME,
-            semantic_scholar::S2Source::new(&s.semantic_scholar, http.clone())
-                .map(|x| Arc::new(x) as Arc<dyn Source>),
-        );
-    }
-    out
-}
-
-/// A configured source that could not be built; every use reports why.
-#[derive(Debug)]
-pub struct Unavailable {
-    name: &'static str,
-    reason: String,
-}
-
-#[async_trait]
-impl Source for Unavailable {
-    fn name(&self) -> &'static str {
-        self.name
-    }
-
-    async fn collect(
-        &self,
-        _window: Window,
-        _papers: &BTreeSet<ArxivId>,
-        _now: DateTime<Utc>,
-    ) -> Result<Collection, SourceError> {
-        Err(SourceError::Unavailable {
-            source_name: self.name,
-            message: self.reason.clone(),
-        })
-    }
-
-    async fn lookup(
-        &self,
-        _paper: &ArxivId,
-        _now: DateTime<Utc>,
-    ) -> Result<Vec<Signal>, SourceError> {
-        Err(SourceError::Unavailable {
-            source_name: self.name,
-            message: self.reason.clone(),
-        })
     }
 }
 

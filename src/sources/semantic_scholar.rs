@@ -24,11 +24,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use super::hn::base_url;
 use super::{Collection, LookupMemo, Source, SourceError, Tally, Window};
 use crate::arxiv::ArxivId;
 use crate::config::{Secret, SemanticScholarConfig};
-use crate::http::{HttpClient, HttpError, Pacer, accept_all};
+use crate::http::{HttpClient, HttpError, Pacer, accept_all, base_url};
 use crate::store::{Extra, Signal};
 
 /// The source name in signal keys (the config section is `semantic_scholar`).

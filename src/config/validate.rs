@@ -1,0 +1,735 @@
+//! Normalization and validation of a loaded [`Config`], and [`ConfigError`]: every failure as
+//! one line naming the key and where its value came from (a file, a variable, the defaults).
+
+use std::path::PathBuf;
+
+use figment::{Figment, Metadata, Source};
+
+use super::x_query::check_url_patterns;
+use super::{BlueskyConfig, Config, Secret};
+
+/// Keys holding a humantime duration, for friendlier error messages.
+const DURATION_KEYS: &[&str] = &[
+    "http.timeout",
+    "http.retry_base_delay",
+    "http.retry_max_delay",
+    "arxiv.request_spacing",
+    "digest.max_signal_age",
+    "digest.attention_window",
+    "sources.semantic_scholar.request_spacing",
+    "sources.bluesky.cursor_save_interval",
+    "sources.bluesky.replay_overlap",
+    "sources.bluesky.idle_timeout",
+    "sources.bluesky.reconnect_max_delay",
+    "sources.bluesky.retention",
+    "discord.grace_period",
+    "discord.min_age",
+];
+
+/// Why the configuration could not be loaded. Every variant displays as one line that names
+/// the offending key and where its value came from.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// An explicitly given configuration file does not exist.
+    #[error("configuration file {} does not exist", .path.display())]
+    NotFound {
+        /// The path as given.
+        path: PathBuf,
+    },
+    /// The configuration file exists but could not be read.
+    #[error("cannot read configuration file {}: {cause}", .path.display())]
+    Read {
+        /// The path as given.
+        path: PathBuf,
+        /// The I/O error.
+        cause: std::io::Error,
+    },
+    /// The TOML is malformed.
+    #[error("invalid TOML in {origin}: {message}")]
+    Syntax {
+        /// Where the TOML came from (a path or "inline TOML").
+        origin: String,
+        /// The parser's message, reduced to one line with its position.
+        message: String,
+    },
+    /// A key that hotpapers does not know (usually a typo).
+    #[error("unknown configuration key '{key}' in {origin}{}", expected_suffix(.expected))]
+    UnknownKey {
+        /// Full dotted key, e.g. `arxiv.api_ulr`.
+        key: String,
+        /// Where it came from: a file path or an environment variable.
+        origin: String,
+        /// The keys valid at that level.
+        expected: Vec<String>,
+    },
+    /// A key with a value of the wrong type or out of range.
+    #[error("invalid value for '{key}' in {origin}: {reason}")]
+    InvalidValue {
+        /// Full dotted key, e.g. `arxiv.page_size`.
+        key: String,
+        /// Where the value came from.
+        origin: String,
+        /// What was expected.
+        reason: String,
+    },
+    /// An environment variable hotpapers reads is not valid UTF-8.
+    #[error("environment variable {name} is not valid UTF-8")]
+    NonUnicodeEnv {
+        /// The variable's name.
+        name: String,
+    },
+    /// Any other problem reported by the configuration layer.
+    #[error("invalid configuration in {origin}: {message}")]
+    Other {
+        /// Where the problem was found.
+        origin: String,
+        /// What went wrong, on one line.
+        message: String,
+    },
+}
+
+fn expected_suffix(expected: &[String]) -> String {
+    if expected.is_empty() {
+        String::new()
+    } else {
+        format!(" (expected one of: {})", expected.join(", "))
+    }
+}
+
+/// Treats blank optional settings as unset and trims pasted secrets (a trailing newline from
+/// `cat token.txt` would otherwise be sent in an `Authorization` header).
+pub(super) fn normalize(config: &mut Config) {
+    fn secret(s: &mut Option<Secret>) {
+        *s = s
+            .take()
+            .map(|v| v.expose().trim().to_owned())
+            .filter(|v| !v.is_empty())
+            .map(Secret::new);
+    }
+    fn text(s: &mut Option<String>) {
+        *s = s
+            .take()
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty());
+    }
+    secret(&mut config.sources.hf.token);
+    secret(&mut config.sources.bluesky.app_password);
+    secret(&mut config.sources.x.bearer_token);
+    secret(&mut config.sources.semantic_scholar.api_key);
+    secret(&mut config.discord.token);
+    text(&mut config.sources.bluesky.identifier);
+    for account in &mut config.sources.bluesky.bot_accounts {
+        *account = account.trim().trim_start_matches('@').to_owned();
+    }
+    text(&mut config.discord.proxy_url);
+    config.http.contact = config.http.contact.trim().to_owned();
+}
+
+/// Checks values that deserialize fine but would fail later; returns (key, reason).
+pub(super) fn validate(c: &Config) -> Result<(), (String, String)> {
+    let err = |key: &str, reason: String| Err((key.to_owned(), reason));
+    for (source, w) in &c.ranking.weights {
+        if !w.is_finite() || *w < 0.0 {
+            return err(
+                &format!("ranking.weights.{source}"),
+                "must be a number >= 0".into(),
+            );
+        }
+    }
+    for (source, metrics) in &c.ranking.metrics {
+        for (metric, w) in metrics {
+            if !w.is_finite() {
+                return err(
+                    &format!("ranking.metrics.{source}.{metric}"),
+                    "must be a finite number".into(),
+                );
+            }
+        }
+    }
+    if !c.ranking.gravity.is_finite() || c.ranking.gravity < 0.0 {
+        return err("ranking.gravity", "must be a number >= 0".into());
+    }
+    if c.ranking.trending_days == 0 {
+        return err("ranking.trending_days", "must be at least 1".into());
+    }
+    let http = ["http", "https"];
+    let urls: [(&str, &str, &[&str]); 9] = [
+        ("arxiv.api_url", &c.arxiv.api_url, &http),
+        ("arxiv.rss_url", &c.arxiv.rss_url, &http),
+        ("sources.hn.api_url", &c.sources.hn.api_url, &http),
+        ("sources.hf.api_url", &c.sources.hf.api_url, &http),
+        ("sources.bluesky.api_url", &c.sources.bluesky.api_url, &http),
+        (
+            "sources.bluesky.jetstream_url",
+            &c.sources.bluesky.jetstream_url,
+            &["ws", "wss"],
+        ),
+        ("sources.bluesky.pds_url", &c.sources.bluesky.pds_url, &http),
+        ("sources.x.api_url", &c.sources.x.api_url, &http),
+        (
+            "sources.semantic_scholar.api_url",
+            &c.sources.semantic_scholar.api_url,
+            &http,
+        ),
+    ];
+    for (key, value, schemes) in urls {
+        check_url(value, schemes).or_else(|reason| err(key, reason))?;
+    }
+    if let Some(proxy) = &c.discord.proxy_url {
+        check_url(proxy, &http).or_else(|reason| err("discord.proxy_url", reason))?;
+    }
+
+    if c.store.path.as_os_str().is_empty() {
+        return err("store.path", "must not be empty".into());
+    }
+    if c.http.timeout.is_zero() {
+        return err("http.timeout", "must be greater than zero".into());
+    }
+    if c.http.max_response_bytes == 0 {
+        return err(
+            "http.max_response_bytes",
+            "must be greater than zero".into(),
+        );
+    }
+    if c.http.retry_base_delay.is_zero() {
+        return err("http.retry_base_delay", "must be greater than zero".into());
+    }
+    if c.http.retry_max_delay < c.http.retry_base_delay {
+        return err(
+            "http.retry_max_delay",
+            format!(
+                "must be at least http.retry_base_delay ({})",
+                humantime::format_duration(c.http.retry_base_delay)
+            ),
+        );
+    }
+    if c.http.contact.chars().any(char::is_control) {
+        return err(
+            "http.contact",
+            "must not contain control characters (it is sent in the User-Agent header)".into(),
+        );
+    }
+    if !(1..=2000).contains(&c.arxiv.page_size) {
+        return err(
+            "arxiv.page_size",
+            format!("must be between 1 and 2000, got {}", c.arxiv.page_size),
+        );
+    }
+    if !(1..=200).contains(&c.arxiv.id_batch_size) {
+        return err(
+            "arxiv.id_batch_size",
+            format!("must be between 1 and 200, got {}", c.arxiv.id_batch_size),
+        );
+    }
+    if let Some(bad) = c
+        .arxiv
+        .categories
+        .iter()
+        .find(|cat| cat.trim().is_empty() || cat.trim() != cat.as_str())
+    {
+        return err(
+            "arxiv.categories",
+            format!("entries must be non-empty and without surrounding spaces, got {bad:?}"),
+        );
+    }
+    if c.digest.top == 0 {
+        return err("digest.top", "must be at least 1".into());
+    }
+    c.sources.hn.validate()?;
+    c.sources.hf.validate()?;
+    c.sources.semantic_scholar.validate()?;
+    c.discord.validate()?;
+    check_url_patterns(&c.sources.x.url_patterns)
+        .or_else(|reason| err("sources.x.url_patterns", reason))?;
+    validate_bluesky(&c.sources.bluesky)?;
+    let secrets = [
+        ("sources.hf.token", &c.sources.hf.token),
+        (
+            "sources.bluesky.app_password",
+            &c.sources.bluesky.app_password,
+        ),
+        ("sources.x.bearer_token", &c.sources.x.bearer_token),
+        (
+            "sources.semantic_scholar.api_key",
+            &c.sources.semantic_scholar.api_key,
+        ),
+        ("discord.token", &c.discord.token),
+    ];
+    for (key, secret) in secrets {
+        if secret
+            .as_ref()
+            .is_some_and(|s| s.expose().chars().any(char::is_control))
+        {
+            return err(
+                key,
+                "must not contain control characters (it is sent in an HTTP header)".into(),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The `[sources.bluesky]` checks of [`validate`].
+fn validate_bluesky(b: &BlueskyConfig) -> Result<(), (String, String)> {
+    let err = |key: &str, reason: String| Err((format!("sources.bluesky.{key}"), reason));
+    if let Some(bad) = b
+        .bot_accounts
+        .iter()
+        .find(|a| a.is_empty() || a.chars().any(|c| c.is_whitespace() || c.is_control()))
+    {
+        return err(
+            "bot_accounts",
+            format!("entries must be DIDs or handles without spaces, got {bad:?}"),
+        );
+    }
+    if !(b.bot_weight.is_finite() && (0.0..=1.0).contains(&b.bot_weight)) {
+        return err(
+            "bot_weight",
+            format!("must be between 0 and 1, got {}", b.bot_weight),
+        );
+    }
+    if b.cursor_save_events == 0 {
+        return err("cursor_save_events", "must be at least 1".into());
+    }
+    let positive = [
+        ("cursor_save_interval", b.cursor_save_interval),
+        ("idle_timeout", b.idle_timeout),
+        ("reconnect_max_delay", b.reconnect_max_delay),
+        ("retention", b.retention),
+    ];
+    for (key, value) in positive {
+        if value.is_zero() {
+            return err(key, "must be greater than zero".into());
+        }
+    }
+    if b.max_search_pages == 0 {
+        return err("max_search_pages", "must be at least 1".into());
+    }
+    Ok(())
+}
+
+fn check_url(value: &str, schemes: &[&str]) -> Result<(), String> {
+    let url = url::Url::parse(value).map_err(|e| format!("not a valid URL ({e}): {value:?}"))?;
+    if !schemes.contains(&url.scheme()) {
+        return Err(format!(
+            "URL scheme must be {}, got {:?}",
+            schemes.join(" or "),
+            url.scheme()
+        ));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(format!("URL has no host: {value:?}"));
+    }
+    Ok(())
+}
+
+/// Where the value at `key` came from, for error messages.
+pub(super) fn origin_of(figment: &Figment, key: &str) -> String {
+    figment
+        .find_metadata(key)
+        .map_or_else(|| "the built-in defaults".to_owned(), describe)
+}
+
+fn describe(metadata: &Metadata) -> String {
+    match &metadata.source {
+        Some(Source::File(path)) => path.display().to_string(),
+        _ => metadata.name.to_string(),
+    }
+}
+
+/// Turns figment's error into a one-line [`ConfigError`] naming the key.
+pub(super) fn convert_error(figment: &Figment, error: figment::Error) -> ConfigError {
+    use figment::error::Kind;
+
+    let origin_from_error = error
+        .metadata
+        .as_ref()
+        .map_or_else(|| "the configuration".to_owned(), describe);
+    let path = error.path.join(".");
+    match &error.kind {
+        Kind::UnknownField(field, expected) => {
+            // figment usually reports the unknown field as the last path element already.
+            let key = if error.path.last() == Some(field) {
+                path.clone()
+            } else if path.is_empty() {
+                field.clone()
+            } else {
+                format!("{path}.{field}")
+            };
+            let origin = figment
+                .find_metadata(&key)
+                .map_or(origin_from_error, describe);
+            ConfigError::UnknownKey {
+                key,
+                origin,
+                expected: expected.iter().map(|s| (*s).to_owned()).collect(),
+            }
+        }
+        kind if path.is_empty() => ConfigError::Other {
+            origin: origin_from_error,
+            message: one_line(&kind.to_string()),
+        },
+        kind => {
+            let leaf_key = key_without_index(&error.path);
+            let reason = match kind {
+                Kind::InvalidType(actual, expected) => {
+                    format!("expected {}, found {actual}", describe_expected(expected))
+                }
+                Kind::InvalidValue(actual, expected) => {
+                    format!(
+                        "expected {}, found {actual}",
+                        describe_expected_range(expected)
+                    )
+                }
+                Kind::Message(message) if DURATION_KEYS.contains(&leaf_key.as_str()) => {
+                    format!("expected a duration such as \"30s\" or \"2m\" ({message})")
+                }
+                Kind::Message(message) if leaf_key == "arxiv.holidays" => {
+                    format!("expected dates as \"YYYY-MM-DD\" ({message})")
+                }
+                other => one_line(&other.to_string()),
+            };
+            ConfigError::InvalidValue {
+                key: display_key(&error.path),
+                origin: origin_from_error,
+                reason,
+            }
+        }
+    }
+}
+
+/// The dotted key, with list indices shown as `[n]` (`arxiv.holidays[2]`).
+fn display_key(path: &[String]) -> String {
+    let mut key = String::new();
+    for part in path {
+        if !part.is_empty() && part.chars().all(|c| c.is_ascii_digit()) {
+            key.push('[');
+            key.push_str(part);
+            key.push(']');
+        } else {
+            if !key.is_empty() {
+                key.push('.');
+            }
+            key.push_str(part);
+        }
+    }
+    key
+}
+
+/// The dotted key with any trailing list index removed (`arxiv.holidays.2` → `arxiv.holidays`).
+fn key_without_index(path: &[String]) -> String {
+    let end = path
+        .iter()
+        .rposition(|p| !p.chars().all(|c| c.is_ascii_digit()))
+        .map_or(0, |i| i + 1);
+    path.get(..end).unwrap_or_default().join(".")
+}
+
+/// serde's "expected" strings in plain words.
+fn describe_expected(expected: &str) -> String {
+    match expected {
+        "u8" | "u16" | "u32" | "u64" | "u128" | "usize" | "i8" | "i16" | "i32" | "i64" | "i128"
+        | "isize" => "an integer".into(),
+        "f32" | "f64" => "a number".into(),
+        "a boolean" | "bool" => "a boolean (true or false)".into(),
+        "a duration" => "a duration such as \"30s\" or \"2m\"".into(),
+        e if e.starts_with("struct ") => "a table".into(),
+        e => e.to_owned(),
+    }
+}
+
+/// As [`describe_expected`], for values of the right type but out of range.
+fn describe_expected_range(expected: &str) -> String {
+    match expected {
+        "u8" => "an integer from 0 to 255".into(),
+        "u16" => "an integer from 0 to 65535".into(),
+        "u32" => format!("an integer from 0 to {}", u32::MAX),
+        "u64" | "u128" | "usize" => "a non-negative integer".into(),
+        e => describe_expected(e),
+    }
+}
+
+/// Collapses a multi-line message to one line.
+fn one_line(message: &str) -> String {
+    message.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The toml crate prints a position line, a source snippet with a caret, then the reason.
+/// Keep "line L, column C: reason".
+pub(super) fn one_line_toml_error(message: &str) -> String {
+    let mut lines = message.lines();
+    let head = lines.next().unwrap_or_default().trim();
+    let Some(position) = head.strip_prefix("TOML parse error at ") else {
+        return one_line(message);
+    };
+    let reason: Vec<&str> = lines
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.contains('|'))
+        .collect();
+    if reason.is_empty() {
+        one_line(message)
+    } else {
+        one_line(&format!("{position}: {}", reason.join(" ")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::config::test_util::{env, load, toml_file};
+
+    #[test]
+    fn unknown_keys_are_named_with_their_origin() {
+        let file = toml_file("[arxiv]\napi_ulr = \"https://x.example\"\n");
+        let err = Config::load_with_env(Some(file.path()), env(&[])).expect_err("typo");
+        let shown = err.to_string();
+        assert!(
+            shown.starts_with(&format!(
+                "unknown configuration key 'arxiv.api_ulr' in {}",
+                file.path().display()
+            )),
+            "{shown}"
+        );
+        assert!(shown.contains("api_url"), "lists valid keys: {shown}");
+        assert!(!shown.contains('\n'));
+
+        let err = Config::from_toml_str("colour = \"blue\"\n").expect_err("top level");
+        assert!(
+            err.to_string()
+                .starts_with("unknown configuration key 'colour' in inline TOML"),
+            "{err}"
+        );
+
+        let err = Config::from_toml_str("[sources.x]\nenabld = true\n").expect_err("nested");
+        assert!(matches!(&err, ConfigError::UnknownKey { key, .. } if key == "sources.x.enabld"));
+
+        let err = Config::from_toml_str("[sources.mastodon]\nenabled = true\n").expect_err("x");
+        assert!(matches!(&err, ConfigError::UnknownKey { key, .. } if key == "sources.mastodon"));
+
+        let err = load(
+            "[arxiv]\npage_size = 10\n",
+            &[("HOTPAPERS_ARXIV__API_ULR", "https://x.example")],
+        )
+        .expect_err("env typo");
+        assert_eq!(
+            err.to_string().split(" (expected").next(),
+            Some(
+                "unknown configuration key 'arxiv.api_ulr' in environment variable \
+                 HOTPAPERS_ARXIV__API_ULR"
+            )
+        );
+
+        let err = load("", &[("HOTPAPERS_ARXIV__", "x")]).expect_err("empty segment");
+        assert!(matches!(err, ConfigError::UnknownKey { .. }), "{err}");
+    }
+
+    #[test]
+    fn wrong_types_name_the_key() {
+        let err = Config::from_toml_str("[arxiv]\npage_size = \"lots\"\n").expect_err("type");
+        assert_eq!(
+            err.to_string(),
+            "invalid value for 'arxiv.page_size' in inline TOML: expected an integer, \
+             found string \"lots\""
+        );
+        let err = Config::from_toml_str("[sources.hn]\nenabled = \"yes\"\n").expect_err("bool");
+        assert!(
+            matches!(&err, ConfigError::InvalidValue { key, .. } if key == "sources.hn.enabled"),
+            "{err}"
+        );
+        let err = Config::from_toml_str("[arxiv]\npage_size = -1\n").expect_err("negative");
+        assert!(
+            err.to_string().contains("'arxiv.page_size'") && err.to_string().contains("-1"),
+            "{err}"
+        );
+        let err = Config::from_toml_str("[http]\ntimeout = \"soon\"\n").expect_err("duration");
+        assert!(
+            err.to_string().starts_with(
+                "invalid value for 'http.timeout' in inline TOML: expected a duration"
+            ),
+            "{err}"
+        );
+        let err =
+            Config::from_toml_str("[arxiv]\nholidays = [\"2026-13-01\"]\n").expect_err("date");
+        assert!(
+            err.to_string().starts_with(
+                "invalid value for 'arxiv.holidays[0]' in inline TOML: expected dates as \"YYYY-MM-DD\""
+            ),
+            "{err}"
+        );
+        let err = load("", &[("HOTPAPERS_ARXIV__HOLIDAYS", "2026-01-02,tomorrow")])
+            .expect_err("env date");
+        assert!(err.to_string().contains("'arxiv.holidays[1]'"), "{err}");
+        let err = load("", &[("HOTPAPERS_ARXIV__CATEGORIES", "[cs.LG, stat")])
+            .expect_err("unbalanced list");
+        assert!(err.to_string().contains("expected a sequence"), "{err}");
+        let err = Config::from_toml_str("[sources.x]\ndaily_request_budget = 5000000000\n")
+            .expect_err("too large");
+        assert!(err.to_string().contains("from 0 to 4294967295"), "{err}");
+        let err = Config::from_toml_str("arxiv = 3\n").expect_err("section type");
+        assert!(err.to_string().contains("'arxiv'"), "{err}");
+        let err = load("", &[("HOTPAPERS_DIGEST__TOP", "ten")]).expect_err("env type");
+        assert_eq!(
+            err.to_string(),
+            "invalid value for 'digest.top' in environment variable HOTPAPERS_DIGEST__TOP: \
+             expected an integer, found string \"ten\""
+        );
+    }
+
+    #[test]
+    fn syntax_errors_are_one_line_with_position() {
+        let err = Config::from_toml_str("[arxiv\npage_size = 1\n").expect_err("syntax");
+        let shown = err.to_string();
+        assert!(
+            shown.starts_with("invalid TOML in inline TOML: line 1"),
+            "{shown}"
+        );
+        assert!(!shown.contains('\n'), "{shown}");
+    }
+
+    #[test]
+    fn invalid_urls_and_ranges_are_rejected() {
+        let cases: &[(&str, &str)] = &[
+            ("[arxiv]\napi_url = \"not a url\"\n", "arxiv.api_url"),
+            (
+                "[arxiv]\nrss_url = \"ftp://rss.arxiv.org\"\n",
+                "arxiv.rss_url",
+            ),
+            (
+                "[sources.bluesky]\njetstream_url = \"https://jetstream.example\"\n",
+                "sources.bluesky.jetstream_url",
+            ),
+            (
+                "[sources.hn]\napi_url = \"wss://hn.example\"\n",
+                "sources.hn.api_url",
+            ),
+            (
+                "[discord]\nproxy_url = \"localhost:8080\"\n",
+                "discord.proxy_url",
+            ),
+            ("[arxiv]\npage_size = 0\n", "arxiv.page_size"),
+            ("[arxiv]\npage_size = 2001\n", "arxiv.page_size"),
+            ("[arxiv]\nid_batch_size = 201\n", "arxiv.id_batch_size"),
+            (
+                "[arxiv]\ncategories = [\"cs.LG\", \"\"]\n",
+                "arxiv.categories",
+            ),
+            ("[http]\ntimeout = \"0s\"\n", "http.timeout"),
+            (
+                "[http]\nmax_response_bytes = 0\n",
+                "http.max_response_bytes",
+            ),
+            (
+                "[http]\nretry_base_delay = \"0s\"\n",
+                "http.retry_base_delay",
+            ),
+            (
+                "[http]\nretry_max_delay = \"500ms\"\n",
+                "http.retry_max_delay",
+            ),
+            ("[http]\ncontact = \"a\\r\\nX-Evil: 1\"\n", "http.contact"),
+            ("[digest]\ntop = 0\n", "digest.top"),
+            ("[store]\npath = \"\"\n", "store.path"),
+            ("[sources.hf]\ntoken = \"ab\\ncd\"\n", "sources.hf.token"),
+        ];
+        for (toml, key) in cases {
+            match Config::from_toml_str(toml) {
+                Err(ConfigError::InvalidValue { key: k, origin, .. }) => {
+                    assert_eq!(&k, key, "{toml}");
+                    assert_eq!(origin, "inline TOML", "{toml}");
+                }
+                other => panic!("{toml}: expected InvalidValue for {key}, got {other:?}"),
+            }
+        }
+        // Valid edge values pass.
+        Config::from_toml_str(
+            "[arxiv]\npage_size = 2000\nid_batch_size = 1\n\
+             [sources.bluesky]\njetstream_url = \"ws://127.0.0.1:6008/subscribe\"\n",
+        )
+        .expect("edge values are valid");
+        let err =
+            load("", &[("HOTPAPERS_ARXIV__API_URL", "mailto:x@example.org")]).expect_err("env url");
+        assert!(
+            err.to_string().starts_with(
+                "invalid value for 'arxiv.api_url' in environment variable HOTPAPERS_ARXIV__API_URL"
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn toml_error_reduction() {
+        let raw = "TOML parse error at line 1, column 7\n  |\n1 | [arxiv\n  |       ^\n\
+                   invalid table header\nexpected `.`, `]`\n";
+        assert_eq!(
+            one_line_toml_error(raw),
+            "line 1, column 7: invalid table header expected `.`, `]`"
+        );
+        assert_eq!(one_line_toml_error("plain\nmessage"), "plain message");
+    }
+
+    #[test]
+    fn bluesky_listener_keys_parse_validate_and_come_from_env() {
+        let c = load(
+            "[sources.bluesky]\nbot_accounts = [\" @ArxivBot.bsky.social \", \"did:plc:abc\"]\n\
+             bot_weight = 0.25\ncursor_save_interval = \"2s\"\nretention = \"7days\"\n",
+            &[
+                ("HOTPAPERS_SOURCES__BLUESKY__CURSOR_SAVE_EVENTS", "50"),
+                ("HOTPAPERS_SOURCES__BLUESKY__MAX_SEARCH_PAGES", "3"),
+            ],
+        )
+        .expect("valid");
+        let b = &c.sources.bluesky;
+        assert_eq!(b.bot_accounts, vec!["ArxivBot.bsky.social", "did:plc:abc"]);
+        assert!((b.bot_weight - 0.25).abs() < f64::EPSILON);
+        assert_eq!(b.cursor_save_interval, Duration::from_secs(2));
+        assert_eq!(b.retention, Duration::from_secs(7 * 86_400));
+        assert_eq!(b.cursor_save_events, 50);
+        assert_eq!(b.max_search_pages, 3);
+
+        let env_list = load(
+            "",
+            &[(
+                "HOTPAPERS_SOURCES__BLUESKY__BOT_ACCOUNTS",
+                "did:plc:a, b.example.org",
+            )],
+        )
+        .expect("list from env");
+        assert_eq!(
+            env_list.sources.bluesky.bot_accounts,
+            vec!["did:plc:a", "b.example.org"]
+        );
+
+        for (toml, key) in [
+            ("bot_weight = 1.5", "sources.bluesky.bot_weight"),
+            ("bot_weight = -0.1", "sources.bluesky.bot_weight"),
+            ("bot_weight = nan", "sources.bluesky.bot_weight"),
+            ("bot_accounts = [\"\"]", "sources.bluesky.bot_accounts"),
+            ("bot_accounts = [\"a b\"]", "sources.bluesky.bot_accounts"),
+            (
+                "cursor_save_events = 0",
+                "sources.bluesky.cursor_save_events",
+            ),
+            (
+                "cursor_save_interval = \"0s\"",
+                "sources.bluesky.cursor_save_interval",
+            ),
+            ("idle_timeout = \"0s\"", "sources.bluesky.idle_timeout"),
+            (
+                "reconnect_max_delay = \"0s\"",
+                "sources.bluesky.reconnect_max_delay",
+            ),
+            ("retention = \"0s\"", "sources.bluesky.retention"),
+            ("max_search_pages = 0", "sources.bluesky.max_search_pages"),
+        ] {
+            match Config::from_toml_str(&format!("[sources.bluesky]\n{toml}\n")) {
+                Err(ConfigError::InvalidValue { key: k, .. }) => assert_eq!(k, key, "{toml}"),
+                other => panic!("{toml}: expected InvalidValue for {key}, got {other:?}"),
+            }
+        }
+        let err = Config::from_toml_str("[sources.bluesky]\nretention = \"soon\"\n")
+            .expect_err("bad duration");
+        assert!(err.to_string().contains("a duration such as"), "{err}");
+    }
+}
