@@ -4,20 +4,22 @@
 //! [`store`], measures attention ([`sources`]), ranks papers by it ([`ranking`]) and renders
 //! digests ([`digest`]). Three front ends are thin layers over [`app::App`] and the
 //! platform-neutral commands ([`commands`]): the `hotpapers` CLI (`src/main.rs`, `src/cli/`),
-//! the text console (`hotpapers console`, [`commands::console`]) and the Discord bot
-//! ([`discord`], `hotpapers run`).
+//! the text [`console`] (`hotpapers console`) and the Discord bot ([`discord`],
+//! `hotpapers run`).
 //!
-//! Modules are layered, lowest first; a module uses only modules of its own layer or below:
+//! Modules are layered, lowest first; a module uses only modules of lower layers
+//! (`tests/layers.rs` checks it, ARCHITECTURE.md draws it):
 //!
-//! 1. [`arxiv`] (ids, taxonomy, calendar, paper model, parsers, client), [`clock`], [`http`],
-//!    [`progress`], [`number`], [`subscription`];
+//! 1. [`clock`], [`progress`], [`number`]; then [`http`]; then [`arxiv`] (ids, taxonomy,
+//!    calendar, paper model, parsers, client); then [`subscription`] (the subscription model
+//!    and its firing times);
 //! 2. [`config`];
 //! 3. [`store`];
-//! 4. [`ranking`], [`digest`];
+//! 4. [`ranking`], then [`digest`];
 //! 5. [`sources`];
 //! 6. [`app`];
 //! 7. [`commands`];
-//! 8. the front ends: [`discord`], the console, the CLI.
+//! 8. the front ends: [`console`], [`discord`], the CLI.
 
 pub mod app;
 pub mod arxiv;

@@ -1,7 +1,12 @@
 //! The application core: one method per user-facing operation, shared by every front end.
 //!
-//! Front ends (the CLI, later Discord and the console) parse their input, call [`App`], and
-//! render what it returns. Nothing here knows about terminals or Discord.
+//! Front ends (the CLI, the console, Discord) and the commands call [`App`] and render what it
+//! returns; nothing above this layer touches the store, the sources or the arXiv client
+//! directly. Nothing here knows about terminals or Discord. The operations live here
+//! (`ingest`, `import`, `collect`, `listen`, `paper`, `digest`) and in files by concern:
+//! `daily_post` (a subscription's digest, shared by `/preview` and the scheduler),
+//! `subscriptions` (the admin commands' changes), `browse` (search and category counts) and
+//! `sources` (building the enabled attention sources from the config).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
