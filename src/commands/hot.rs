@@ -7,8 +7,8 @@ use crate::progress::NoProgress;
 
 use super::handle::default_count;
 use super::reply::{HOT_PAGE_SIZE, page_count};
-use super::request::{self, MAX_COUNT, RequestError, echo};
-use super::spec::{Choice, CommandSpec, Completion, OptionKind, OptionSpec, text};
+use super::request::{self, RequestError, echo};
+use super::spec::{Choice, CommandSpec, Completion, OptionKind, OptionSpec, count_option, text};
 use super::{Args, Command, CommandError, Context, Reply};
 
 /// Longest category filter a user can type (`cond-mat.stat-mech` is 18 characters).
@@ -110,18 +110,10 @@ impl Command for Hot {
                 help: "a category, archive (cs) or group (physics); default: the configured ones",
                 example: "cs.LG",
             },
-            OptionSpec {
-                name: "count",
-                kind: OptionKind::Integer {
-                    min: 1,
-                    max: MAX_COUNT as i64,
-                },
-                required: false,
-                complete: None,
-                description: "How many papers, 1-25 (default: the bot's setting)",
-                help: "how many papers, 1-25; default: [digest] top",
-                example: "10",
-            },
+            count_option(
+                "How many papers, 1-25 (default: the bot's setting)",
+                "how many papers, 1-25; default: [digest] top",
+            ),
             OptionSpec {
                 name: "date",
                 kind: text(10, 10),

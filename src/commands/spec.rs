@@ -7,6 +7,8 @@
 //! [`super::request`]); the bounds here only let a front end refuse obvious mistakes early
 //! (Discord's client does so before sending).
 
+use super::request::MAX_COUNT;
+
 /// One slash command.
 #[derive(Debug)]
 pub struct CommandSpec {
@@ -110,6 +112,23 @@ pub enum Completion {
     CategoryList,
     /// IANA time zone names, with their current UTC offset.
     Timezone,
+}
+
+/// The optional paper count of `/hot` and `/subscribe`: 1..=[`MAX_COUNT`], default
+/// `[digest] top`.
+pub const fn count_option(description: &'static str, help: &'static str) -> OptionSpec {
+    OptionSpec {
+        name: "count",
+        kind: OptionKind::Integer {
+            min: 1,
+            max: MAX_COUNT as i64,
+        },
+        required: false,
+        complete: None,
+        description,
+        help,
+        example: "10",
+    }
 }
 
 /// A text option (helper for the specs' `const`s).

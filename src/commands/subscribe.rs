@@ -9,8 +9,8 @@ use crate::subscription::Subscription;
 
 use super::handle::default_count;
 use super::reply::SubscriptionStatus;
-use super::request::{self, MAX_COUNT, RequestError};
-use super::spec::{CommandSpec, Completion, OptionKind, OptionSpec, text};
+use super::request::{self, RequestError};
+use super::spec::{CommandSpec, Completion, OptionKind, OptionSpec, count_option, text};
 use super::{Args, Command, CommandError, Context, Reply};
 
 /// Longest comma-separated category list `/subscribe` accepts (20 filters of typical length).
@@ -124,18 +124,10 @@ impl Command for Subscribe {
                 help: "comma-separated filters; default: the configured ones",
                 example: "cs.LG,cs.CV",
             },
-            OptionSpec {
-                name: "count",
-                kind: OptionKind::Integer {
-                    min: 1,
-                    max: MAX_COUNT as i64,
-                },
-                required: false,
-                complete: None,
-                description: "How many papers per post, 1-25 (default: the bot's setting)",
-                help: "papers per post, 1-25",
-                example: "10",
-            },
+            count_option(
+                "How many papers per post, 1-25 (default: the bot's setting)",
+                "papers per post, 1-25",
+            ),
             OptionSpec {
                 name: "min_score",
                 kind: OptionKind::Number { min: 0.0 },
