@@ -36,3 +36,4 @@ pub mod ranking;
 pub mod sources;
 pub mod store;
 pub mod subscription;
+pub mod summary;
