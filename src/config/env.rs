@@ -25,6 +25,7 @@ const LIST_KEYS: &[&str] = &[
     "sources.hn.hosts",
     "sources.x.url_patterns",
     "sources.bluesky.bot_accounts",
+    "summaries.order",
 ];
 
 /// A TOML document and where it came from.

@@ -12,7 +12,9 @@
 //!    configuration and are ignored. Values are plain text: `true`/`false` and numbers are
 //!    converted when the key expects them, and list keys (`arxiv.categories`,
 //!    `arxiv.holidays`, `sources.hn.hosts`, `sources.x.url_patterns`,
-//!    `sources.bluesky.bot_accounts`) take either `a,b,c` or a bracketed `[a, b, c]`.
+//!    `sources.bluesky.bot_accounts`, `summaries.order`) take either `a,b,c` or a bracketed
+//!    `[a, b, c]`. The LLM's key is `HOTPAPERS_SUMMARIES__LLM__API_KEY`; an ambient
+//!    `OPENAI_API_KEY` is deliberately not read (it would go to whatever `base_url` says).
 //!
 //! The key names are a public contract (see `config.toml.example`). Unknown keys and values
 //! of the wrong type are errors naming the key and where it came from, because a silently
@@ -24,8 +26,9 @@
 //! `[redacted]`, so `hotpapers config show` and logs cannot leak them.
 //!
 //! The pieces, one file each: the sections (`sections`: `[store]`, `[http]`, `[arxiv]`,
-//! `[digest]`; `ranking`; `sources`; `discord`), the file and environment layering (`env`),
-//! normalization, validation and error reporting (`validate`), and [`Secret`] (`secrets`).
+//! `[digest]`; `ranking`; `sources`; `discord`; `summaries`, which also holds
+//! [`SummarySource`], the provider names `crate::summary` re-exports), the file and
+//! environment layering (`env`), normalization, validation and error reporting (`validate`), and [`Secret`] (`secrets`).
 //! Everything public is re-exported here, so callers name `crate::config::DiscordConfig` and
 //! never the file it lives in; only [`x_query`] is a module of its own.
 //!
@@ -45,6 +48,7 @@ mod ranking;
 mod secrets;
 mod sections;
 mod sources;
+mod summaries;
 #[cfg(test)]
 mod test_util;
 mod validate;
@@ -57,6 +61,10 @@ pub use secrets::Secret;
 pub use sections::{ArxivConfig, DigestConfig, HttpConfig, StoreConfig};
 pub use sources::{
     BlueskyConfig, HfConfig, HnConfig, SemanticScholarConfig, SourcesConfig, XConfig,
+};
+pub use summaries::{
+    LlmConfig, MAX_LLM_CONCURRENCY, MAX_LLM_TIMEOUT, MAX_LLM_TOKENS, MAX_LLM_TOP, SummariesConfig,
+    SummarySource,
 };
 pub use validate::ConfigError;
 
@@ -83,6 +91,8 @@ pub struct Config {
     pub sources: SourcesConfig,
     /// The Discord front end.
     pub discord: DiscordConfig,
+    /// Who writes each hot paper's one-line summary, and the optional LLM.
+    pub summaries: SummariesConfig,
 }
 
 impl Config {
@@ -182,6 +192,8 @@ mod tests {
             "wss://jetstream2.us-east.bsky.network/subscribe"
         );
         assert_eq!(c.discord, DiscordConfig::default());
+        assert_eq!(c.summaries, SummariesConfig::default());
+        assert!(!c.summaries.llm.enabled);
         assert!(validate(&Config::default()).is_ok());
     }
 
@@ -278,6 +290,13 @@ mod tests {
             "reconnect_max_delay",
             "retention",
             "max_search_pages",
+            "order",
+            "base_url",
+            "model",
+            "max_concurrency",
+            "daily_budget",
+            "max_tokens",
+            "temperature",
         ] {
             assert!(
                 EXAMPLE

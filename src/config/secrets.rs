@@ -61,6 +61,8 @@ mod tests {
             api_key = "SECRET4"
             [discord]
             token = "SECRET5"
+            [summaries.llm]
+            api_key = "SECRET7"
             "#,
         )
         .expect("valid");
@@ -82,6 +84,10 @@ mod tests {
         assert_eq!(
             c.discord.token.as_ref().map(Secret::expose),
             Some("SECRET5")
+        );
+        assert_eq!(
+            c.summaries.llm.api_key.as_ref().map(Secret::expose),
+            Some("SECRET7")
         );
     }
 }

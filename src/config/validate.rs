@@ -24,6 +24,7 @@ const DURATION_KEYS: &[&str] = &[
     "sources.bluesky.retention",
     "discord.grace_period",
     "discord.min_age",
+    "summaries.llm.timeout",
 ];
 
 /// Why the configuration could not be loaded. Every variant displays as one line that names
@@ -117,7 +118,15 @@ pub(super) fn normalize(config: &mut Config) {
     secret(&mut config.sources.x.bearer_token);
     secret(&mut config.sources.semantic_scholar.api_key);
     secret(&mut config.discord.token);
+    secret(&mut config.summaries.llm.api_key);
     text(&mut config.sources.bluesky.identifier);
+    text(&mut config.summaries.llm.model);
+    // figment reads a short decimal from the environment as an f32 ("0.7" becomes
+    // 0.699999988…); a temperature has no meaningful digits past the sixth.
+    let t = &mut config.summaries.llm.temperature;
+    if t.is_finite() {
+        *t = (*t * 1e6).round() / 1e6;
+    }
     for account in &mut config.sources.bluesky.bot_accounts {
         *account = account.trim().trim_start_matches('@').to_owned();
     }
@@ -153,7 +162,7 @@ pub(super) fn validate(c: &Config) -> Result<(), (String, String)> {
         return err("ranking.trending_days", "must be at least 1".into());
     }
     let http = ["http", "https"];
-    let urls: [(&str, &str, &[&str]); 9] = [
+    let urls: [(&str, &str, &[&str]); 10] = [
         ("arxiv.api_url", &c.arxiv.api_url, &http),
         ("arxiv.rss_url", &c.arxiv.rss_url, &http),
         ("sources.hn.api_url", &c.sources.hn.api_url, &http),
@@ -171,6 +180,7 @@ pub(super) fn validate(c: &Config) -> Result<(), (String, String)> {
             &c.sources.semantic_scholar.api_url,
             &http,
         ),
+        ("summaries.llm.base_url", &c.summaries.llm.base_url, &http),
     ];
     for (key, value, schemes) in urls {
         check_url(value, schemes).or_else(|reason| err(key, reason))?;
@@ -239,6 +249,7 @@ pub(super) fn validate(c: &Config) -> Result<(), (String, String)> {
     c.sources.hf.validate()?;
     c.sources.semantic_scholar.validate()?;
     c.discord.validate()?;
+    c.summaries.validate()?;
     check_url_patterns(&c.sources.x.url_patterns)
         .or_else(|reason| err("sources.x.url_patterns", reason))?;
     validate_bluesky(&c.sources.bluesky)?;
@@ -254,6 +265,7 @@ pub(super) fn validate(c: &Config) -> Result<(), (String, String)> {
             &c.sources.semantic_scholar.api_key,
         ),
         ("discord.token", &c.discord.token),
+        ("summaries.llm.api_key", &c.summaries.llm.api_key),
     ];
     for (key, secret) in secrets {
         if secret

@@ -16,50 +16,9 @@
 
 use serde::Serialize;
 
-/// Where a summary came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SummarySource {
-    /// Hugging Face's `ai_summary` of the paper page.
-    HuggingFace,
-    /// Semantic Scholar's `tldr`.
-    SemanticScholar,
-    /// The configured LLM endpoint (`[summaries.llm]`).
-    Llm,
-    /// Sentences of the abstract picked by the built-in extractive summarizer.
-    Extractive,
-}
-
-impl SummarySource {
-    /// The name used in `[summaries] order`, in JSON (`summary_source`) and in logs.
-    pub fn name(self) -> &'static str {
-        match self {
-            SummarySource::HuggingFace => "hf",
-            SummarySource::SemanticScholar => "semantic_scholar",
-            SummarySource::Llm => "llm",
-            SummarySource::Extractive => "extractive",
-        }
-    }
-
-    /// Every source, in the default preference order.
-    pub const ALL: [SummarySource; 4] = [
-        SummarySource::HuggingFace,
-        SummarySource::SemanticScholar,
-        SummarySource::Llm,
-        SummarySource::Extractive,
-    ];
-
-    /// Parses a name of `[summaries] order`.
-    pub fn from_name(name: &str) -> Option<SummarySource> {
-        SummarySource::ALL.into_iter().find(|s| s.name() == name)
-    }
-}
-
-impl std::fmt::Display for SummarySource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
+/// Where a summary came from. Defined in the config layer, which sits below this one, because
+/// `[summaries] order` is a list of them.
+pub use crate::config::SummarySource;
 
 /// A summary of one paper and where it came from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
