@@ -1,6 +1,6 @@
 //! Persistence behind narrow, backend-neutral interfaces.
 //!
-//! The store keeps seven concerns, each behind its own trait, in its own file together with the
+//! The store keeps eight concerns, each behind its own trait, in its own file together with the
 //! model types it owns:
 //!
 //! | trait | file | holds |
@@ -12,6 +12,7 @@
 //! | [`SubscriptionStore`] | `subscriptions.rs` | per-channel digest subscriptions |
 //! | [`PostLog`] | `post_log.rs` | the post log that makes posting exactly-once |
 //! | [`CursorStore`] | `cursors.rs` | small progress state: the Jetstream cursor, X request budgets, when a source last swept a mailing or looked up a paper |
+//! | [`SummaryStore`] | `summaries.rs` | the LLM summary cache and the LLM's daily call counter |
 //!
 //! Why narrow traits: each concern's contract reads on its own, and a caller (or a test fake)
 //! that needs one concern depends on that trait only; the X source, for one, holds just an
@@ -23,7 +24,7 @@
 //! their values) are the backend's business and a typo cannot split one counter in two.
 //!
 //! [`SqliteStore`] is the embedded default, implemented one concern per file under `sqlite/`.
-//! A PostgreSQL backend for multi-process deployments would implement the seven traits (the
+//! A PostgreSQL backend for multi-process deployments would implement the eight traits (the
 //! blanket impl then makes it a [`Store`]), with no change to callers.
 //!
 //! Every write is idempotent: repeating it with the same data changes nothing.
@@ -36,6 +37,7 @@ mod post_log;
 mod signals;
 pub mod sqlite;
 mod subscriptions;
+mod summaries;
 
 pub use bluesky::{
     BlueskyCounts, BlueskyInteraction, BlueskyInteractionKind, BlueskyPost, BlueskyStore,
@@ -48,6 +50,7 @@ pub use post_log::{PostLog, PostRecord, PostState};
 pub use signals::{PaperSignals, Signal, SignalStore};
 pub use sqlite::SqliteStore;
 pub use subscriptions::SubscriptionStore;
+pub use summaries::{CachedSummary, LlmSummaryKey, SummaryStore};
 
 /// Errors from a store backend.
 #[derive(Debug, thiserror::Error)]
@@ -80,6 +83,7 @@ pub trait Store:
     + SubscriptionStore
     + PostLog
     + CursorStore
+    + SummaryStore
     + Send
     + Sync
     + std::fmt::Debug
@@ -94,6 +98,7 @@ impl<T> Store for T where
         + SubscriptionStore
         + PostLog
         + CursorStore
+        + SummaryStore
         + Send
         + Sync
         + std::fmt::Debug

@@ -7,8 +7,8 @@
 //! This module opens the database (pool, WAL, migrations) and holds the helpers every concern
 //! shares (timestamps, dates, ids, error text); each trait is implemented in its own file:
 //! `papers.rs` ([`PaperStore`](super::PaperStore)), `mailings.rs`, `signals.rs`, `bluesky.rs`,
-//! `subscriptions.rs`, `post_log.rs` and `cursors.rs` (the `kv` table and its key scheme), each
-//! with its unit tests.
+//! `subscriptions.rs`, `post_log.rs`, `cursors.rs` (the `kv` table and its key scheme) and
+//! `summaries.rs` (the LLM summary cache and call counter), each with its unit tests.
 //!
 //! Storage conventions (later modules writing through [`SqliteStore::pool`] must follow them):
 //! timestamps are RFC 3339 UTC text written by [`encode_timestamp`] (fixed width, so text order
@@ -25,6 +25,7 @@ mod papers;
 mod post_log;
 mod signals;
 mod subscriptions;
+mod summaries;
 
 use std::path::Path;
 use std::str::FromStr;
