@@ -6,13 +6,16 @@
 //!
 //! - Hugging Face's `ai_summary` and Semantic Scholar's `tldr`, which the sources store as
 //!   extras;
-//! - an optional OpenAI-compatible LLM (`llm`), off by default;
+//! - an optional OpenAI-compatible LLM (`llm`), off by default: [`llm`] asks it, checks the
+//!   reply, caches it and keeps to a daily budget;
 //! - the extractive summarizer, which is pure, offline and deterministic, and always answers.
 //!
 //! Every [`Summary`] records its [`SummarySource`], so front ends can say where it came from.
 //!
 //! This layer sits beside `digest`: it uses only the layers below it (the arXiv model, http,
 //! config and store).
+
+pub mod llm;
 
 use serde::Serialize;
 
