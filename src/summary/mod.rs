@@ -20,6 +20,7 @@
 
 mod porter;
 pub mod rouge;
+pub mod scitldr;
 
 use serde::Serialize;
 
