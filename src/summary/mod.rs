@@ -12,10 +12,17 @@
 //!
 //! Every [`Summary`] records its [`SummarySource`], so front ends can say where it came from.
 //!
+//! How good a summary is gets measured, not guessed: [`rouge`] computes ROUGE exactly as Python
+//! `rouge-score` does (with a port of NLTK's Porter stemmer), and [`scitldr`] reads the SciTLDR
+//! data set and evaluates a summarizer on it by the protocol behind its published figures.
+//!
 //! This layer sits beside `digest`: it uses only the layers below it (the arXiv model, http,
 //! config and store).
 
 pub mod llm;
+mod porter;
+pub mod rouge;
+pub mod scitldr;
 
 use serde::Serialize;
 
