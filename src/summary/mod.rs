@@ -14,6 +14,8 @@
 //! This layer sits beside `digest`: it uses only the layers below it (the arXiv model, http,
 //! config and store).
 
+pub mod latex;
+
 use serde::Serialize;
 
 /// Where a summary came from.
