@@ -15,6 +15,7 @@
 //! config and store).
 
 pub mod latex;
+pub mod sentences;
 
 use serde::Serialize;
 
