@@ -19,10 +19,12 @@
 //! This layer sits beside `digest`: it uses only the layers below it (the arXiv model, http,
 //! config and store).
 
+pub mod latex;
 pub mod llm;
 mod porter;
 pub mod rouge;
 pub mod scitldr;
+pub mod sentences;
 
 use serde::Serialize;
 
