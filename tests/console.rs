@@ -853,7 +853,7 @@ async fn paper_card_shows_the_sources_summary_and_links() {
                 "2107.00630",
                 "hf",
                 "ai_summary",
-                "The HF summary\u{1b}[31m.",
+                "The HF summary of it\u{1b}[31m.",
             ),
             extra("2107.00630", "hf", "github_repo", "https://github.com/a/b"),
             extra("2107.00630", "hf", "project_page", "javascript:alert(1)"),
@@ -865,7 +865,7 @@ async fn paper_card_shows_the_sources_summary_and_links() {
     assert_eq!(err, "");
     let (first, second) = out.split_once("\n\n").unwrap();
     assert!(
-        first.contains("\nSummary:    The HF summary [31m.\n"),
+        first.contains("\nTL;DR:      The HF summary of it [31m. (Hugging Face)\n"),
         "{first}"
     );
     assert!(
@@ -881,7 +881,7 @@ async fn paper_card_shows_the_sources_summary_and_links() {
         "{first}"
     );
     assert!(
-        second.contains("\nSummary:    Only a TL;DR here.\n"),
+        second.contains("\nTL;DR:      Only a TL;DR here. (Semantic Scholar)\n"),
         "{second}"
     );
     assert!(!second.contains("Code:"), "{second}");

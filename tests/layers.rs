@@ -32,7 +32,9 @@ const LAYERS: &[&[&str]] = &[
     &["store"],
     // 4. Pure computation over stored data.
     &["ranking"],
-    &["digest", "summary"],
+    // Summaries: what a paper did, in one line (a digest entry carries one).
+    &["summary"],
+    &["digest"],
     // 5. Attention sources.
     &["sources"],
     // 6. The operations.

@@ -746,6 +746,7 @@ async fn deliverer_force_posts_again_from_scratch() {
                 top: Some(3),
                 categories: vec![],
                 trending_days: None,
+                llm: hotpapers::app::LlmUse::Ask,
             },
             &NoProgress,
         )

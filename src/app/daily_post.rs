@@ -9,7 +9,7 @@ use crate::digest::Digest;
 use crate::progress::NoProgress;
 use crate::subscription::{self, DEFAULT_MIN_AGE, Subscription};
 
-use super::{App, AppError, DigestRequest};
+use super::{App, AppError, DigestRequest, LlmUse};
 
 impl App {
     /// The digest a post of `sub` shows for `mailing`: its categories (or the configured
@@ -24,6 +24,8 @@ impl App {
             top: Some(usize::from(sub.count)),
             categories: sub.categories.clone(),
             trending_days: None,
+            // Due now: the LLM's cache only, filled ahead by `prepare_summaries`.
+            llm: LlmUse::CacheOnly,
         };
         let mut digest = self.digest(&req, &NoProgress).await?;
         digest.retain_min_score(sub.min_score);

@@ -17,8 +17,10 @@ use tracing::{info, warn};
 
 mod browse;
 mod daily_post;
+mod digests;
 mod sources;
 mod subscriptions;
+mod summaries;
 
 pub use browse::CategoryRow;
 
@@ -31,12 +33,14 @@ use crate::arxiv::taxonomy::{self, CategoryFilter, UnknownCategory};
 use crate::arxiv::{ArxivClient, ArxivId, MailingCalendar};
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::digest::{self, Digest, SourceStatus};
+use crate::digest::SourceStatus;
 use crate::http::{HttpClient, HttpError, HttpOptions, RetryPolicy};
 use crate::progress::Progress;
 use crate::ranking::{RankingRule, Score};
 use crate::sources::{Source, Window};
 use crate::store::{MailingRecord, MailingSource, PaperSignals, SqliteStore, Store, StoreError};
+use crate::summary::Summary;
+use crate::summary::llm::LlmSummarizer;
 
 /// Everything that can go wrong in an operation, worded for the person who asked.
 #[derive(Debug, thiserror::Error)]
@@ -118,8 +122,9 @@ pub struct PaperCard {
 /// What the sources know about a paper beyond its metadata: shown as a summary and links.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PaperExtras {
-    /// A short summary (Hugging Face's AI summary or Semantic Scholar's TL;DR).
-    pub summary: Option<String>,
+    /// What the paper did and found, from the first provider of `[summaries] order` that
+    /// had something to say, with that provider's name.
+    pub summary: Option<Summary>,
     /// The code repository (from Hugging Face).
     pub code_url: Option<String>,
     /// The project page (from Hugging Face).
@@ -161,6 +166,19 @@ pub struct DigestRequest {
     /// `Some(days)` for the trending view over that many days (0: `[ranking] trending_days`);
     /// `None` for one mailing.
     pub trending_days: Option<u32>,
+    /// Whether the LLM may be asked now or only its cache read (a scheduled post).
+    pub llm: LlmUse,
+}
+
+/// How a digest may use the LLM summary provider (when one is configured).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LlmUse {
+    /// Ask it for the top `[summaries.llm] top` papers, all within one `[summaries.llm]
+    /// timeout`; papers it has not answered for by then get the next provider.
+    #[default]
+    Ask,
+    /// Only read its cache: the digest is due now (a scheduled post) and must not wait.
+    CacheOnly,
 }
 
 /// The application: configuration, store, arXiv client, calendar and ranking rule.
@@ -177,6 +195,8 @@ pub struct App {
     categories: Vec<CategoryFilter>,
     /// Enabled attention sources, in ranking order.
     sources: Vec<Arc<dyn Source>>,
+    /// The LLM summary provider, when `[summaries.llm]` is enabled.
+    llm: Option<Arc<LlmSummarizer>>,
 }
 
 impl App {
@@ -229,6 +249,13 @@ impl App {
         );
         let calendar = MailingCalendar::new(config.arxiv.holidays.iter().copied());
         let rule = RankingRule::from_config(&config.ranking);
+        let llm = if config.summaries.llm.enabled {
+            let summarizer = LlmSummarizer::new(&config.summaries.llm, http.clone(), store.clone())
+                .map_err(|e| AppError::Config(format!("summaries.llm: {e}")))?;
+            Some(Arc::new(summarizer))
+        } else {
+            None
+        };
         Ok(App {
             config,
             store,
@@ -239,7 +266,13 @@ impl App {
             rule,
             categories,
             sources: Vec::new(),
+            llm,
         })
+    }
+
+    /// Whether an LLM summary provider is configured (`[summaries.llm] enabled`).
+    pub fn has_llm(&self) -> bool {
+        self.llm.is_some()
     }
 
     /// The configuration in effect.
@@ -812,7 +845,7 @@ impl App {
             .remove(paper.id.key())
             .unwrap_or_default();
         let score = self.rule.score(&values);
-        let extras = self.paper_extras(&paper.id, &values).await?;
+        let extras = self.paper_extras(&paper, &values).await?;
         Ok(PaperCard {
             paper,
             versions,
@@ -825,15 +858,15 @@ impl App {
         })
     }
 
-    /// The summary and links the sources stored for a paper: Hugging Face's AI summary, else
-    /// Semantic Scholar's TL;DR; the code and project links Hugging Face lists.
+    /// The summary (see [`App::summary_of`]) and the code and project links Hugging Face lists
+    /// for a paper.
     async fn paper_extras(
         &self,
-        id: &ArxivId,
+        paper: &Paper,
         signals: &BTreeMap<String, f64>,
     ) -> Result<PaperExtras, AppError> {
-        use crate::sources::{hf, semantic_scholar};
-        let extras = self.store.extras(id).await?;
+        use crate::sources::hf;
+        let extras = self.store.extras(&paper.id).await?;
         let value = |source: &str, key: &str| {
             extras
                 .iter()
@@ -842,8 +875,7 @@ impl App {
         };
         let hf_prefix = format!("{}.", hf::NAME);
         Ok(PaperExtras {
-            summary: value(hf::NAME, hf::EXTRA_AI_SUMMARY)
-                .or_else(|| value(semantic_scholar::NAME, semantic_scholar::EXTRA_TLDR)),
+            summary: self.paper_summary(paper, &extras).await,
             code_url: value(hf::NAME, hf::EXTRA_GITHUB_REPO),
             project_url: value(hf::NAME, hf::EXTRA_PROJECT_PAGE),
             on_hugging_face: extras.iter().any(|x| x.source == hf::NAME)
@@ -884,99 +916,6 @@ impl App {
             }
         }
         Ok(missing)
-    }
-
-    /// The ranked digest of a mailing, fetching the mailing first when the store lacks it.
-    pub async fn digest(
-        &self,
-        req: &DigestRequest,
-        progress: &dyn Progress,
-    ) -> Result<Digest, AppError> {
-        let filters: Vec<CategoryFilter> = if req.categories.is_empty() {
-            self.categories.clone()
-        } else {
-            req.categories
-                .iter()
-                .map(|c| CategoryFilter::parse(c))
-                .collect::<Result<_, _>>()?
-        };
-        let date = self.ensure_mailing(req.date, progress).await?;
-        // The mailings the digest covers: one, or every recorded mailing of the trending window.
-        let mut dates = vec![date];
-        let days = req.trending_days.map(|d| {
-            if d == 0 {
-                self.config.ranking.trending_days
-            } else {
-                d
-            }
-        });
-        if let Some(days) = days {
-            let oldest = date - chrono::Duration::days(i64::from(days) - 1);
-            let mut d = date;
-            for _ in 0..days {
-                d = self.calendar.previous_mailing_date(d);
-                if d < oldest {
-                    break;
-                }
-                self.ensure_mailing(Some(d), progress).await?;
-                dates.push(d);
-            }
-        }
-        let stale = self.stale_sources(&dates).await?;
-        let mut statuses: Vec<SourceStatus> = self
-            .sources
-            .iter()
-            .map(|s| SourceStatus {
-                name: s.name().to_string(),
-                missing: None,
-            })
-            .collect();
-        if !stale.is_empty() {
-            for report in self.collect_from(&dates, &stale).await? {
-                if let Some(status) = statuses.iter_mut().find(|s| s.name == report.name) {
-                    status.missing = report.error;
-                }
-            }
-        }
-        let mut papers = Vec::new();
-        let mut announced_at: BTreeMap<String, DateTime<Utc>> = BTreeMap::new();
-        for d in &dates {
-            let announced = self.calendar.mailing(*d)?.announced_at;
-            for m in self.store.mailing_papers(*d).await? {
-                if !announced_at.contains_key(m.paper.id.key()) {
-                    announced_at.insert(m.paper.id.key().to_string(), announced);
-                    papers.push(m);
-                }
-            }
-        }
-        let ids: Vec<ArxivId> = papers.iter().map(|m| m.paper.id.clone()).collect();
-        let signals = self.store.latest_signals(&ids).await?;
-        let top = req.top.unwrap_or(self.config.digest.top);
-        Ok(digest::build(
-            papers,
-            &signals,
-            |p| {
-                filters.is_empty()
-                    || p.categories
-                        .iter()
-                        .any(|c| filters.iter().any(|f| f.matches(c)))
-            },
-            digest::BuildOptions {
-                date,
-                generated_at: self.clock.now(),
-                top,
-                categories: filters.iter().map(ToString::to_string).collect(),
-                rule: &self.rule,
-                sources: statuses,
-                include_cross_lists: true,
-                trending: days.map(|days| digest::Trending {
-                    gravity: self.config.ranking.gravity,
-                    now: self.clock.now(),
-                    announced_at: &announced_at,
-                    days,
-                }),
-            },
-        ))
     }
 }
 

@@ -199,6 +199,19 @@ pub enum Command {
     )]
     Console,
 
+    /// Score the built-in summarizer on a SciTLDR-format JSONL file.
+    ///
+    /// Prints ROUGE-1/2/L F1 (× 100, against each paper's best reference by ROUGE-1, the
+    /// SciTLDR protocol) of the extractive summarizer, beside the abstract's first sentence
+    /// (lead-1) and the best single sentence (oracle, which peeks at the references). Runs
+    /// offline and needs no configuration or store.
+    #[command(after_help = "Example:\n  hotpapers eval-summaries ../shared/data/scitldr/dev.jsonl")]
+    EvalSummaries {
+        /// One JSON object per line with `title`, `source` (the abstract's sentences) and
+        /// `target` (reference TL;DRs), as in SciTLDR-A.
+        file: PathBuf,
+    },
+
     /// Check or print the effective configuration (secrets redacted).
     Config {
         #[arg(value_enum, default_value_t = ConfigAction::Check)]

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::Parser as _;
-use hotpapers::app::{App, DigestRequest};
+use hotpapers::app::{App, DigestRequest, LlmUse};
 use hotpapers::clock::SystemClock;
 use hotpapers::config::Config;
 
@@ -140,6 +140,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::load(cli.config.as_deref())?;
     let command = match cli.command {
         Command::Config { action } => return config_command(&config, action),
+        Command::EvalSummaries { file } => return eval_summaries(&file),
         other => other,
     };
     let app = App::open(config, Arc::new(SystemClock)).await?;
@@ -186,6 +187,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     (args::DigestView::Mailing, None) => None,
                     (_, days) => Some(days.unwrap_or(0)),
                 },
+                llm: LlmUse::Ask,
             };
             let digest = app.digest(&req, &progress).await?;
             write!(stdout, "{}", format.render(&digest))?;
@@ -203,6 +205,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 top,
                 categories: category,
                 trending_days: None,
+                llm: LlmUse::Ask,
             };
             let line = post(&app, channel, webhook.as_deref(), &req, force, &progress).await?;
             writeln!(stdout, "{line}")?;
@@ -216,9 +219,55 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             hotpapers::discord::bot::run(Arc::new(app), options, shutdown).await?;
         }
         Command::Config { action } => config_command(app.config(), action)?,
+        Command::EvalSummaries { file } => eval_summaries(&file)?,
         Command::Console => hotpapers::console::run_stdio(&app, &mut stdout).await?,
     }
     stdout.flush().context("cannot write to stdout")?;
+    Ok(())
+}
+
+/// `hotpapers eval-summaries FILE`: the extractive summarizer's ROUGE on a SciTLDR file,
+/// beside lead-1 and the oracle.
+fn eval_summaries(file: &std::path::Path) -> anyhow::Result<()> {
+    use hotpapers::summary::{extractive, scitldr};
+    let examples =
+        scitldr::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let references: usize = examples.iter().map(|e| e.target.len()).sum();
+    let rows = [
+        (
+            "extractive (hotpapers)",
+            scitldr::evaluate(&examples, |e| {
+                extractive::summarize(&e.title, &e.source.join(" ")).unwrap_or_default()
+            }),
+        ),
+        (
+            "lead-1 (first sentence)",
+            scitldr::evaluate(&examples, scitldr::lead_1),
+        ),
+        (
+            "oracle (best sentence)",
+            scitldr::evaluate(&examples, scitldr::oracle),
+        ),
+    ];
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "{}: {} papers, {references} references; ROUGE F1 x 100 against each paper's best reference by ROUGE-1",
+        file.display(),
+        examples.len()
+    )?;
+    writeln!(
+        out,
+        "{:<24} {:>7} {:>7} {:>7} {:>6}",
+        "summary", "ROUGE-1", "ROUGE-2", "ROUGE-L", "chars"
+    )?;
+    for (name, e) in rows {
+        writeln!(
+            out,
+            "{name:<24} {:>7.1} {:>7.1} {:>7.1} {:>6.0}",
+            e.rouge1, e.rouge2, e.rouge_l, e.mean_chars
+        )?;
+    }
     Ok(())
 }
 

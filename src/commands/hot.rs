@@ -2,7 +2,7 @@
 
 use chrono::NaiveDate;
 
-use crate::app::{App, DigestRequest};
+use crate::app::{App, DigestRequest, LlmUse};
 use crate::progress::NoProgress;
 
 use super::handle::default_count;
@@ -156,6 +156,7 @@ impl Command for Hot {
                 HotView::Mailing => None,
                 HotView::Trending => Some(0),
             },
+            llm: LlmUse::Ask,
         };
         let digest = app.digest(&req, &NoProgress).await?;
         let page = self

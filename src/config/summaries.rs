@@ -36,6 +36,16 @@ impl SummarySource {
         }
     }
 
+    /// How front ends credit the source ("TL;DR (Hugging Face)").
+    pub fn label(self) -> &'static str {
+        match self {
+            SummarySource::HuggingFace => "Hugging Face",
+            SummarySource::SemanticScholar => "Semantic Scholar",
+            SummarySource::Llm => "LLM",
+            SummarySource::Extractive => "extractive",
+        }
+    }
+
     /// Every source, in the default preference order.
     pub const ALL: [SummarySource; 4] = [
         SummarySource::HuggingFace,

@@ -249,7 +249,12 @@ pub fn paper_card(card: &PaperCard) -> String {
         let _ = writeln!(out, "DOI:        https://doi.org/{}", one_line(d));
     }
     if let Some(summary) = &card.extras.summary {
-        let _ = writeln!(out, "Summary:    {}", one_line(summary));
+        let _ = writeln!(
+            out,
+            "TL;DR:      {} ({})",
+            one_line(&summary.text),
+            summary.source.label()
+        );
     }
     let _ = writeln!(
         out,

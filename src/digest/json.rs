@@ -45,6 +45,8 @@ struct JsonPaper<'a> {
     #[serde(rename = "abstract")]
     abstract_text: &'a str,
     summary: Option<&'a str>,
+    /// Where `summary` came from: `hf`, `semantic_scholar`, `llm` or `extractive`.
+    summary_source: Option<&'static str>,
     comment: Option<&'a str>,
     journal_ref: Option<&'a str>,
     doi: Option<&'a str>,
@@ -90,7 +92,8 @@ pub fn render(d: &Digest) -> String {
                     published: p.published,
                     updated: p.updated,
                     abstract_text: &p.abstract_text,
-                    summary: e.summary.as_deref(),
+                    summary: e.summary.as_ref().map(|s| s.text.as_str()),
+                    summary_source: e.summary.as_ref().map(|s| s.source.name()),
                     comment: p.comment.as_deref(),
                     journal_ref: p.journal_ref.as_deref(),
                     doi: p.doi.as_deref(),

@@ -142,6 +142,10 @@ fn paper(out: &mut String, e: &DigestEntry) {
         .collect();
     let _ = writeln!(out, "- {}", cats.join(" | "));
     let _ = writeln!(out);
+    if let Some(summary) = &e.summary {
+        let _ = writeln!(out, "TL;DR: {}", escape(&summary.text));
+        let _ = writeln!(out);
+    }
     let _ = writeln!(out, "{}", escape_block(&p.abstract_text));
     out.push_str("\n\n\n\n\n");
 }

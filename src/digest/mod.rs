@@ -16,6 +16,7 @@ use serde::Serialize;
 use crate::arxiv::paper::{AnnounceType, Paper};
 use crate::ranking::{RankingRule, Score};
 use crate::store::{MailingPaper, PaperSignals, Signal};
+use crate::summary::Summary;
 
 /// What a source contributed to this digest, so readers know when one is missing.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -60,8 +61,9 @@ pub struct DigestEntry {
     pub signals: BTreeMap<String, f64>,
     /// When each source's values were measured (the latest observation of that source).
     pub measured_at: BTreeMap<String, DateTime<Utc>>,
-    /// A short summary, when one exists.
-    pub summary: Option<String>,
+    /// What the paper did and found, in one or two sentences, and where that came from
+    /// (filled by the app after ranking; `None` only when no provider had anything to say).
+    pub summary: Option<Summary>,
     /// Trending view: hours since the paper was announced (its score is decayed by it).
     pub age_hours: Option<f64>,
 }

@@ -62,7 +62,7 @@ pub fn render(d: &Digest) -> String {
             let _ = writeln!(out, "     {}", parts.join(", "));
         }
         if let Some(s) = &e.summary {
-            let _ = writeln!(out, "     {}", one_line(s));
+            let _ = writeln!(out, "     TL;DR: {}", one_line(&s.text));
         }
     }
     if d.entries.is_empty() {

@@ -104,10 +104,12 @@ pub fn embed_parts(e: &DigestEntry) -> EmbedParts {
         let cats: Vec<String> = p.categories.iter().map(|c| escape(c)).collect();
         lines.push(truncate_chars(&cats.join(" · "), CATEGORIES_CHARS));
     }
-    // The written summary when one exists, else the abstract's first sentence.
+    // The summary when one exists (the app fills one for every entry), else the abstract's
+    // first sentence.
     let summary = e
         .summary
-        .as_deref()
+        .as_ref()
+        .map(|s| s.text.as_str())
         .filter(|s| !s.trim().is_empty())
         .map_or_else(|| p.lead_sentence(), str::to_string);
     if !summary.trim().is_empty() {
@@ -241,6 +243,7 @@ mod tests {
     use crate::arxiv::paper::{AnnounceType, Author, Paper};
     use crate::digest::SourceStatus;
     use crate::ranking::Score;
+    use crate::summary::{Summary, SummarySource};
     use chrono::{NaiveDate, TimeZone, Utc};
     use std::collections::BTreeMap;
 
@@ -277,7 +280,10 @@ mod tests {
             .into_iter()
             .collect(),
             measured_at: BTreeMap::new(),
-            summary: Some("A *summary* with $\\alpha_1$ and <@123>. ".repeat(30)),
+            summary: Some(Summary {
+                text: "A *summary* with $\\alpha_1$ and <@123>. ".repeat(30),
+                source: SummarySource::HuggingFace,
+            }),
             age_hours: None,
         }
     }
@@ -341,7 +347,10 @@ mod tests {
     #[test]
     fn embed_shows_authors_categories_summary_attention() {
         let mut e = entry(3, "Variational *Diffusion* Models", 4);
-        e.summary = Some("One line.".into());
+        e.summary = Some(Summary {
+            text: "One line.".into(),
+            source: SummarySource::Extractive,
+        });
         let p = embed_parts(&e);
         assert_eq!(p.title, r"3. Variational \*Diffusion\* Models");
         assert_eq!(p.url, "https://arxiv.org/abs/2107.00003");

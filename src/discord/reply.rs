@@ -495,7 +495,8 @@ fn paper_card(card: &PaperCard) -> DiscordReply {
     }
     let summary = extras
         .summary
-        .as_deref()
+        .as_ref()
+        .map(|s| s.text.as_str())
         .filter(|s| !s.trim().is_empty())
         .map(str::to_string)
         .unwrap_or_else(|| p.lead_sentence());
@@ -1033,7 +1034,10 @@ mod tests {
                     .into_iter()
                     .collect(),
                 measured_at: Default::default(),
-                summary: Some("@here *".repeat(500)),
+                summary: Some(crate::summary::Summary {
+                    text: "@here *".repeat(500),
+                    source: crate::summary::SummarySource::HuggingFace,
+                }),
                 age_hours: None,
             })
             .collect();
@@ -1083,7 +1087,10 @@ mod tests {
                 missing: Some("@everyone".repeat(300)),
             }],
             extras: PaperExtras {
-                summary: Some("@here".repeat(1000)),
+                summary: Some(crate::summary::Summary {
+                    text: "@here".repeat(1000),
+                    source: crate::summary::SummarySource::HuggingFace,
+                }),
                 code_url: Some("https://github.com/a/b".into()),
                 project_url: Some("javascript:alert(1)".into()),
                 on_hugging_face: true,

@@ -40,6 +40,11 @@ use crate::subscription::{DEFAULT_MIN_AGE, Subscription, mailing_for_post};
 /// suspends (the next firing is recomputed on each wake) and retries failed posts.
 pub const MAX_SLEEP: std::time::Duration = std::time::Duration::from_secs(5 * 60);
 
+/// How long before a post its LLM summaries are prepared (when an LLM is configured): the post
+/// itself only reads the LLM's cache, so it is never late waiting for one. Longer than
+/// [`MAX_SLEEP`], so a pass always falls inside the window.
+pub const SUMMARY_LEAD: Duration = Duration::minutes(15);
+
 /// How long posts in flight at shutdown may take to finish; the rest are abandoned (their post
 /// log rows stay `sending` and are resumed on the next start).
 pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
@@ -123,6 +128,8 @@ pub struct Scheduler {
     waker: Arc<Notify>,
     /// Firings already reported as skipped, so each is logged once.
     skipped: Mutex<HashSet<(i64, DateTime<Utc>)>>,
+    /// (channel, mailing) pairs whose LLM summaries were prepared (or are being prepared).
+    prepared: Mutex<HashSet<(u64, NaiveDate)>>,
 }
 
 impl Scheduler {
@@ -143,6 +150,7 @@ impl Scheduler {
             options,
             waker: Arc::new(Notify::new()),
             skipped: Mutex::new(HashSet::new()),
+            prepared: Mutex::new(HashSet::new()),
         }
     }
 
@@ -220,6 +228,7 @@ impl Scheduler {
         };
         let mut outcomes = Vec::new();
         let mut due = Vec::new();
+        let subs_for_prepare = subs.clone();
         for sub in subs {
             match self.check(&sub, now).await {
                 Check::Due { fire_at, mailing } => due.push((sub, fire_at, mailing)),
@@ -228,6 +237,7 @@ impl Scheduler {
             }
         }
         self.forget_old_skips(now);
+        self.prepare_upcoming(&subs_for_prepare, now);
         if due.is_empty() {
             return outcomes;
         }
@@ -288,6 +298,47 @@ impl Scheduler {
             }
         }
         outcomes
+    }
+
+    /// Starts, in the background, the LLM summaries of the posts firing within
+    /// [`SUMMARY_LEAD`], once per (channel, mailing). Without an LLM there is nothing to
+    /// prepare: the other providers answer instantly.
+    fn prepare_upcoming(&self, subs: &[Subscription], now: DateTime<Utc>) {
+        if !self.app.has_llm() {
+            return;
+        }
+        for sub in subs {
+            let fire_at = sub.next_fire(now);
+            if fire_at - now > SUMMARY_LEAD {
+                continue;
+            }
+            let mailing =
+                mailing_for_post(self.app.calendar(), fire_at, fire_at, self.options.min_age);
+            let fresh = self
+                .prepared
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert((sub.channel_id, mailing));
+            if !fresh {
+                continue;
+            }
+            let app = self.app.clone();
+            let sub = sub.clone();
+            tokio::spawn(async move {
+                let prepared = async {
+                    let digest = app.subscription_digest(&sub, mailing).await?;
+                    app.prepare_summaries(&digest.entries).await
+                };
+                match prepared.await {
+                    Ok(n) => {
+                        info!(channel = sub.channel_id, %mailing, papers = n, "LLM summaries ready for the next post")
+                    }
+                    Err(e) => {
+                        warn!(channel = sub.channel_id, %mailing, error = %e, "cannot prepare LLM summaries; the post uses the other providers")
+                    }
+                }
+            });
+        }
     }
 
     /// At shutdown: waits up to [`SHUTDOWN_GRACE`] for the posts in flight, then abandons the
@@ -368,6 +419,11 @@ impl Scheduler {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .retain(|(_, t)| *t >= horizon);
+        let oldest = horizon.date_naive() - Duration::days(7);
+        self.prepared
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|(_, m)| *m >= oldest);
     }
 }
 

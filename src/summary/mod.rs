@@ -19,12 +19,17 @@
 //! This layer sits beside `digest`: it uses only the layers below it (the arXiv model, http,
 //! config and store).
 
+pub mod compress;
+pub mod extractive;
+pub mod features;
 pub mod latex;
 pub mod llm;
 mod porter;
 pub mod rouge;
 pub mod scitldr;
 pub mod sentences;
+pub mod tidy;
+pub mod weights;
 
 use serde::Serialize;
 

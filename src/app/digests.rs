@@ -1,0 +1,113 @@
+//! The ranked digest of one mailing (or of the trending window), as every front end shows it.
+//!
+//! Building it fetches what is missing (the mailing from arXiv, stale attention from the
+//! sources), ranks with [`digest::build`], then gives every shown paper its summary
+//! ([`App::summarize_entries`]).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+
+use crate::arxiv::ArxivId;
+use crate::arxiv::taxonomy::CategoryFilter;
+use crate::digest::{self, Digest, SourceStatus};
+use crate::progress::Progress;
+
+use super::{App, AppError, DigestRequest};
+
+impl App {
+    /// The ranked digest of a mailing, fetching the mailing first when the store lacks it.
+    pub async fn digest(
+        &self,
+        req: &DigestRequest,
+        progress: &dyn Progress,
+    ) -> Result<Digest, AppError> {
+        let filters: Vec<CategoryFilter> = if req.categories.is_empty() {
+            self.categories.clone()
+        } else {
+            req.categories
+                .iter()
+                .map(|c| CategoryFilter::parse(c))
+                .collect::<Result<_, _>>()?
+        };
+        let date = self.ensure_mailing(req.date, progress).await?;
+        // The mailings the digest covers: one, or every recorded mailing of the trending window.
+        let mut dates = vec![date];
+        let days = req.trending_days.map(|d| {
+            if d == 0 {
+                self.config.ranking.trending_days
+            } else {
+                d
+            }
+        });
+        if let Some(days) = days {
+            let oldest = date - chrono::Duration::days(i64::from(days) - 1);
+            let mut d = date;
+            for _ in 0..days {
+                d = self.calendar.previous_mailing_date(d);
+                if d < oldest {
+                    break;
+                }
+                self.ensure_mailing(Some(d), progress).await?;
+                dates.push(d);
+            }
+        }
+        let stale = self.stale_sources(&dates).await?;
+        let mut statuses: Vec<SourceStatus> = self
+            .sources
+            .iter()
+            .map(|s| SourceStatus {
+                name: s.name().to_string(),
+                missing: None,
+            })
+            .collect();
+        if !stale.is_empty() {
+            for report in self.collect_from(&dates, &stale).await? {
+                if let Some(status) = statuses.iter_mut().find(|s| s.name == report.name) {
+                    status.missing = report.error;
+                }
+            }
+        }
+        let mut papers = Vec::new();
+        let mut announced_at: BTreeMap<String, DateTime<Utc>> = BTreeMap::new();
+        for d in &dates {
+            let announced = self.calendar.mailing(*d)?.announced_at;
+            for m in self.store.mailing_papers(*d).await? {
+                if !announced_at.contains_key(m.paper.id.key()) {
+                    announced_at.insert(m.paper.id.key().to_string(), announced);
+                    papers.push(m);
+                }
+            }
+        }
+        let ids: Vec<ArxivId> = papers.iter().map(|m| m.paper.id.clone()).collect();
+        let signals = self.store.latest_signals(&ids).await?;
+        let top = req.top.unwrap_or(self.config.digest.top);
+        let mut digest = digest::build(
+            papers,
+            &signals,
+            |p| {
+                filters.is_empty()
+                    || p.categories
+                        .iter()
+                        .any(|c| filters.iter().any(|f| f.matches(c)))
+            },
+            digest::BuildOptions {
+                date,
+                generated_at: self.clock.now(),
+                top,
+                categories: filters.iter().map(ToString::to_string).collect(),
+                rule: &self.rule,
+                sources: statuses,
+                include_cross_lists: true,
+                trending: days.map(|days| digest::Trending {
+                    gravity: self.config.ranking.gravity,
+                    now: self.clock.now(),
+                    announced_at: &announced_at,
+                    days,
+                }),
+            },
+        );
+        self.summarize_entries(&mut digest.entries, req.llm).await?;
+        Ok(digest)
+    }
+}
