@@ -886,3 +886,24 @@ async fn paper_card_shows_the_sources_summary_and_links() {
     );
     assert!(!second.contains("Code:"), "{second}");
 }
+
+/// `/hot` shows each paper's summary on a `TL;DR:` line, and `/paper` shows the same summary
+/// with where it came from: here the extractive summarizer (no source has one).
+#[tokio::test]
+async fn hot_and_paper_show_the_summary() {
+    let f = fixture().await;
+    let (out, err, _) = run_console(
+        &f.app,
+        "/hot date:2021-07-02 count:3\n/paper 2107.00641\n",
+        false,
+    )
+    .await;
+    assert_eq!(err, "");
+    let tldrs: Vec<&str> = out.lines().filter(|l| l.contains("TL;DR:")).collect();
+    assert_eq!(tldrs.len(), 4, "{out}");
+    assert!(
+        out.contains("TL;DR:      We present focal self-attention"),
+        "{out}"
+    );
+    assert!(out.contains("(extractive)\n"), "{out}");
+}

@@ -99,6 +99,18 @@ async fn posts_the_digest_once_within_limits_and_resends_identically_after_a_cra
         .map(|id| format!("https://arxiv.org/abs/{id}"))
         .collect();
     assert_eq!(titles, expected);
+    // Each embed shows the paper's summary, not the abstract's background opener: the seed's
+    // Focal Transformer paper leads with its contribution.
+    let focal = first
+        .iter()
+        .flat_map(|b| b["embeds"].as_array().cloned().unwrap_or_default())
+        .find(|e| e["url"] == "https://arxiv.org/abs/2107.00641")
+        .expect("the Focal Transformer embed");
+    let description = focal["description"].as_str().unwrap_or_default();
+    assert!(
+        description.contains("We present focal self") && !description.contains("Recently, Vision"),
+        "{description}"
+    );
 
     // Again: nothing is sent.
     let out = hotpapers(dir.path(), &arxiv.uri(), &discord.uri(), &args).await;

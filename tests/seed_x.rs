@@ -355,6 +355,7 @@ async fn digest_reproduces_the_seed_post_from_x() {
     assert_eq!(blocks.len(), 14, "{md}");
     assert!(!md.contains(RANK_15) && !md.contains("2106.99999") && !md.contains("2107.00701"));
 
+    let mut summaries = Vec::new();
     for (p, block) in seed.iter().zip(&blocks) {
         let lines: Vec<&str> = block.lines().collect();
         let want = seed_block(&seed_text, p.rank);
@@ -379,8 +380,28 @@ async fn digest_reproduces_the_seed_post_from_x() {
         // Links and categories: exactly the seed's lines.
         assert_eq!(lines[6], want[6], "{ctx}");
         assert_eq!(lines[7], want[7], "{ctx}");
-        // Abstract.
-        assert_eq!(unescape(lines[9]), want[9], "{ctx}");
+        // The one-line summary above the full abstract: no LaTeX, at most 280 characters, not
+        // the title, and none of the abstract's background openers.
+        let tldr = unescape(lines[9]);
+        let tldr = tldr
+            .strip_prefix("TL;DR: ")
+            .unwrap_or_else(|| panic!("{ctx}"));
+        assert!(!tldr.is_empty() && tldr.chars().count() <= 280, "{ctx}");
+        assert!(!tldr.contains('$') && !tldr.contains('\\'), "{ctx}");
+        assert!(
+            !tldr.to_lowercase().contains(&title.to_lowercase()),
+            "{ctx}"
+        );
+        assert!(!tldr.starts_with("Recently"), "{ctx}");
+        assert_eq!(lines[10], "", "{ctx}");
+        // Abstract, exactly the seed's.
+        assert_eq!(unescape(lines[11]), want[9], "{ctx}");
         assert_eq!(want[9], p.abstract_text);
+        summaries.push(format!("{}: {tldr}", p.rank));
     }
+    // The seed's first paper: its contribution sentence, not "Recently, Vision Transformer…".
+    assert!(
+        summaries[0].starts_with("1: We present focal self-attention"),
+        "{summaries:#?}"
+    );
 }

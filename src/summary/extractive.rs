@@ -33,14 +33,13 @@ pub fn summarize_with(model: &Model, title: &str, abstract_text: &str) -> Option
     let sentences = sentences::split(&text);
     let ranked = rank(model, &title, &sentences);
     let usable = |s: &str| s.split_whitespace().count() >= MIN_WORDS && !contains_title(s, &title);
-    let candidates: Vec<String> = ranked
+    // The best usable sentence, cut at a clause boundary when it is too long: on SciTLDR a cut
+    // best sentence beats the best one that fits whole.
+    ranked
         .iter()
         .map(|&i| compress(sentences[i]))
-        .filter(|s| usable(s))
-        .collect();
-    // The best sentence, cut at a clause boundary when it is too long: on SciTLDR a cut best
-    // sentence beats the best one that fits whole.
-    candidates.first().map(|s| fit(s, MAX_CHARS))
+        .find(|s| usable(s))
+        .map(|s| fit(&s, MAX_CHARS))
 }
 
 /// Sentence indices, best first (ties keep text order).
