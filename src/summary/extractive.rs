@@ -35,11 +35,18 @@ pub fn summarize_with(model: &Model, title: &str, abstract_text: &str) -> Option
     let usable = |s: &str| s.split_whitespace().count() >= MIN_WORDS && !contains_title(s, &title);
     // The best usable sentence, cut at a clause boundary when it is too long: on SciTLDR a cut
     // best sentence beats the best one that fits whole.
-    ranked
-        .iter()
-        .map(|&i| compress(sentences[i]))
-        .find(|s| usable(s))
-        .map(|s| fit(&s, MAX_CHARS))
+    // A short abstract may have only short sentences: then the best one that is not the title.
+    let mut fallback = None;
+    for &i in &ranked {
+        let sentence = compress(sentences[i]);
+        if usable(&sentence) {
+            return Some(fit(&sentence, MAX_CHARS));
+        }
+        if fallback.is_none() && !sentence.is_empty() && !contains_title(&sentence, &title) {
+            fallback = Some(sentence);
+        }
+    }
+    fallback.map(|s| fit(&s, MAX_CHARS))
 }
 
 /// Sentence indices, best first (ties keep text order).
@@ -94,6 +101,6 @@ mod tests {
     fn nothing_to_say_is_none() {
         assert_eq!(summarize("T", ""), None);
         assert_eq!(summarize("Title here", "Title here."), None);
-        assert_eq!(summarize("T", "Too short."), None);
+        assert_eq!(summarize("T", "Too short."), Some("Too short.".into()));
     }
 }
