@@ -25,6 +25,9 @@ use crate::summary::{Summary, SummarySource, extractive};
 
 use super::{App, AppError, LlmUse};
 
+/// The fewest abstract words for which the LLM is asked (see [`App::wants_llm`]).
+const MIN_LLM_ABSTRACT_WORDS: usize = 20;
+
 impl App {
     /// Gives every entry its summary (see the module docs).
     pub(super) async fn summarize_entries(
@@ -82,10 +85,12 @@ impl App {
         Ok(results.iter().filter(|r| r.is_ok()).count())
     }
 
-    /// Whether the LLM's turn comes for `paper`: it is enabled, in the order, and no provider
-    /// before it has a usable summary.
+    /// Whether the LLM's turn comes for `paper`: it is enabled, the abstract has something to
+    /// summarize, `llm` is in the order, and no provider before it has a usable summary.
     fn wants_llm(&self, paper: &Paper, extras: &[Extra]) -> bool {
-        if self.llm.is_none() {
+        // An LLM given an empty or one-line abstract has nothing to ground a summary in.
+        let grounded = paper.abstract_text.split_whitespace().count() >= MIN_LLM_ABSTRACT_WORDS;
+        if self.llm.is_none() || !grounded {
             return false;
         }
         for &source in &self.config.summaries.order {

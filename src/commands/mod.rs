@@ -14,7 +14,7 @@
 //! to short user-facing errors (details go to the log) and catches panics.
 //!
 //! **Adding a command**: a new file here implementing [`Command`], one line in the
-//! [`commands!`] list below, and its render arms if its [`Reply`] variant is new.
+//! `commands!` list below, and its render arms if its [`Reply`] variant is new.
 
 pub mod args;
 pub mod complete;

@@ -115,7 +115,7 @@ pub enum RequestError {
     /// Nothing searchable (only punctuation or spaces).
     #[error("the search query needs at least one word with a letter or digit")]
     EmptyQuery,
-    /// Over [`MAX_QUERY_CHARS`] characters.
+    /// Over [`MAX_QUERY_CHARS`](crate::commands::search::MAX_QUERY_CHARS) characters.
     #[error("the search query is too long ({0} characters; at most 300)")]
     QueryTooLong(usize),
     /// Not a channel id or `<#id>` mention.

@@ -80,7 +80,7 @@ impl MessageParts {
     }
 }
 
-/// "A, B, C et al." — at most [`MAX_AUTHORS`] names, escaped and bounded.
+/// "A, B, C et al." — at most `MAX_AUTHORS` names, escaped and bounded.
 pub fn short_authors(names: &[&str]) -> String {
     let mut s: Vec<String> = names.iter().take(MAX_AUTHORS).map(|n| escape(n)).collect();
     if names.len() > MAX_AUTHORS
