@@ -32,9 +32,13 @@ pub struct Example {
     pub paper_id: String,
 }
 
-/// Why a SciTLDR file could not be read. Every variant names the 1-based line.
+/// Why a SciTLDR file could not be read. Every variant but [`Error::Open`] names the 1-based
+/// line.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// The file could not be opened.
+    #[error("cannot open the file: {0}")]
+    Open(#[source] std::io::Error),
     #[error("line {line}: read error: {source}")]
     Io {
         line: usize,
@@ -82,7 +86,7 @@ pub fn parse(reader: impl BufRead) -> Result<Vec<Example>, Error> {
 
 /// Reads a SciTLDR JSONL file (see [`parse`]); opening errors are reported as line 0.
 pub fn read(path: &Path) -> Result<Vec<Example>, Error> {
-    let file = std::fs::File::open(path).map_err(|source| Error::Io { line: 0, source })?;
+    let file = std::fs::File::open(path).map_err(Error::Open)?;
     parse(std::io::BufReader::new(file))
 }
 
