@@ -1438,7 +1438,11 @@ async fn lookup_refreshes_the_stored_posts_of_one_paper() {
         .mount(&server)
         .await;
     let source = BlueskySource::new(&source_cfg(&server), http(&clock), store.clone()).unwrap();
-    let signals = source.lookup(&id("2107.00641v3"), now()).await.unwrap();
+    let signals = source
+        .lookup(&id("2107.00641v3"), now())
+        .await
+        .unwrap()
+        .signals;
     assert_eq!(
         *app.batches.lock().unwrap(),
         vec![2],
@@ -1456,6 +1460,7 @@ async fn lookup_refreshes_the_stored_posts_of_one_paper() {
             .lookup(&id("2501.00001"), now())
             .await
             .unwrap()
+            .signals
             .is_empty()
     );
 }
@@ -1478,7 +1483,7 @@ async fn lookup_with_credentials_searches_the_abs_url() {
         .await;
     let source =
         BlueskySource::new(&with_credentials(&server), http(&clock), store.clone()).unwrap();
-    let signals = source.lookup(&id(PAPER), now()).await.unwrap();
+    let signals = source.lookup(&id(PAPER), now()).await.unwrap().signals;
     assert_eq!(value(&signals, PAPER, "likes"), Some(3.0));
     assert_eq!(
         counts_of(&store, PAPER).await.len(),

@@ -638,7 +638,7 @@ async fn server_errors_after_retries_and_client_errors_fail_the_sweep() {
 }
 
 #[tokio::test]
-async fn lookup_reads_the_paper_page_api_once_for_signals_and_extras() {
+async fn lookup_reads_the_paper_page_api_once_for_signals_and_extras_per_measurement() {
     let h = harness().await;
     Mock::given(method("GET"))
         .and(path("/api/papers/2602.23229"))
@@ -647,23 +647,22 @@ async fn lookup_reads_the_paper_page_api_once_for_signals_and_extras() {
         .mount(&h.server)
         .await;
     let paper = id("https://huggingface.co/papers/2602.23229v2");
-    let signals = h.source.lookup(&paper, now()).await.unwrap();
+    let got = h.source.lookup(&paper, now()).await.unwrap();
     assert_eq!(
-        values(&signals),
+        values(&got.signals),
         vec![
             ("2602.23229".into(), "github_stars", 9.0),
             ("2602.23229".into(), "upvotes", 10.0),
         ]
     );
-    // Same measurement: served from the first answer.
-    let extras = h.source.lookup_extras(&paper, now()).await.unwrap();
-    assert_eq!(extras.len(), 4);
-    assert_eq!(extras[0].key, "ai_summary");
+    // The same answer carries the extras.
+    assert_eq!(got.extras.len(), 4);
+    assert_eq!(got.extras[0].key, "ai_summary");
     assert_eq!(requests(&h.server).await.len(), 1);
     // A later measurement asks again.
     let later = now() + chrono::Duration::minutes(5);
     let again = h.source.lookup(&paper, later).await.unwrap();
-    assert!(again.iter().all(|s| s.observed_at == later));
+    assert!(again.signals.iter().all(|s| s.observed_at == later));
     assert_eq!(requests(&h.server).await.len(), 2);
 }
 
@@ -676,14 +675,8 @@ async fn lookup_of_a_paper_hf_does_not_have_is_empty() {
         .mount(&h.server)
         .await;
     let paper = id("2107.00641");
-    assert!(h.source.lookup(&paper, now()).await.unwrap().is_empty());
-    assert!(
-        h.source
-            .lookup_extras(&paper, now())
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    let got = h.source.lookup(&paper, now()).await.unwrap();
+    assert!(got.signals.is_empty() && got.extras.is_empty() && got.posts.is_empty());
 }
 
 #[tokio::test]

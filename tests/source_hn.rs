@@ -791,32 +791,26 @@ async fn lookup_searches_the_id_without_a_time_filter() {
         .await
         .unwrap();
     assert_eq!(
-        values(&got),
+        values(&got.signals),
         vec![
             ("2107.00641".into(), "comments", 3.0),
             ("2107.00641".into(), "points", 14.0),
         ]
     );
+    // Each counted story is a mention: its title, points and comments, linking its HN page.
+    assert_eq!(got.posts.len(), got.mentions);
+    assert!(got.posts.iter().all(|m| m.paper.key() == "2107.00641"
+        && m.source == "hn"
+        && m.url == format!("https://news.ycombinator.com/item?id={}", m.post_id)));
     let reqs = fake.requests();
     assert_eq!(reqs.len(), 1);
     assert_eq!(param(&reqs[0], "query").as_deref(), Some("2107.00641"));
     assert_eq!(param(&reqs[0], "numericFilters"), None);
 
     // A paper nobody posted: no signals, no error.
-    assert!(
-        h.source
-            .lookup(&id("2107.09999"), t0())
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    let nobody = h.source.lookup(&id("2107.09999"), t0()).await.unwrap();
+    assert!(nobody.signals.is_empty() && nobody.posts.is_empty());
     // Hacker News has no text extras.
-    assert!(
-        h.source
-            .lookup_extras(&id("2107.00641"), t0())
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(got.extras.is_empty());
     assert_eq!(h.source.name(), "hn");
 }

@@ -404,7 +404,14 @@ async fn not_found_404_means_no_signals_but_other_404s_are_errors() {
         .mount(&h.server)
         .await;
     let paper = id("2603.00001");
-    assert!(h.source.lookup(&paper, now()).await.unwrap().is_empty());
+    assert!(
+        h.source
+            .lookup(&paper, now())
+            .await
+            .unwrap()
+            .signals
+            .is_empty()
+    );
     let got = h
         .source
         .collect(window(), &set(&["2603.00001"]), now())
@@ -440,15 +447,15 @@ async fn lookup_asks_the_batch_endpoint_once_for_signals_and_tldr() {
         .mount(&h.server)
         .await;
     let paper = id("arXiv:2107.00641v3");
-    let signals = h.source.lookup(&paper, now()).await.unwrap();
+    let got = h.source.lookup(&paper, now()).await.unwrap();
     assert_eq!(
-        values(&signals),
+        values(&got.signals),
         vec![
             ("2107.00641".into(), "citations", 10059.0),
             ("2107.00641".into(), "influential_citations", 530.0),
         ]
     );
-    let extras = h.source.lookup_extras(&paper, now()).await.unwrap();
+    let extras = &got.extras;
     assert_eq!(extras.len(), 1);
     assert_eq!(extras[0].source, "s2");
     assert_eq!(extras[0].key, "tldr");
@@ -467,12 +474,6 @@ async fn lookup_of_an_unknown_paper_is_empty() {
         .mount(&h.server)
         .await;
     let paper = id("2603.99999");
-    assert!(h.source.lookup(&paper, now()).await.unwrap().is_empty());
-    assert!(
-        h.source
-            .lookup_extras(&paper, now())
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    let got = h.source.lookup(&paper, now()).await.unwrap();
+    assert!(got.signals.is_empty() && got.extras.is_empty());
 }

@@ -872,7 +872,12 @@ async fn lookup_searches_one_papers_url_forms() {
         ],
     )
     .await;
-    let signals = h.source().lookup(&id("2107.00641v3"), t0()).await.unwrap();
+    let signals = h
+        .source()
+        .lookup(&id("2107.00641v3"), t0())
+        .await
+        .unwrap()
+        .signals;
     assert_eq!(
         metrics(&signals, A),
         [Some(2.0), Some(4.0), Some(5.0), Some(2.0), Some(4.0)]
@@ -921,7 +926,12 @@ async fn full_archive_lookup_starts_at_the_papers_month_and_is_capped() {
         full_archive: true,
         ..h.config()
     };
-    let signals = h.source_with(&cfg).lookup(&id(A), t0()).await.unwrap();
+    let signals = h
+        .source_with(&cfg)
+        .lookup(&id(A), t0())
+        .await
+        .unwrap()
+        .signals;
     assert_eq!(
         value(&signals, A, "posts"),
         Some(f64::from(LOOKUP_MAX_PAGES))
@@ -938,7 +948,7 @@ async fn full_archive_lookup_starts_at_the_papers_month_and_is_capped() {
         .lookup(&id("hep-th/9901001"), t0())
         .await
         .unwrap();
-    assert!(old.is_empty());
+    assert!(old.signals.is_empty());
     let served = h.served().await;
     let last_first_page = &served[LOOKUP_MAX_PAGES as usize];
     assert_eq!(

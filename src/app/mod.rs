@@ -37,7 +37,7 @@ use crate::digest::SourceStatus;
 use crate::http::{HttpClient, HttpError, HttpOptions, RetryPolicy};
 use crate::progress::Progress;
 use crate::ranking::{RankingRule, Score};
-use crate::sources::{Source, Window};
+use crate::sources::{Collection, Source, Window};
 use crate::store::{MailingRecord, MailingSource, PaperSignals, SqliteStore, Store, StoreError};
 use crate::summary::Summary;
 use crate::summary::llm::LlmSummarizer;
@@ -674,7 +674,7 @@ impl App {
         for (name, result) in results {
             let report = match result {
                 Ok(collection) => {
-                    self.store.record_signals(&collection.signals).await?;
+                    self.record_collection(&collection).await?;
                     for date in dates {
                         self.store.set_collected_at(name, *date, now).await?;
                     }
@@ -710,6 +710,15 @@ impl App {
             reports.push(report);
         }
         Ok(reports)
+    }
+
+    /// Stores what a source found: its signals, its extras (text about papers, which summaries
+    /// read) and its posts (who is talking).
+    async fn record_collection(&self, found: &Collection) -> Result<(), AppError> {
+        self.store.record_signals(&found.signals).await?;
+        self.store.record_extras(&found.extras).await?;
+        self.store.record_mentions(&found.posts).await?;
+        Ok(())
     }
 
     /// Sources whose last successful sweep of mailing `date` is older than
@@ -902,8 +911,8 @@ impl App {
         let mut missing = Vec::new();
         for (name, result) in futures_util::future::join_all(lookups).await {
             match result {
-                Ok(signals) => {
-                    self.store.record_signals(&signals).await?;
+                Ok(found) => {
+                    self.record_collection(&found).await?;
                     self.store.set_looked_up_at(name, id, now).await?;
                 }
                 Err(e) => {

@@ -17,7 +17,7 @@ use crate::http::HttpClient;
 use crate::sources::{
     Collection, Source, SourceError, Window, bluesky, hf, hn, semantic_scholar, x,
 };
-use crate::store::{Signal, Store};
+use crate::store::Store;
 
 /// The sources enabled in the configuration, in ranking order.
 ///
@@ -107,7 +107,7 @@ impl Source for Unavailable {
         &self,
         _paper: &ArxivId,
         _now: DateTime<Utc>,
-    ) -> Result<Vec<Signal>, SourceError> {
+    ) -> Result<Collection, SourceError> {
         Err(SourceError::Unavailable {
             source_name: self.name,
             message: self.reason.clone(),

@@ -27,11 +27,11 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 
-use super::{Collection, LookupMemo, Source, SourceError, Tally, Window};
+use super::{Collection, Source, SourceError, Tally, Window};
 use crate::arxiv::ArxivId;
 use crate::config::{HfConfig, Secret};
 use crate::http::{HttpClient, HttpError, Response, accept_all, base_url};
-use crate::store::{Extra, Signal};
+use crate::store::Extra;
 
 /// The source name in config and signal keys.
 pub const NAME: &str = "hf";
@@ -67,7 +67,6 @@ pub struct HfSource {
     base: String,
     token: Option<Secret>,
     page_size: u32,
-    memo: LookupMemo,
 }
 
 /// The `paper` object of a daily item, and the whole answer of `/api/papers/{id}`.
@@ -276,7 +275,6 @@ impl HfSource {
             http,
             token: cfg.token.clone(),
             page_size: cfg.page_size.clamp(1, 100),
-            memo: LookupMemo::default(),
         })
     }
 
@@ -347,31 +345,6 @@ impl HfSource {
             )));
         }
         Ok(Some(obs))
-    }
-
-    /// Signals and extras of one paper, from the memo or one request.
-    async fn lookup_both(
-        &self,
-        paper: &ArxivId,
-        now: DateTime<Utc>,
-    ) -> Result<(Vec<Signal>, Vec<Extra>), SourceError> {
-        let paper = paper.versionless();
-        if let Some(hit) = self.memo.get(&paper, now) {
-            return Ok(hit);
-        }
-        let (signals, extras) = match self.fetch_paper(&paper).await? {
-            None => (Vec::new(), Vec::new()),
-            Some(obs) => {
-                let mut tally = Tally::default();
-                obs.add_to(&mut tally);
-                (
-                    tally.into_signals(NAME, &BTreeSet::new(), now),
-                    obs.extras(now).collect(),
-                )
-            }
-        };
-        self.memo.put(&paper, now, &signals, &extras);
-        Ok((signals, extras))
     }
 }
 
@@ -461,23 +434,22 @@ impl Source for HfSource {
         Ok(out)
     }
 
-    /// `GET {api_url}/api/papers/{id}`: the paper's counters now; a paper HF does not have
-    /// (404) has no signals. The answer is remembered for [`Source::lookup_extras`].
-    async fn lookup(
-        &self,
-        paper: &ArxivId,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<Signal>, SourceError> {
-        Ok(self.lookup_both(paper, now).await?.0)
-    }
-
-    /// The AI summary, keywords and links of the same answer as [`Source::lookup`].
-    async fn lookup_extras(
-        &self,
-        paper: &ArxivId,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<Extra>, SourceError> {
-        Ok(self.lookup_both(paper, now).await?.1)
+    /// `GET {api_url}/api/papers/{id}`: the paper's counters, AI summary, keywords and links
+    /// now; a paper HF does not have (404) has none.
+    async fn lookup(&self, paper: &ArxivId, now: DateTime<Utc>) -> Result<Collection, SourceError> {
+        let paper = paper.versionless();
+        let mut out = Collection {
+            requests: 1,
+            ..Collection::default()
+        };
+        if let Some(obs) = self.fetch_paper(&paper).await? {
+            let mut tally = Tally::default();
+            obs.add_to(&mut tally);
+            out.mentions = 1;
+            out.signals = tally.into_signals(NAME, &BTreeSet::new(), now);
+            out.extras = obs.extras(now).collect();
+        }
+        Ok(out)
     }
 }
 

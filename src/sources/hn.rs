@@ -29,7 +29,7 @@ use super::{Collection, Source, SourceError, Tally, Window};
 use crate::arxiv::ArxivId;
 use crate::config::HnConfig;
 use crate::http::{HttpClient, accept_all, base_url};
-use crate::store::Signal;
+use crate::store::{Mention, MentionCounts};
 
 /// The source name in config and signal keys.
 pub const NAME: &str = "hn";
@@ -59,6 +59,12 @@ struct Story {
     url: Option<String>,
     points: f64,
     comments: f64,
+    /// The story's title (empty when Algolia sent none).
+    title: String,
+    /// The submitter's user name.
+    author: Option<String>,
+    /// When it was submitted (`created_at_i`, else `created_at`).
+    created_at: Option<DateTime<Utc>>,
 }
 
 /// One parsed result page.
@@ -92,6 +98,14 @@ struct RawHit {
     points: Option<f64>,
     #[serde(default)]
     num_comments: Option<f64>,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    author: Option<String>,
+    #[serde(default)]
+    created_at_i: Option<i64>,
+    #[serde(default)]
+    created_at: Option<String>,
 }
 
 /// Parses one `search` / `search_by_date` answer. Fails only when the page itself is not a
@@ -109,6 +123,17 @@ fn parse_page(body: &[u8]) -> Result<Page, String> {
                 // Old stories carry `null` counters; negative ones do not exist on HN.
                 points: h.points.unwrap_or(0.0).max(0.0),
                 comments: h.num_comments.unwrap_or(0.0).max(0.0),
+                title: h.title.unwrap_or_default(),
+                author: h.author.filter(|a| !a.trim().is_empty()),
+                created_at: h
+                    .created_at_i
+                    .and_then(|secs| DateTime::from_timestamp(secs, 0))
+                    .or_else(|| {
+                        h.created_at
+                            .as_deref()
+                            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                            .map(|t| t.with_timezone(&Utc))
+                    }),
             }),
             Err(e) => {
                 tracing::warn!(source = NAME, error = %e, "skipping a malformed Hacker News hit");
@@ -145,10 +170,13 @@ struct Sweep<'a> {
     requests: u32,
     mentions: usize,
     notes: Vec<String>,
+    /// The stories counted, as mentions stamped with `now`.
+    posts: Vec<Mention>,
+    now: DateTime<Utc>,
 }
 
 impl<'a> Sweep<'a> {
-    fn new(papers: &'a BTreeSet<ArxivId>, only: Option<ArxivId>) -> Self {
+    fn new(papers: &'a BTreeSet<ArxivId>, only: Option<ArxivId>, now: DateTime<Utc>) -> Self {
         Sweep {
             papers,
             only,
@@ -157,6 +185,8 @@ impl<'a> Sweep<'a> {
             requests: 0,
             mentions: 0,
             notes: Vec::new(),
+            posts: Vec::new(),
+            now,
         }
     }
 
@@ -184,6 +214,7 @@ impl<'a> Sweep<'a> {
             self.tally.add(&paper, METRIC_POINTS, story.points);
             self.tally.add(&paper, METRIC_COMMENTS, story.comments);
             self.mentions += 1;
+            self.posts.extend(mention(story, paper, self.now));
         }
     }
 }
@@ -317,7 +348,7 @@ impl Source for HnSource {
     ) -> Result<Collection, SourceError> {
         let papers: BTreeSet<ArxivId> = papers.iter().map(ArxivId::versionless).collect();
         let (since, until) = (ceil_secs(window.since), ceil_secs(window.until));
-        let mut sweep = Sweep::new(&papers, None);
+        let mut sweep = Sweep::new(&papers, None, now);
         if since < until {
             for host in &self.hosts {
                 self.sweep_host(&mut sweep, host, since, until).await?;
@@ -328,6 +359,7 @@ impl Source for HnSource {
             requests,
             mentions,
             notes,
+            posts,
             ..
         } = sweep;
         Ok(Collection {
@@ -336,24 +368,69 @@ impl Source for HnSource {
             mentions,
             notes,
             extras: Vec::new(),
+            posts,
         })
     }
 
     /// Stories whose URL matches the paper's id (`query=<id>`, all time), counted when their
     /// link maps to this paper. No story: no signals.
-    async fn lookup(
-        &self,
-        paper: &ArxivId,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<Signal>, SourceError> {
+    async fn lookup(&self, paper: &ArxivId, now: DateTime<Utc>) -> Result<Collection, SourceError> {
         let paper = paper.versionless();
         let none = BTreeSet::new();
-        let mut sweep = Sweep::new(&none, Some(paper.clone()));
+        let mut sweep = Sweep::new(&none, Some(paper.clone()), now);
         let first = self.search(paper.key(), None, 0).await?;
         sweep.requests += 1;
         self.page_through(&mut sweep, paper.key(), None, first)
             .await?;
-        Ok(sweep.tally.into_signals(NAME, &none, now))
+        Ok(Collection {
+            signals: sweep.tally.into_signals(NAME, &none, now),
+            requests: sweep.requests,
+            mentions: sweep.mentions,
+            notes: sweep.notes,
+            extras: Vec::new(),
+            posts: sweep.posts,
+        })
+    }
+}
+
+/// The public page of a Hacker News item.
+pub fn item_url(object_id: &str) -> String {
+    format!("https://news.ycombinator.com/item?id={object_id}")
+}
+
+/// A counted story as a mention of `paper`: its title is what it says, its points and
+/// comments are its counts. A story without a time is dated when it was seen. HN item ids are
+/// numbers; a hit with any other id is counted but not shown (its link would be made up).
+fn mention(story: &Story, paper: ArxivId, now: DateTime<Utc>) -> Option<Mention> {
+    let id = &story.object_id;
+    if id.is_empty() || id.len() > 20 || !id.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(Mention {
+        paper,
+        source: NAME.to_string(),
+        post_id: story.object_id.clone(),
+        author_handle: story.author.clone(),
+        author_name: None,
+        text: story.title.clone(),
+        url: item_url(&story.object_id),
+        posted_at: story.created_at.unwrap_or(now),
+        counts: MentionCounts {
+            points: as_count(story.points),
+            replies: as_count(story.comments),
+            ..MentionCounts::default()
+        },
+        observed_at: now,
+    })
+}
+
+/// A counter parsed as a float (Algolia's `points` can be null or fractional in old records)
+/// as a whole count; NaN and negatives are 0.
+fn as_count(v: f64) -> u64 {
+    if v.is_finite() && v > 0.0 {
+        v.round().min(u64::MAX as f64) as u64
+    } else {
+        0
     }
 }
 
@@ -385,6 +462,9 @@ mod tests {
                 url: None,
                 points: 1.0,
                 comments: 0.0,
+                title: "Ask HN: How would I visualize URL propagation in the blogosphere?".into(),
+                author: Some("anigbrowl".into()),
+                created_at: Some(Utc.with_ymd_and_hms(2016, 12, 8, 19, 39, 7).unwrap()),
             }]
         );
     }
@@ -401,6 +481,32 @@ mod tests {
             Some("http://atom-morgan.github.io/in-defense-of-douglas-crockford")
         );
         assert_eq!((s.points, s.comments), (611.0, 381.0));
+        assert_eq!(s.title, "In defence of Douglas Crockford");
+        assert_eq!(s.author.as_deref(), Some("ramblerman"));
+        assert_eq!(
+            s.created_at,
+            Some(Utc.with_ymd_and_hms(2016, 9, 4, 2, 50, 35).unwrap())
+        );
+    }
+
+    #[test]
+    fn a_story_time_falls_back_to_created_at_and_odd_ids_are_not_shown() {
+        let body = br#"{"hits":[
+            {"objectID":"7","url":"https://arxiv.org/abs/2107.00641","created_at":"2021-07-02T10:00:00Z","points":3.6},
+            {"objectID":"x\"><script>","url":"https://arxiv.org/abs/2107.00641","points":9}
+        ]}"#;
+        let page = parse_page(body).unwrap();
+        let t = Utc.with_ymd_and_hms(2021, 7, 2, 10, 0, 0).unwrap();
+        assert_eq!(page.stories[0].created_at, Some(t));
+        let none = BTreeSet::new();
+        let mut sweep = Sweep::new(&none, None, t);
+        sweep.absorb(&page);
+        assert_eq!(sweep.mentions, 2, "both stories count");
+        assert_eq!(sweep.posts.len(), 1, "only the real item id is shown");
+        let m = &sweep.posts[0];
+        assert_eq!(m.url, "https://news.ycombinator.com/item?id=7");
+        assert_eq!((m.counts.points, m.engagement()), (4, 4));
+        assert_eq!(m.author_handle, None);
     }
 
     #[test]
@@ -452,12 +558,15 @@ mod tests {
     #[test]
     fn sweep_counts_each_story_once_and_filters_papers() {
         let wanted: BTreeSet<ArxivId> = [ArxivId::parse("2107.00641").unwrap()].into();
-        let mut sweep = Sweep::new(&wanted, None);
+        let mut sweep = Sweep::new(&wanted, None, Utc::now());
         let story = |id: &str, url: &str, points: f64| Story {
             object_id: id.into(),
             url: Some(url.into()),
             points,
             comments: 1.0,
+            title: format!("Story {id}"),
+            author: Some("pg".into()),
+            created_at: None,
         };
         let page = Page {
             stories: vec![

@@ -3,9 +3,11 @@
 //! Every source answers two questions through [`Source`]:
 //! - [`Source::collect`]: one sweep over everything that links arXiv in a time window, grouped
 //!   by paper. Its request count grows with pages of results, never with the number of papers.
-//! - [`Source::lookup`]: the signals of one paper, for `paper` / `/paper`.
-//! - [`Source::lookup_extras`]: text about one paper (an AI summary, a TL;DR, a code link) for
-//!   the Summaries issue; most sources have none and keep the default.
+//! - [`Source::lookup`]: the same for one paper, for `paper` / `/paper`.
+//!
+//! Both answer a [`Collection`]: the signals (numbers to rank by), the extras (text about
+//! papers: an AI summary, a TL;DR, a code link) and the posts that shared the papers (who is
+//! talking). One answer carries all three, so no source is asked twice for one measurement.
 //!
 //! Links are mapped to papers with [`ArxivId::from_url`], so abs/pdf/html/versioned/alphaXiv/
 //! Hugging Face/DOI forms all count for the same paper. A failing source degrades a digest (it
@@ -30,7 +32,7 @@ use chrono::{DateTime, Utc};
 
 use crate::arxiv::ArxivId;
 use crate::http::HttpError;
-use crate::store::{Extra, Signal};
+use crate::store::{Extra, Mention, Signal};
 
 /// The time span a sweep covers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,7 +48,7 @@ pub struct Collection {
     pub signals: Vec<Signal>,
     /// Upstream requests made (for budgets and the request-count target).
     pub requests: u32,
-    /// Upstream items (posts, stories, tweets) that linked a paper.
+    /// How many upstream items (posts, stories, tweets) linked a paper.
     pub mentions: usize,
     /// Non-fatal problems worth showing (a budget cut the sweep short, a page was skipped).
     pub notes: Vec<String>,
@@ -54,6 +56,10 @@ pub struct Collection {
     /// with the same `now` as the signals; stored with [`crate::store::PaperStore::record_extras`].
     /// Sources without text leave it empty.
     pub extras: Vec<Extra>,
+    /// The posts that shared the papers (who is talking), one per (post, paper), stamped with
+    /// the same `now`; stored with [`crate::store::MentionStore::record_mentions`]. Sources
+    /// without posts (Hugging Face, Semantic Scholar) leave it empty.
+    pub posts: Vec<Mention>,
 }
 
 /// Why a source could not deliver.
@@ -106,23 +112,9 @@ pub trait Source: Send + Sync + fmt::Debug {
         now: DateTime<Utc>,
     ) -> Result<Collection, SourceError>;
 
-    /// Signals of one paper.
-    async fn lookup(&self, paper: &ArxivId, now: DateTime<Utc>)
-    -> Result<Vec<Signal>, SourceError>;
-
-    /// Text about one paper (see [`Collection::extras`]), for `paper` / `/paper` and summaries.
-    ///
-    /// The default has none, so sources without text need no code. Sources whose lookup
-    /// answer carries both signals and text (Hugging Face, Semantic Scholar) remember that
-    /// answer: calling `lookup` and then `lookup_extras` with the same `paper` and `now` costs
-    /// one upstream request, not two.
-    async fn lookup_extras(
-        &self,
-        _paper: &ArxivId,
-        _now: DateTime<Utc>,
-    ) -> Result<Vec<Extra>, SourceError> {
-        Ok(Vec::new())
-    }
+    /// What the source knows about one paper now: its signals, extras and posts.
+    /// `Collection::requests` and `notes` are filled as for a sweep.
+    async fn lookup(&self, paper: &ArxivId, now: DateTime<Utc>) -> Result<Collection, SourceError>;
 }
 
 /// Sums metrics per paper and turns them into snapshots: the common tail of every source.
@@ -172,95 +164,5 @@ impl Tally {
                 })
             })
             .collect()
-    }
-}
-
-/// The last lookup answer of a source whose one response yields both signals and extras, keyed
-/// by (paper, `now`), so [`Source::lookup`] followed by [`Source::lookup_extras`] for the same
-/// measurement makes one request. A later `now` or another paper is a miss: the memo never
-/// serves a stale measurement under a new timestamp.
-#[derive(Debug, Default)]
-pub(crate) struct LookupMemo {
-    slot: std::sync::Mutex<Option<MemoEntry>>,
-}
-
-#[derive(Debug)]
-struct MemoEntry {
-    paper: ArxivId,
-    now: DateTime<Utc>,
-    signals: Vec<Signal>,
-    extras: Vec<Extra>,
-}
-
-impl LookupMemo {
-    /// The remembered answer for exactly this (paper, `now`), if any.
-    pub(crate) fn get(
-        &self,
-        paper: &ArxivId,
-        now: DateTime<Utc>,
-    ) -> Option<(Vec<Signal>, Vec<Extra>)> {
-        let slot = self
-            .slot
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        slot.as_ref()
-            .filter(|e| e.now == now && e.paper.key() == paper.key())
-            .map(|e| (e.signals.clone(), e.extras.clone()))
-    }
-
-    /// Remembers one answer, replacing the previous one.
-    pub(crate) fn put(
-        &self,
-        paper: &ArxivId,
-        now: DateTime<Utc>,
-        signals: &[Signal],
-        extras: &[Extra],
-    ) {
-        let mut slot = self
-            .slot
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        *slot = Some(MemoEntry {
-            paper: paper.versionless(),
-            now,
-            signals: signals.to_vec(),
-            extras: extras.to_vec(),
-        });
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::TimeZone;
-
-    fn signal(paper: &ArxivId, now: DateTime<Utc>) -> Signal {
-        Signal {
-            paper: paper.clone(),
-            source: "hf".into(),
-            metric: "upvotes".into(),
-            value: 3.0,
-            observed_at: now,
-        }
-    }
-
-    #[test]
-    fn lookup_memo_serves_only_the_same_paper_and_instant() {
-        let memo = LookupMemo::default();
-        let t = Utc.with_ymd_and_hms(2026, 3, 6, 12, 0, 0).unwrap();
-        let paper = ArxivId::parse("2602.23229").unwrap();
-        assert_eq!(memo.get(&paper, t), None);
-        memo.put(&paper, t, &[signal(&paper, t)], &[]);
-        // Any version of the paper, at the same instant: a hit.
-        let v2 = ArxivId::parse("2602.23229v2").unwrap();
-        assert_eq!(memo.get(&v2, t), Some((vec![signal(&paper, t)], vec![])));
-        // Another instant or another paper: a miss.
-        assert_eq!(memo.get(&paper, t + chrono::Duration::seconds(1)), None);
-        assert_eq!(memo.get(&ArxivId::parse("2602.23230").unwrap(), t), None);
-        // A new answer replaces the old one.
-        let other = ArxivId::parse("2602.23230").unwrap();
-        memo.put(&other, t, &[], &[]);
-        assert_eq!(memo.get(&paper, t), None);
-        assert_eq!(memo.get(&other, t), Some((vec![], vec![])));
     }
 }

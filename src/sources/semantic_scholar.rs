@@ -24,11 +24,11 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use super::{Collection, LookupMemo, Source, SourceError, Tally, Window};
+use super::{Collection, Source, SourceError, Tally, Window};
 use crate::arxiv::ArxivId;
 use crate::config::{Secret, SemanticScholarConfig};
 use crate::http::{HttpClient, HttpError, Pacer, accept_all, base_url};
-use crate::store::{Extra, Signal};
+use crate::store::Extra;
 
 /// The source name in signal keys (the config section is `semantic_scholar`).
 pub const NAME: &str = "s2";
@@ -55,7 +55,6 @@ pub struct S2Source {
     api_key: Option<Secret>,
     batch_size: usize,
     pacer: Pacer,
-    memo: LookupMemo,
 }
 
 #[derive(Debug, Deserialize)]
@@ -165,7 +164,6 @@ impl S2Source {
                 .unwrap_or(MAX_BATCH)
                 .clamp(1, MAX_BATCH),
             pacer,
-            memo: LookupMemo::default(),
         })
     }
 
@@ -237,24 +235,6 @@ impl S2Source {
             _ => Err(SourceError::Http(e)),
         }
     }
-
-    /// Signals and extras of one paper, from the memo or one request.
-    async fn lookup_both(
-        &self,
-        paper: &ArxivId,
-        now: DateTime<Utc>,
-    ) -> Result<(Vec<Signal>, Vec<Extra>), SourceError> {
-        let paper = paper.versionless();
-        if let Some(hit) = self.memo.get(&paper, now) {
-            return Ok(hit);
-        }
-        let mut out = Collection::default();
-        if let Some(batch) = self.batch(std::slice::from_ref(&paper)).await? {
-            absorb(&mut out, batch, now);
-        }
-        self.memo.put(&paper, now, &out.signals, &out.extras);
-        Ok((out.signals, out.extras))
-    }
 }
 
 /// Adds a batch's findings to `out` (signals are appended: batches never share a paper).
@@ -323,23 +303,16 @@ impl Source for S2Source {
         Ok(out)
     }
 
-    /// The batch endpoint with one id; a paper Semantic Scholar does not know has no signals.
-    /// The answer is remembered for [`Source::lookup_extras`].
-    async fn lookup(
-        &self,
-        paper: &ArxivId,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<Signal>, SourceError> {
-        Ok(self.lookup_both(paper, now).await?.0)
-    }
-
-    /// The TL;DR of the same answer as [`Source::lookup`].
-    async fn lookup_extras(
-        &self,
-        paper: &ArxivId,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<Extra>, SourceError> {
-        Ok(self.lookup_both(paper, now).await?.1)
+    /// The batch endpoint with one id: the paper's citation counts and TL;DR; a paper
+    /// Semantic Scholar does not know has none.
+    async fn lookup(&self, paper: &ArxivId, now: DateTime<Utc>) -> Result<Collection, SourceError> {
+        let paper = paper.versionless();
+        let mut out = Collection::default();
+        if let Some(batch) = self.batch(std::slice::from_ref(&paper)).await? {
+            absorb(&mut out, batch, now);
+        }
+        out.requests = 1;
+        Ok(out)
     }
 }
 

@@ -43,7 +43,7 @@ pub use crate::config::x_query::{
 };
 use crate::config::{Secret, XConfig};
 use crate::http::{HttpClient, HttpError, Response, Verdict};
-use crate::store::{CursorStore, Signal, StoreError};
+use crate::store::{CursorStore, Mention, MentionCounts, StoreError};
 
 /// The source's name in config (`[sources.x]`) and signal keys (`x.retweets`, …).
 pub const NAME: &str = "x";
@@ -55,8 +55,14 @@ pub const PAGE_SIZE: u32 = 100;
 /// spend a whole day's budget.
 pub const LOOKUP_MAX_PAGES: u32 = 5;
 
-/// The tweet fields the counting needs (`created_at` and `author_id` for logs and later use).
+/// The tweet fields the counting and "who is talking" need.
 pub const TWEET_FIELDS: &str = "public_metrics,entities,created_at,referenced_tweets,author_id";
+
+/// Asks X to include each tweet's author in `includes.users`…
+pub const EXPANSIONS: &str = "author_id";
+
+/// …with the handle and display name a mention shows.
+pub const USER_FIELDS: &str = "username,name";
 
 /// How far back recent search reaches.
 const RECENT_REACH: Duration = Duration::days(7);
@@ -283,6 +289,8 @@ impl XSource {
             ("query", search.query.to_string()),
             ("max_results", PAGE_SIZE.to_string()),
             ("tweet.fields", TWEET_FIELDS.to_string()),
+            ("expansions", EXPANSIONS.to_string()),
+            ("user.fields", USER_FIELDS.to_string()),
         ];
         if let Some(start) = search.start {
             params.push(("start_time", rfc3339(start)));
@@ -414,7 +422,7 @@ impl Source for XSource {
             });
             return Ok(collection);
         }
-        let mut sweep = Sweep::default();
+        let mut sweep = Sweep::at(now);
         if let Some(note) = clamp_note {
             sweep.note(note);
         }
@@ -431,11 +439,7 @@ impl Source for XSource {
     /// One search for `paper`'s links in every configured URL form (at most
     /// [`LOOKUP_MAX_PAGES`] pages). Recent search covers the last 7 days; full-archive search
     /// starts at the month the paper's id was assigned.
-    async fn lookup(
-        &self,
-        paper: &ArxivId,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<Signal>, SourceError> {
+    async fn lookup(&self, paper: &ArxivId, now: DateTime<Utc>) -> Result<Collection, SourceError> {
         let id = paper.versionless();
         let query = search_query(&self.patterns, Some(id.key()));
         let start = self.full_archive.then(|| {
@@ -452,12 +456,12 @@ impl Source for XSource {
             max_pages: Some(LOOKUP_MAX_PAGES),
         };
         let wanted = BTreeSet::from([id]);
-        let mut sweep = Sweep::default();
+        let mut sweep = Sweep::at(now);
         self.run(&search, &wanted, &mut sweep).await?;
         for note in &sweep.notes {
             tracing::info!(paper = %paper, note, "X lookup");
         }
-        Ok(sweep.tally.into_signals(NAME, &wanted, now))
+        Ok(sweep.finish(&wanted, now, Collection::default()))
     }
 }
 
@@ -481,9 +485,20 @@ struct Sweep {
     /// Tweet ids already counted: a tweet served twice (pages overlap while new tweets
     /// arrive) counts once.
     seen: HashSet<String>,
+    /// The counted tweets, as mentions of the wanted papers they link.
+    posts: Vec<Mention>,
+    /// When the sweep asked (stamps the mentions).
+    now: DateTime<Utc>,
 }
 
 impl Sweep {
+    fn at(now: DateTime<Utc>) -> Sweep {
+        Sweep {
+            now,
+            ..Sweep::default()
+        }
+    }
+
     /// Adds a note unless it is already there.
     fn note(&mut self, note: String) {
         if !self.notes.contains(&note) {
@@ -504,7 +519,11 @@ impl Sweep {
         let m = &tweet.public_metrics;
         let mut relevant = false;
         for paper in &papers {
-            relevant |= wanted.is_empty() || wanted.contains(paper);
+            let is_wanted = wanted.is_empty() || wanted.contains(paper);
+            relevant |= is_wanted;
+            if is_wanted {
+                self.posts.extend(tweet.mention(paper, self.now));
+            }
             self.tally.add(paper, POSTS, 1.0);
             self.tally.add(paper, RETWEETS, m.retweet_count as f64);
             self.tally.add(paper, LIKES, m.like_count as f64);
@@ -533,6 +552,7 @@ impl Sweep {
         collection.requests = self.requests;
         collection.mentions = self.mentions;
         collection.notes.extend(self.notes);
+        collection.posts = self.posts;
         collection
     }
 }
@@ -603,6 +623,25 @@ struct RawPage {
     #[serde(default)]
     errors: Vec<serde_json::Value>,
     title: Option<String>,
+    includes: Option<RawIncludes>,
+}
+
+/// `includes`: the objects `expansions` asked for. Users are kept raw so that one bad user
+/// object costs only its tweets' author names.
+#[derive(Deserialize)]
+struct RawIncludes {
+    #[serde(default)]
+    users: Vec<serde_json::Value>,
+}
+
+/// A tweet's author, from `includes.users`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+struct User {
+    id: String,
+    /// The handle, without `@`.
+    username: Option<String>,
+    /// The display name.
+    name: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -638,9 +677,24 @@ fn parse_page(body: &[u8]) -> Result<Page, String> {
             .filter(|t| !t.trim().is_empty()),
         ..Page::default()
     };
+    let users: std::collections::HashMap<String, User> = raw
+        .includes
+        .map(|i| i.users)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|u| User::deserialize(u).ok())
+        .map(|u| (u.id.clone(), u))
+        .collect();
     for item in raw.data.unwrap_or_default() {
         match Tweet::deserialize(&item) {
-            Ok(tweet) => page.tweets.push(tweet),
+            Ok(mut tweet) => {
+                tweet.author = tweet
+                    .author_id
+                    .as_ref()
+                    .and_then(|id| users.get(id))
+                    .cloned();
+                page.tweets.push(tweet);
+            }
             Err(e) => {
                 let id = item.get("id").and_then(serde_json::Value::as_str);
                 tracing::warn!(id, error = %e, "skipping a malformed tweet");
@@ -661,6 +715,11 @@ struct Tweet {
     entities: Option<Entities>,
     #[serde(default)]
     referenced_tweets: Vec<Reference>,
+    author_id: Option<String>,
+    created_at: Option<String>,
+    /// Filled from `includes.users` by [`parse_page`].
+    #[serde(skip)]
+    author: Option<User>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -683,6 +742,7 @@ struct Entities {
 
 #[derive(Debug, Deserialize)]
 struct UrlEntity {
+    url: Option<String>,
     expanded_url: Option<String>,
     unwound_url: Option<String>,
 }
@@ -718,6 +778,81 @@ impl Tweet {
             .map(|id| id.versionless())
             .collect()
     }
+
+    /// The tweet as a mention of `paper`; `None` when its id is not a tweet id (a link to it
+    /// would be made up).
+    fn mention(&self, paper: &ArxivId, now: DateTime<Utc>) -> Option<Mention> {
+        if self.id.is_empty() || self.id.len() > 20 || !self.id.bytes().all(|b| b.is_ascii_digit())
+        {
+            return None;
+        }
+        let user = self.author.as_ref();
+        let handle = user
+            .and_then(|u| u.username.as_deref())
+            .filter(|h| is_handle(h))
+            .map(str::to_string);
+        let url = match &handle {
+            Some(h) => format!("https://twitter.com/{h}/status/{}", self.id),
+            None => format!("https://twitter.com/i/web/status/{}", self.id),
+        };
+        let m = &self.public_metrics;
+        Some(Mention {
+            paper: paper.clone(),
+            source: NAME.to_string(),
+            post_id: self.id.clone(),
+            author_handle: handle,
+            author_name: user
+                .and_then(|u| u.name.as_deref())
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .map(|n| n.chars().take(MAX_NAME_CHARS).collect()),
+            text: self.readable_text(),
+            url,
+            posted_at: self
+                .created_at
+                .as_deref()
+                .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                .map_or(now, |t| t.with_timezone(&Utc)),
+            counts: MentionCounts {
+                reposts: m.retweet_count,
+                likes: m.like_count,
+                replies: m.reply_count,
+                quotes: m.quote_count,
+                points: 0,
+            },
+            observed_at: now,
+        })
+    }
+
+    /// The text as people read it: X's v2 text escapes `&`, `<` and `>` as HTML entities, and
+    /// its links are `t.co` redirects; the entities give where each one really goes.
+    fn readable_text(&self) -> String {
+        let mut text = self
+            .text
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&amp;", "&");
+        for entity in self.entities.iter().flat_map(|e| &e.urls) {
+            if let (Some(short), Some(long)) = (&entity.url, &entity.expanded_url)
+                && !short.is_empty()
+            {
+                text = text.replace(short.as_str(), long);
+            }
+        }
+        text.chars().take(MAX_TEXT_CHARS).collect()
+    }
+}
+
+/// The longest tweet text kept (X allows 280 characters; long posts up to 25,000, which a
+/// card or embed could not show anyway).
+const MAX_TEXT_CHARS: usize = 1_000;
+
+/// The longest display name kept (X allows 50).
+const MAX_NAME_CHARS: usize = 128;
+
+/// Whether `h` is an X handle: 1 to 15 ASCII letters, digits and underscores.
+fn is_handle(h: &str) -> bool {
+    (1..=15).contains(&h.len()) && h.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ`, the form X's `start_time`/`end_time` take.

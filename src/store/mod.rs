@@ -1,13 +1,14 @@
 //! Persistence behind narrow, backend-neutral interfaces.
 //!
-//! The store keeps eight concerns, each behind its own trait, in its own file together with the
+//! The store keeps nine concerns, each behind its own trait, in its own file together with the
 //! model types it owns:
 //!
 //! | trait | file | holds |
 //! |---|---|---|
 //! | [`PaperStore`] | `papers.rs` | papers, every version seen, extras (text about papers), full-text search |
 //! | [`MailingStore`] | `mailings.rs` | mailings and their members, per-category counts of a mailing |
-//! | [`SignalStore`] | `signals.rs` | attention snapshots |
+//! | [`SignalStore`] | `signals.rs` | attention snapshots, latest and over time |
+//! | [`MentionStore`] | `mentions.rs` | the posts that shared a paper: who, what, how much engagement |
 //! | [`BlueskyStore`] | `bluesky.rs` | Bluesky posts that link papers and the interactions counted for them |
 //! | [`SubscriptionStore`] | `subscriptions.rs` | per-channel digest subscriptions |
 //! | [`PostLog`] | `post_log.rs` | the post log that makes posting exactly-once |
@@ -24,7 +25,7 @@
 //! their values) are the backend's business and a typo cannot split one counter in two.
 //!
 //! [`SqliteStore`] is the embedded default, implemented one concern per file under `sqlite/`.
-//! A PostgreSQL backend for multi-process deployments would implement the eight traits (the
+//! A PostgreSQL backend for multi-process deployments would implement the nine traits (the
 //! blanket impl then makes it a [`Store`]), with no change to callers.
 //!
 //! Every write is idempotent: repeating it with the same data changes nothing.
@@ -32,6 +33,7 @@
 mod bluesky;
 mod cursors;
 mod mailings;
+mod mentions;
 mod papers;
 mod post_log;
 mod signals;
@@ -45,6 +47,7 @@ pub use bluesky::{
 };
 pub use cursors::CursorStore;
 pub use mailings::{MailingPaper, MailingRecord, MailingSource, MailingStore};
+pub use mentions::{Mention, MentionCounts, MentionStore};
 pub use papers::{Extra, PaperStore, UpsertStats};
 pub use post_log::{PostLog, PostRecord, PostState};
 pub use signals::{PaperSignals, Signal, SignalStore};
@@ -79,6 +82,7 @@ pub trait Store:
     PaperStore
     + MailingStore
     + SignalStore
+    + MentionStore
     + BlueskyStore
     + SubscriptionStore
     + PostLog
@@ -94,6 +98,7 @@ impl<T> Store for T where
     T: PaperStore
         + MailingStore
         + SignalStore
+        + MentionStore
         + BlueskyStore
         + SubscriptionStore
         + PostLog

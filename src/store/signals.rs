@@ -63,4 +63,8 @@ pub trait SignalStore: Send + Sync + std::fmt::Debug {
 
     /// For each of `papers`, the latest snapshot of every (source, metric).
     async fn latest_signals(&self, papers: &[ArxivId]) -> Result<Vec<Signal>, StoreError>;
+
+    /// Every stored snapshot of `papers`, ordered by paper, source, metric and time: how their
+    /// attention grew (growth on cards, attention charts).
+    async fn signal_history(&self, papers: &[ArxivId]) -> Result<Vec<Signal>, StoreError>;
 }

@@ -45,6 +45,8 @@ pub struct PostView {
     pub author_did: String,
     /// The author's handle, when reported (used to match handle-configured bot accounts).
     pub author_handle: Option<String>,
+    /// The author's display name, when set.
+    pub author_name: Option<String>,
     /// The post record (links, quote, reply).
     pub record: PostRecord,
     /// When the AppView indexed the post.
@@ -71,11 +73,18 @@ impl PostView {
             .and_then(|a| a.get("handle"))
             .and_then(Value::as_str)
             .map(str::to_ascii_lowercase);
+        let author_name = author
+            .and_then(|a| a.get("displayName"))
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(|n| n.chars().take(records::MAX_NAME_CHARS).collect());
         let counter = |key: &str| view.get(key).and_then(Value::as_u64).unwrap_or(0);
         Some(PostView {
             uri: uri.to_string(),
             author_did: author_did.to_string(),
             author_handle,
+            author_name,
             record: view
                 .get("record")
                 .map(PostRecord::from_value)
@@ -383,6 +392,23 @@ mod tests {
         "bookmarkCount": 0, "replyCount": 3, "repostCount": 2, "likeCount": 7, "quoteCount": 1,
         "indexedAt": "2026-01-02T13:44:44.633Z"
     }"#;
+
+    #[test]
+    fn the_recorded_postview_gives_author_name_and_text() {
+        let thread: Value = serde_json::from_str(include_str!(
+            "../../../tests/fixtures/bluesky_getPostThread_postview.json"
+        ))
+        .unwrap();
+        let view = PostView::from_value(&thread["thread"]["post"]).unwrap();
+        assert_eq!(view.author_name.as_deref(), Some("Bernews"));
+        assert!(
+            view.record
+                .text
+                .starts_with("BPS: 'It is believed a female motorist"),
+            "{}",
+            view.record.text
+        );
+    }
 
     #[test]
     fn postview_fields() {

@@ -29,7 +29,9 @@ use crate::arxiv::ArxivId;
 use crate::config::{BlueskyConfig, Secret};
 use crate::http::{HttpClient, HttpError};
 use crate::sources::{Collection, Source, SourceError, Tally, Window};
-use crate::store::{BlueskyCounts, BlueskyPost, Signal, Store, StoreError, StoredBlueskyPost};
+use crate::store::{
+    BlueskyCounts, BlueskyPost, Mention, MentionCounts, Store, StoreError, StoredBlueskyPost,
+};
 
 pub use appview::{PostView, SearchQuery, Session};
 pub use jetstream::{ConsumerStats, JetstreamConsumer, Listener, listen};
@@ -89,11 +91,57 @@ impl BotAccounts {
     }
 }
 
-/// Fresh counts of a post from the AppView.
+/// Fresh counts of a post from the AppView, with what a mention shows.
 #[derive(Debug, Clone)]
 struct Fresh {
     counts: BlueskyCounts,
     handle: Option<String>,
+    name: Option<String>,
+    text: String,
+}
+
+impl Fresh {
+    fn of(view: PostView) -> (String, Fresh) {
+        (
+            view.uri,
+            Fresh {
+                counts: view.counts,
+                handle: view.author_handle,
+                name: view.author_name,
+                text: view.record.text,
+            },
+        )
+    }
+}
+
+/// What [`BlueskySource::tally`] found.
+struct Tallied {
+    tally: Tally,
+    /// Posts counted (bots with weight 0 are not).
+    mentions: usize,
+    /// The counted posts the AppView returned, as mentions. A post it no longer returns
+    /// (deleted, taken down) is counted with the listener's numbers but never shown.
+    posts: Vec<Mention>,
+}
+
+/// The public page of a post: `https://bsky.app/profile/{handle or DID}/post/{rkey}`. `None`
+/// when the URI or handle holds characters an AT-URI or handle cannot (a hostile upstream must
+/// not shape our links).
+pub fn post_url(uri: &str, handle: Option<&str>) -> Option<String> {
+    let rest = uri.strip_prefix("at://")?;
+    let (did, rest) = rest.split_once('/')?;
+    let rkey = rest.strip_prefix("app.bsky.feed.post/")?;
+    let safe = |s: &str, extra: &[u8]| {
+        !s.is_empty()
+            && s.len() <= 256
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || extra.contains(&b))
+    };
+    if !safe(rkey, b"._:~-") || !safe(did, b"._:%-") {
+        return None;
+    }
+    let profile = handle.filter(|h| safe(h, b".-")).unwrap_or(did);
+    Some(format!("https://bsky.app/profile/{profile}/post/{rkey}"))
 }
 
 impl BlueskySource {
@@ -224,16 +272,16 @@ impl BlueskySource {
                     papers,
                 };
                 self.store.bluesky_upsert_post(&post).await?;
-                fresh.insert(
-                    view.uri.clone(),
-                    Fresh {
-                        counts: view.counts,
-                        handle: view.author_handle.clone(),
-                    },
-                );
             }
+            let more = !page.posts.is_empty();
+            fresh.extend(
+                page.posts
+                    .into_iter()
+                    .filter(|view| !view.record.papers().is_empty())
+                    .map(Fresh::of),
+            );
             match page.cursor {
-                Some(next) if !page.posts.is_empty() && cursor.as_ref() != Some(&next) => {
+                Some(next) if more && cursor.as_ref() != Some(&next) => {
                     if page_number == pages {
                         notes.push(format!(
                             "Bluesky search stopped after {pages} pages (max_search_pages); \
@@ -254,9 +302,10 @@ impl BlueskySource {
         &self,
         posts: &[StoredBlueskyPost],
         mut fresh: HashMap<String, Fresh>,
+        now: DateTime<Utc>,
         requests: &AtomicU32,
         notes: &mut Vec<String>,
-    ) -> (Tally, usize) {
+    ) -> Tallied {
         let stale: Vec<String> = posts
             .iter()
             .map(|p| &p.post.uri)
@@ -267,18 +316,7 @@ impl BlueskySource {
         let mut last_error = None;
         for batch in stale.chunks(GET_POSTS_BATCH) {
             match self.xrpc.get_posts(batch, requests).await {
-                Ok(views) => {
-                    for view in views {
-                        let handle = view.author_handle;
-                        fresh.insert(
-                            view.uri,
-                            Fresh {
-                                counts: view.counts,
-                                handle,
-                            },
-                        );
-                    }
-                }
+                Ok(views) => fresh.extend(views.into_iter().map(Fresh::of)),
                 Err(e) => {
                     tracing::warn!(error = %e, posts = batch.len(), "Bluesky getPosts failed");
                     failed += batch.len();
@@ -294,10 +332,12 @@ impl BlueskySource {
         let own_did = self.session.lock().await.as_ref().map(|s| s.did.clone());
         let mut tally = Tally::default();
         let mut mentions = 0;
+        let mut shown = Vec::new();
         for stored in posts {
             let post = &stored.post;
             // Posts the AppView did not return (deleted, taken down) keep the listener's counts.
-            let (counts, handle) = match fresh.get(&post.uri) {
+            let seen = fresh.get(&post.uri);
+            let (counts, handle) = match seen {
                 Some(f) => (f.counts, f.handle.as_deref()),
                 None => (stored.counts, None),
             };
@@ -315,8 +355,38 @@ impl BlueskySource {
                 tally.add(paper, "quotes", weight * as_f64(counts.quotes));
                 tally.add(paper, "replies", weight * as_f64(counts.replies));
             }
+            // Who is talking lists people: bot accounts count (with their weight) but are
+            // not shown.
+            if let Some(f) = seen.filter(|_| !is_bot)
+                && let Some(url) = post_url(&post.uri, f.handle.as_deref())
+            {
+                for paper in &post.papers {
+                    shown.push(Mention {
+                        paper: paper.clone(),
+                        source: NAME.to_string(),
+                        post_id: post.uri.clone(),
+                        author_handle: f.handle.clone(),
+                        author_name: f.name.clone(),
+                        text: f.text.clone(),
+                        url: url.clone(),
+                        posted_at: post.created_at,
+                        counts: MentionCounts {
+                            reposts: f.counts.reposts,
+                            likes: f.counts.likes,
+                            replies: f.counts.replies,
+                            quotes: f.counts.quotes,
+                            points: 0,
+                        },
+                        observed_at: now,
+                    });
+                }
+            }
         }
-        (tally, mentions)
+        Tallied {
+            tally,
+            mentions,
+            posts: shown,
+        }
     }
 
     /// A note when the listener has never run or stopped before the end of the window.
@@ -386,27 +456,25 @@ impl Source for BlueskySource {
             .into_iter()
             .filter(|p| wanted.is_empty() || p.post.papers.iter().any(|id| wanted.contains(id)))
             .collect();
-        let (tally, mentions) = self.tally(&posts, fresh, &requests, &mut notes).await;
+        let tallied = self.tally(&posts, fresh, now, &requests, &mut notes).await;
         notes.extend(self.listener_note(&window, now).await);
-        // `..Default` keeps this compiling when `Collection` gains fields (other sources add
-        // some); today every field is set.
-        #[allow(clippy::needless_update)]
         Ok(Collection {
-            signals: tally.into_signals(NAME, &wanted, now),
+            signals: tallied.tally.into_signals(NAME, &wanted, now),
             requests: requests.load(Ordering::Relaxed),
-            mentions,
+            mentions: tallied.mentions,
             notes,
+            posts: tallied
+                .posts
+                .into_iter()
+                .filter(|m| wanted.is_empty() || wanted.contains(&m.paper))
+                .collect(),
             ..Collection::default()
         })
     }
 
     /// The stored posts linking the paper (plus, with credentials, one search page for its
     /// abs URL), refreshed with `getPosts`. Failures fall back to stored counts.
-    async fn lookup(
-        &self,
-        paper: &ArxivId,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<Signal>, SourceError> {
+    async fn lookup(&self, paper: &ArxivId, now: DateTime<Utc>) -> Result<Collection, SourceError> {
         let requests = AtomicU32::new(0);
         let mut notes = Vec::new();
         let paper = paper.versionless();
@@ -422,11 +490,24 @@ impl Source for BlueskySource {
             HashMap::new()
         };
         let posts = self.store.bluesky_posts_of_paper(&paper).await?;
-        let (tally, _) = self.tally(&posts, fresh, &requests, &mut notes).await;
-        for note in notes {
+        let tallied = self.tally(&posts, fresh, now, &requests, &mut notes).await;
+        for note in &notes {
             tracing::warn!(paper = %paper, "{note}");
         }
-        Ok(tally.into_signals(NAME, &BTreeSet::from([paper]), now))
+        Ok(Collection {
+            signals: tallied
+                .tally
+                .into_signals(NAME, &BTreeSet::from([paper.clone()]), now),
+            requests: requests.load(Ordering::Relaxed),
+            mentions: tallied.mentions,
+            notes,
+            posts: tallied
+                .posts
+                .into_iter()
+                .filter(|m| m.paper == paper)
+                .collect(),
+            extras: Vec::new(),
+        })
     }
 }
 

@@ -8,7 +8,7 @@
 //! - an `app.bsky.embed.external` embed, in `external.uri`;
 //! - an `app.bsky.embed.recordWithMedia` embed, in `media.external.uri`.
 //!
-//! The visible `text` is never read: clients shorten long links in it
+//! The visible `text` is never read for links: clients shorten long links in it
 //! (`arxiv.org/abs/2509.1…`), while facets and embeds keep the full URL.
 
 use std::collections::BTreeSet;
@@ -116,7 +116,17 @@ pub struct PostRecord {
     pub reply_parent: Option<String>,
     /// The first post of the thread this one replies in.
     pub reply_root: Option<String>,
+    /// The post's visible text (at most [`MAX_TEXT_CHARS`] characters), for "who is talking";
+    /// never read for links, which clients shorten in it.
+    pub text: String,
 }
+
+/// The longest post text kept. Bluesky allows 300 graphemes; a record may claim more, and
+/// what is kept is shown, never parsed, so a hostile record cannot grow memory or a card.
+pub const MAX_TEXT_CHARS: usize = 1_000;
+
+/// The longest display name kept (Bluesky allows 64 graphemes).
+pub const MAX_NAME_CHARS: usize = 128;
 
 impl PostRecord {
     /// Reads a post record (the `record` of a Jetstream commit or of an AppView `postView`).
@@ -128,6 +138,11 @@ impl PostRecord {
                 .get("createdAt")
                 .and_then(Value::as_str)
                 .and_then(parse_time),
+            text: record
+                .get("text")
+                .and_then(Value::as_str)
+                .map(|t| t.chars().take(MAX_TEXT_CHARS).collect())
+                .unwrap_or_default(),
             ..PostRecord::default()
         };
         for facet in array(record.get("facets")) {

@@ -8,7 +8,8 @@
 //! shares (timestamps, dates, ids, error text); each trait is implemented in its own file:
 //! `papers.rs` ([`PaperStore`](super::PaperStore)), `mailings.rs`, `signals.rs`, `bluesky.rs`,
 //! `subscriptions.rs`, `post_log.rs`, `cursors.rs` (the `kv` table and its key scheme) and
-//! `summaries.rs` (the LLM summary cache and call counter), each with its unit tests.
+//! `summaries.rs` (the LLM summary cache and call counter), `mentions.rs` (the posts that shared
+//! a paper), each with its unit tests.
 //!
 //! Storage conventions (later modules writing through [`SqliteStore::pool`] must follow them):
 //! timestamps are RFC 3339 UTC text written by [`encode_timestamp`] (fixed width, so text order
@@ -21,6 +22,7 @@
 mod bluesky;
 mod cursors;
 mod mailings;
+mod mentions;
 mod papers;
 mod post_log;
 mod signals;

@@ -60,6 +60,23 @@ impl SignalStore for SqliteStore {
     /// `papers` are looked up once; any number of ids is fine (they are queried in chunks,
     /// within one read transaction so all chunks see the same data).
     async fn latest_signals(&self, papers: &[ArxivId]) -> Result<Vec<Signal>, StoreError> {
+        self.signals_of(papers, latest_signals_sql).await
+    }
+
+    /// Chunked like [`SignalStore::latest_signals`].
+    async fn signal_history(&self, papers: &[ArxivId]) -> Result<Vec<Signal>, StoreError> {
+        self.signals_of(papers, signal_history_sql).await
+    }
+}
+
+impl SqliteStore {
+    /// Runs `sql(n)` (a query over `n` bound paper ids returning paper, source, metric, value
+    /// and observed_at) over `papers` in chunks, in one read transaction.
+    async fn signals_of(
+        &self,
+        papers: &[ArxivId],
+        sql: fn(usize) -> String,
+    ) -> Result<Vec<Signal>, StoreError> {
         let keys: BTreeSet<&str> = papers.iter().map(ArxivId::key).collect();
         if keys.is_empty() {
             return Ok(Vec::new());
@@ -68,9 +85,9 @@ impl SignalStore for SqliteStore {
         let mut tx = self.pool.begin().await.map_err(query_error)?;
         let mut out = Vec::new();
         for chunk in keys.chunks(ID_CHUNK) {
-            let sql = latest_signals_sql(chunk.len());
-            let mut q =
-                sqlx::query_as::<_, (String, String, String, f64, String)>(AssertSqlSafe(sql));
+            let mut q = sqlx::query_as::<_, (String, String, String, f64, String)>(AssertSqlSafe(
+                sql(chunk.len()),
+            ));
             for key in chunk {
                 q = q.bind(*key);
             }
@@ -92,6 +109,17 @@ impl SignalStore for SqliteStore {
         tx.commit().await.map_err(query_error)?;
         Ok(out)
     }
+}
+
+/// Every snapshot of `n` bound paper ids, in (paper, source, metric, time) order: the primary
+/// key's order, so no sort is needed.
+fn signal_history_sql(n: usize) -> String {
+    format!(
+        "SELECT paper_id, source, metric, value, observed_at \
+         FROM attention_snapshots WHERE paper_id IN ({}) \
+         ORDER BY paper_id, source, metric, observed_at",
+        placeholders(n)
+    )
 }
 
 /// The latest snapshot of every (paper, source, metric) for `n` bound paper ids. SQLite
