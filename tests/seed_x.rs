@@ -24,6 +24,10 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 const TOKEN: &str = "seed-test-bearer-token";
 
+/// X's widgets script, after every embedded tweet (the seed's line).
+const SCRIPT: &str =
+    r#"<script async src="https://platform.twitter.com/widgets.js" charset="utf-8"></script>"#;
+
 /// Tweets per fake page (X serves up to 100; small pages make the sweep page).
 const PAGE: usize = 10;
 
@@ -65,13 +69,25 @@ fn tweet(n: usize, urls: &[String], retweets: u64, likes: u64) -> Value {
         "id": format!("14107641426806{n:05}"),
         "text": format!("New on arXiv {}", shortened.join(" ")),
         "created_at": "2021-07-02T03:00:00.000Z",
-        "author_id": "1000000001",
+        "author_id": USERS[n % USERS.len()].0,
         "public_metrics": {
             "retweet_count": retweets, "reply_count": n % 3, "like_count": likes, "quote_count": n % 2
         },
         "entities": {"urls": entities},
     })
 }
+
+/// The fake authors: (id, username, name). The last has a hostile display name.
+const USERS: &[(&str, &str, &str)] = &[
+    ("1000000001", "ak92501", "AK"),
+    ("1000000002", "arankomatsuzaki", "Aran Komatsuzaki"),
+    ("1000000003", "medhini_n", "Medhini Narasimhan"),
+    (
+        "1000000004",
+        "mallory",
+        "<script>alert(1)</script> @everyone",
+    ),
+];
 
 /// `total` split into `parts` (the first part takes the remainder).
 fn split(total: u64, parts: usize) -> Vec<u64> {
@@ -194,7 +210,20 @@ impl Respond for FakeX {
         if (page + 1) * PAGE < self.items.len() {
             meta["next_token"] = json!(format!("page-{}", page + 1));
         }
-        ResponseTemplate::new(200).set_body_json(json!({"data": data, "meta": meta}))
+        // `expansions=author_id`: the authors of this page's tweets, once each.
+        let mut authors: Vec<&str> = data
+            .iter()
+            .filter_map(|t| t["author_id"].as_str())
+            .collect();
+        authors.sort_unstable();
+        authors.dedup();
+        let users: Vec<Value> = USERS
+            .iter()
+            .filter(|(id, ..)| authors.contains(id))
+            .map(|(id, username, name)| json!({"id": id, "username": username, "name": name}))
+            .collect();
+        ResponseTemplate::new(200)
+            .set_body_json(json!({"data": data, "includes": {"users": users}, "meta": meta}))
     }
 }
 
@@ -325,6 +354,31 @@ async fn digest_reproduces_the_seed_post_from_x() {
     // One sweep: exactly one request per result page, over the mailing's window.
     let requests = fake_x.requests();
     assert_eq!(requests.len(), fake_x.pages(), "{requests:?}");
+    // Which paper each original tweet linked (retweet objects are not originals).
+    let originals: BTreeMap<String, Vec<String>> = fake_x
+        .items
+        .iter()
+        .filter(|t| t.get("referenced_tweets").is_none())
+        .map(|t| {
+            let text = t["text"].as_str().unwrap_or_default();
+            let mut papers: Vec<String> = t["entities"]["urls"]
+                .as_array()
+                .map(|urls| {
+                    urls.iter()
+                        .filter_map(|u| u["expanded_url"].as_str())
+                        .filter_map(hotpapers::arxiv::ArxivId::from_url)
+                        .map(|id| id.key().to_string())
+                        .collect()
+                })
+                .unwrap_or_default();
+            papers.extend(
+                hotpapers::arxiv::ArxivId::find_all(text)
+                    .iter()
+                    .map(|id| id.key().to_string()),
+            );
+            (t["id"].as_str().unwrap_or_default().to_string(), papers)
+        })
+        .collect();
     let get = |params: &[(String, String)], key: &str| {
         params
             .iter()
@@ -356,6 +410,7 @@ async fn digest_reproduces_the_seed_post_from_x() {
     assert!(!md.contains(RANK_15) && !md.contains("2106.99999") && !md.contains("2107.00701"));
 
     let mut summaries = Vec::new();
+    let mut hostile_names = 0;
     for (p, block) in seed.iter().zip(&blocks) {
         let lines: Vec<&str> = block.lines().collect();
         let want = seed_block(&seed_text, p.rank);
@@ -397,8 +452,59 @@ async fn digest_reproduces_the_seed_post_from_x() {
         // Abstract, exactly the seed's.
         assert_eq!(unescape(lines[11]), want[9], "{ctx}");
         assert_eq!(want[9], p.abstract_text);
+        // Under the abstract, as the seed has it: a blank line, then the top tweets (at most
+        // `embed_posts` = 3), each a twitter-tweet blockquote followed by the widgets script
+        // and a blank line. Each is an original tweet that linked this paper.
+        assert_eq!(lines[12], "", "{ctx}");
+        let quotes: Vec<&str> = lines[13..]
+            .iter()
+            .copied()
+            .filter(|l| l.starts_with("<blockquote"))
+            .collect();
+        assert!((1..=3).contains(&quotes.len()), "{ctx}");
+        for (k, q) in quotes.iter().enumerate() {
+            let at = 13 + 3 * k;
+            assert_eq!(lines[at], *q, "{ctx}");
+            assert_eq!(lines[at + 1], SCRIPT, "{ctx}");
+            assert_eq!(lines.get(at + 2).copied().unwrap_or(""), "", "{ctx}");
+            assert!(
+                q.starts_with(r#"<blockquote class="twitter-tweet"><p lang="en" dir="ltr">"#),
+                "{q}"
+            );
+            let (handle, status) = q
+                .split_once("(@")
+                .and_then(|(_, rest)| rest.split_once(") <a href=\"https://twitter.com/"))
+                .unwrap_or_else(|| panic!("no byline in {q}"));
+            let status_id = status
+                .strip_prefix(&format!("{handle}/status/"))
+                .and_then(|rest| {
+                    rest.split_once("?ref_src=twsrc%5Etfw\">July 2, 2021</a></blockquote>")
+                })
+                .map(|(id, _)| id)
+                .unwrap_or_else(|| panic!("no status link in {q}"));
+            assert!(USERS.iter().any(|u| u.1 == handle), "{q}");
+            let linked = originals
+                .get(status_id)
+                .unwrap_or_else(|| panic!("{status_id} is not an original tweet: {q}"));
+            assert!(
+                linked.contains(&p.id),
+                "{status_id} did not link {}: {q}",
+                p.id
+            );
+            // X's text, its t.co links expanded, and no markup from the hostile name.
+            assert!(!q.contains("https://t.co/"), "{q}");
+            assert!(!q.contains("<script>"), "{q}");
+            if handle == "mallory" {
+                assert!(
+                    q.contains("&lt;script&gt;alert(1)&lt;/script&gt; @everyone"),
+                    "{q}"
+                );
+                hostile_names += 1;
+            }
+        }
         summaries.push(format!("{}: {tldr}", p.rank));
     }
+    assert!(hostile_names > 0, "the hostile display name must be tried");
     // The seed's first paper: its contribution sentence, not "Recently, Vision Transformer…".
     assert!(
         summaries[0].starts_with("1: We present focal self-attention"),

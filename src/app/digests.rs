@@ -108,6 +108,30 @@ impl App {
             },
         );
         self.summarize_entries(&mut digest.entries, req.llm).await?;
+        digest.embed_posts = self.config.digest.embed_posts;
+        self.attach_mentions(&mut digest.entries).await?;
         Ok(digest)
+    }
+
+    /// Gives every shown paper its top posts (who is talking): `[digest] embed_posts` of
+    /// them for the Markdown export, and at least one for the cards' "shared by".
+    pub(super) async fn attach_mentions(
+        &self,
+        entries: &mut [digest::DigestEntry],
+    ) -> Result<(), AppError> {
+        let ids: Vec<ArxivId> = entries.iter().map(|e| e.paper.id.clone()).collect();
+        let per_paper = self.config.digest.embed_posts.max(1);
+        let mut by_paper: std::collections::BTreeMap<String, Vec<crate::store::Mention>> =
+            Default::default();
+        for m in self.store.top_mentions(&ids, per_paper).await? {
+            by_paper
+                .entry(m.paper.key().to_string())
+                .or_default()
+                .push(m);
+        }
+        for e in entries {
+            e.mentions = by_paper.remove(e.paper.id.key()).unwrap_or_default();
+        }
+        Ok(())
     }
 }

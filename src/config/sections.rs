@@ -117,6 +117,9 @@ pub struct DigestConfig {
     /// announcement (posts about older papers keep trickling in, but rarely change a ranking).
     #[serde(with = "humantime_serde")]
     pub attention_window: Duration,
+    /// How many of a paper's top posts the Markdown export embeds under it, the way the seed
+    /// post does (0: none). Cards always link the top one.
+    pub embed_posts: usize,
 }
 
 impl Default for DigestConfig {
@@ -125,6 +128,7 @@ impl Default for DigestConfig {
             top: 10,
             max_signal_age: Duration::from_secs(6 * 3600),
             attention_window: Duration::from_secs(7 * 24 * 3600),
+            embed_posts: 3,
         }
     }
 }

@@ -9,6 +9,10 @@ use super::x_query::check_url_patterns;
 use super::{BlueskyConfig, Config, Secret};
 
 /// Keys holding a humantime duration, for friendlier error messages.
+/// Most posts the Markdown export embeds under one paper: more is a wall of embeds, and
+/// each costs the reader's browser a widget.
+pub const MAX_EMBED_POSTS: usize = 20;
+
 const DURATION_KEYS: &[&str] = &[
     "http.timeout",
     "http.retry_base_delay",
@@ -244,6 +248,15 @@ pub(super) fn validate(c: &Config) -> Result<(), (String, String)> {
     }
     if c.digest.top == 0 {
         return err("digest.top", "must be at least 1".into());
+    }
+    if c.digest.embed_posts > MAX_EMBED_POSTS {
+        return err(
+            "digest.embed_posts",
+            format!(
+                "must be at most {MAX_EMBED_POSTS} (posts embedded under each paper), got {}",
+                c.digest.embed_posts
+            ),
+        );
     }
     c.sources.hn.validate()?;
     c.sources.hf.validate()?;
@@ -642,6 +655,7 @@ mod tests {
             ),
             ("[http]\ncontact = \"a\\r\\nX-Evil: 1\"\n", "http.contact"),
             ("[digest]\ntop = 0\n", "digest.top"),
+            ("[digest]\nembed_posts = 21\n", "digest.embed_posts"),
             ("[store]\npath = \"\"\n", "store.path"),
             ("[sources.hf]\ntoken = \"ab\\ncd\"\n", "sources.hf.token"),
         ];

@@ -1,6 +1,6 @@
 //! The blog format of the post that inspired hotpapers (`shared/seed/hot-papers-2021-07-02.md`):
 //! front matter, then per paper `# N. Title`, authors, one attention line per source in the
-//! seed's style, links, categories and the abstract.
+//! seed's style, links, categories, the abstract and the top posts embedded (`embeds`).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -40,7 +40,7 @@ pub fn render(d: &Digest) -> String {
         );
     }
     for e in &d.entries {
-        paper(&mut out, e);
+        paper(&mut out, e, d.embed_posts);
     }
     if d.entries.is_empty() {
         out.push_str("No papers in this mailing matched.\n");
@@ -115,7 +115,7 @@ fn tags(d: &Digest) -> Vec<String> {
     tags
 }
 
-fn paper(out: &mut String, e: &DigestEntry) {
+fn paper(out: &mut String, e: &DigestEntry, embed_posts: usize) {
     let p = &e.paper;
     let _ = writeln!(out, "# {}. {}", e.rank, escape(&p.title));
     let _ = writeln!(out);
@@ -147,7 +147,21 @@ fn paper(out: &mut String, e: &DigestEntry) {
         let _ = writeln!(out);
     }
     let _ = writeln!(out, "{}", escape_block(&p.abstract_text));
-    out.push_str("\n\n\n\n\n");
+    // The seed: a blank line, then each embed followed by a blank line, then three more.
+    let embeds = e
+        .mentions
+        .iter()
+        .take(embed_posts)
+        .filter_map(super::embeds::embed);
+    let mut any = false;
+    for lines in embeds {
+        out.push('\n');
+        for l in lines {
+            let _ = writeln!(out, "{l}");
+        }
+        any = true;
+    }
+    out.push_str(if any { "\n\n\n\n" } else { "\n\n\n\n\n" });
 }
 
 /// One line per source with data, in the seed's style. X is exactly the seed's
@@ -366,13 +380,14 @@ mod tests {
             .collect(),
             summary: None,
             age_hours: None,
+            mentions: Vec::new(),
         }
     }
 
     #[test]
     fn paper_block_matches_the_seed_post() {
         let mut out = String::new();
-        paper(&mut out, &entry());
+        paper(&mut out, &entry(), 3);
         let expected = "# 3. Variational Diffusion Models\n\n\
             Diederik P. Kingma, Tim Salimans, Ben Poole, Jonathan Ho\n\n\
             - retweets: 704, favorites: 188 (07/03/2021 07:45:53)\n\n\
@@ -392,6 +407,7 @@ mod tests {
             candidates: 1,
             entries: vec![entry()],
             sources: vec![],
+            embed_posts: 3,
         };
         let md = render(&d);
         assert!(md.starts_with(

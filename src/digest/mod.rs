@@ -4,6 +4,7 @@
 //! [`Digest`]. Renderers turn it into Markdown (the blog format of the seed post), plain text
 //! or JSON; the Discord front end renders the same model into embeds.
 
+pub mod embeds;
 pub mod json;
 pub mod markdown;
 pub mod text;
@@ -15,7 +16,7 @@ use serde::Serialize;
 
 use crate::arxiv::paper::{AnnounceType, Paper};
 use crate::ranking::{RankingRule, Score};
-use crate::store::{MailingPaper, PaperSignals, Signal};
+use crate::store::{MailingPaper, Mention, PaperSignals, Signal};
 use crate::summary::Summary;
 
 /// What a source contributed to this digest, so readers know when one is missing.
@@ -66,6 +67,9 @@ pub struct DigestEntry {
     pub summary: Option<Summary>,
     /// Trending view: hours since the paper was announced (its score is decayed by it).
     pub age_hours: Option<f64>,
+    /// Who is talking: the posts that shared the paper, most engagement first (filled by the
+    /// app after ranking; at most `max(embed_posts, 1)`).
+    pub mentions: Vec<Mention>,
 }
 
 /// The ranked digest of one mailing.
@@ -81,6 +85,8 @@ pub struct Digest {
     pub candidates: usize,
     pub entries: Vec<DigestEntry>,
     pub sources: Vec<SourceStatus>,
+    /// How many of each paper's mentions the Markdown export embeds (`[digest] embed_posts`).
+    pub embed_posts: usize,
 }
 
 /// Inputs of [`build`] besides the papers.
@@ -140,6 +146,7 @@ pub fn build(
                 measured_at,
                 summary: None,
                 age_hours,
+                mentions: Vec::new(),
             }
         })
         .collect();
@@ -165,6 +172,7 @@ pub fn build(
         candidates,
         entries: scored,
         sources: opts.sources,
+        embed_posts: 0,
     }
 }
 

@@ -285,6 +285,7 @@ mod tests {
                 source: SummarySource::HuggingFace,
             }),
             age_hours: None,
+            mentions: Vec::new(),
         }
     }
 
@@ -300,6 +301,7 @@ mod tests {
                 name: "hn".into(),
                 missing: Some("timeout @here".into()),
             }],
+            embed_posts: 3,
         }
     }
 

@@ -1039,6 +1039,7 @@ mod tests {
                     source: crate::summary::SummarySource::HuggingFace,
                 }),
                 age_hours: None,
+                mentions: Vec::new(),
             })
             .collect();
         let digest = Digest {
@@ -1049,6 +1050,7 @@ mod tests {
             candidates: 500,
             entries,
             sources: vec![],
+            embed_posts: 3,
         };
         let hot = RenderContext {
             hot: Some(HotQuery {
