@@ -12,8 +12,8 @@
 //! a real server's, does not show them).
 //!
 //! Parsing ([`parse_line`], built from the commands' specs) and rendering ([`render`]) are
-//! pure; [`run`] wires them to [`handle`] over any input and output, which is how the tests
-//! drive it.
+//! pure; [`answer`] runs one line through them and [`handle`], and [`run`] reads lines from
+//! any input and output, which is how the tests drive it.
 
 mod parse;
 mod render;
@@ -59,6 +59,82 @@ pub enum ConsoleError {
     },
 }
 
+/// What one console line comes to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// A blank line or a `#` comment: nothing to show.
+    Nothing,
+    /// `quit` or `exit`: the session ends.
+    Quit,
+    /// `help`'s text (not counted as a command).
+    Help(String),
+    /// A command's answer, or why the line is no valid command.
+    Reply {
+        /// The rendered answer or `error: …` line, ending in a newline.
+        text: String,
+        /// An error: shown on stderr and counted as failed.
+        failed: bool,
+    },
+}
+
+/// Parses, runs and renders one line: the one place a console line is answered, for piped
+/// input ([`run`]) and the line editor alike.
+pub async fn answer(app: &App, line: &str) -> Outcome {
+    match parse_line(line) {
+        Ok(Input::Empty) => Outcome::Nothing,
+        Ok(Input::Quit) => Outcome::Quit,
+        Ok(Input::Help(command)) => Outcome::Help(help(command.as_deref())),
+        Err(e) => Outcome::Reply {
+            text: format!("error: {e}\n"),
+            failed: true,
+        },
+        Ok(Input::Command(req)) => {
+            let reply = handle(app, req, &Invoker::console()).await;
+            Outcome::Reply {
+                text: render(&reply),
+                failed: reply.is_error(),
+            }
+        }
+    }
+}
+
+impl Summary {
+    /// Counts `outcome`: replies are commands (failed ones also failures), help is neither.
+    fn record(&mut self, outcome: &Outcome) {
+        if let Outcome::Reply { failed, .. } = outcome {
+            self.commands += 1;
+            self.failed += usize::from(*failed);
+        }
+    }
+}
+
+/// Writes `outcome`'s text, each in one `write_all`: errors on `err`, the rest on `out`
+/// (after a blank line when `separate`). Returns whether it wrote on `out`.
+fn show(
+    outcome: &Outcome,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    separate: bool,
+) -> std::io::Result<bool> {
+    match outcome {
+        Outcome::Nothing | Outcome::Quit => Ok(false),
+        Outcome::Reply { text, failed: true } => {
+            err.write_all(text.as_bytes())?;
+            err.flush()?;
+            Ok(false)
+        }
+        Outcome::Help(text) | Outcome::Reply { text, .. } => {
+            if separate {
+                out.write_all(format!("\n{text}").as_bytes())?;
+            } else {
+                out.write_all(text.as_bytes())?;
+            }
+            out.flush()?;
+            Ok(true)
+        }
+    }
+}
+
 /// Reads commands from `input` until end of input or `quit`, answering each on `out` (errors
 /// on `err`). Answers are separated by a blank line. With `interactive`, a prompt is shown
 /// before each line.
@@ -74,10 +150,9 @@ where
 {
     let mut summary = Summary::default();
     let mut answered = false;
-    let who = Invoker::console();
     loop {
         if interactive {
-            write!(out, "{PROMPT}")?;
+            out.write_all(PROMPT.as_bytes())?;
             out.flush()?;
         }
         let line = match read_line(&mut input).await? {
@@ -85,41 +160,20 @@ where
             Some(Ok(line)) => line,
             Some(Err(e)) => {
                 summary.failed += 1;
-                writeln!(err, "error: {e}")?;
+                err.write_all(format!("error: {e}\n").as_bytes())?;
                 continue;
             }
         };
-        let parsed = parse_line(&line);
-        let (text, failed) = match parsed {
-            Ok(Input::Empty) => continue,
-            Ok(Input::Quit) => break,
-            Ok(Input::Help(command)) => (help(command.as_deref()), false),
-            Err(e) => {
-                summary.commands += 1;
-                (format!("error: {e}\n"), true)
-            }
-            Ok(Input::Command(req)) => {
-                summary.commands += 1;
-                let reply = handle(app, req, &who).await;
-                (render(&reply), reply.is_error())
-            }
-        };
-        if failed {
-            summary.failed += 1;
-            err.write_all(text.as_bytes())?;
-            err.flush()?;
-        } else {
-            // Piped output separates answers by a blank line; a terminal has the prompt.
-            if answered && !interactive {
-                writeln!(out)?;
-            }
-            answered = true;
-            out.write_all(text.as_bytes())?;
-            out.flush()?;
+        let outcome = answer(app, &line).await;
+        if outcome == Outcome::Quit {
+            break;
         }
+        summary.record(&outcome);
+        // Piped output separates answers by a blank line; a terminal has the prompt.
+        answered |= show(&outcome, out, err, answered && !interactive)?;
     }
     if interactive {
-        writeln!(out)?;
+        out.write_all(b"\n")?;
     }
     Ok(summary)
 }

@@ -8,6 +8,12 @@ use std::fmt::Write as _;
 use crate::commands::spec::{CommandSpec, OptionKind};
 use crate::commands::{Args, COMMANDS, Request, RequestError, Value, spec};
 
+/// The console's own words that ask for `help` (they are no commands of the bot).
+pub const HELP_WORDS: &[&str] = &["help", "?"];
+
+/// The console's own words that end the session.
+pub const QUIT_WORDS: &[&str] = &["quit", "exit"];
+
 /// One parsed console line.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Input {
@@ -199,15 +205,14 @@ pub fn parse_line(line: &str) -> Result<Input, ParseError> {
         return Ok(Input::Empty);
     };
     let name = first.text.trim_start_matches('/').to_ascii_lowercase();
-    match name.as_str() {
-        "help" | "?" => {
-            return Ok(Input::Help(
-                args.first()
-                    .map(|t| t.text.trim_start_matches('/').to_ascii_lowercase()),
-            ));
-        }
-        "quit" | "exit" => return Ok(Input::Quit),
-        _ => {}
+    if HELP_WORDS.contains(&name.as_str()) {
+        return Ok(Input::Help(
+            args.first()
+                .map(|t| t.text.trim_start_matches('/').to_ascii_lowercase()),
+        ));
+    }
+    if QUIT_WORDS.contains(&name.as_str()) {
+        return Ok(Input::Quit);
     }
     let Some(cmd) = spec(&name) else {
         return Err(ParseError::UnknownCommand {
