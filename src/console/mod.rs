@@ -13,8 +13,10 @@
 //!
 //! Parsing ([`parse_line`], built from the commands' specs) and rendering ([`render`]) are
 //! pure; [`answer`] runs one line through them and [`handle`], and [`run`] reads lines from
-//! any input and output, which is how the tests drive it.
+//! any input and output, which is how the tests drive it. Answers and log lines share one
+//! lock ([`output`]), so a log line never lands inside an answer.
 
+pub mod output;
 mod parse;
 mod render;
 
@@ -222,18 +224,20 @@ where
 
 /// `hotpapers console` on the process's stdin/stdout: a prompt and a greeting only when stdin
 /// is a terminal. Piped input with failed commands ends in [`ConsoleError::Failed`], so
-/// scripts notice.
+/// scripts notice. Answers and errors are written through [`output::stdio`]'s lock, so no
+/// log line lands inside one.
 pub async fn run_stdio(app: &App, out: &mut dyn Write) -> Result<(), ConsoleError> {
+    let output = output::stdio();
     let interactive = std::io::stdin().is_terminal();
+    let mut out = output.writer(out);
     if interactive {
-        writeln!(
-            out,
-            "hotpapers console: type help for the commands, quit or Ctrl-D to leave."
+        out.write_all(
+            b"hotpapers console: type help for the commands, quit or Ctrl-D to leave.\n",
         )?;
     }
     let input = tokio::io::BufReader::new(tokio::io::stdin());
-    let mut err = std::io::stderr();
-    let summary = run(app, input, out, &mut err, interactive).await?;
+    let mut err = output.writer(std::io::stderr());
+    let summary = run(app, input, &mut out, &mut err, interactive).await?;
     if !interactive && summary.failed > 0 {
         return Err(ConsoleError::Failed {
             failed: summary.failed,
