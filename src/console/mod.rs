@@ -16,6 +16,7 @@
 //! any input and output, which is how the tests drive it. Answers and log lines share one
 //! lock ([`output`]), so a log line never lands inside an answer.
 
+pub mod completion;
 pub mod output;
 mod parse;
 mod render;

@@ -189,7 +189,13 @@ fn split_named(token: &Token) -> Option<(&str, &str)> {
     if token.quoted_start {
         return None;
     }
-    let (name, value) = token.text.split_once(':')?;
+    named(&token.text)
+}
+
+/// `name` and `value` when unquoted `text` reads as `name:value` (see [`split_named`]); the
+/// completer reads words with the same rule.
+pub(super) fn named(text: &str) -> Option<(&str, &str)> {
+    let (name, value) = text.split_once(':')?;
     let is_name = !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphabetic() || b == b'_');
     (is_name && !value.starts_with("//")).then_some((name, value))
 }
