@@ -12,11 +12,14 @@
 //! a real server's, does not show them).
 //!
 //! Parsing ([`parse_line`], built from the commands' specs) and rendering ([`render`]) are
-//! pure; [`answer`] runs one line through them and [`handle`], and [`run`] reads lines from
-//! any input and output, which is how the tests drive it. Answers and log lines share one
-//! lock ([`output`]), so a log line never lands inside an answer.
+//! pure; [`answer`] runs one line through them and [`handle`]. [`run`] reads lines from any
+//! input and output (piped input, and the tests); on a terminal, [`run_stdio`] runs the line
+//! editor instead (`editor`: rustyline on its own thread, a history file at
+//! [`history_path`], Tab completion from [`completion`]). Either way answers and log lines
+//! share one lock ([`output`]), so a log line never lands inside an answer.
 
 pub mod completion;
+mod editor;
 pub mod output;
 mod parse;
 mod render;
@@ -28,6 +31,7 @@ use tokio::io::{AsyncBufRead, AsyncBufReadExt as _};
 use crate::app::App;
 use crate::commands::{Invoker, handle};
 
+pub use editor::{HISTORY_SIZE, HISTORY_VAR, history_path};
 pub use parse::{Input, ParseError, help, parse_line};
 pub use render::{paper_card, render};
 
@@ -223,13 +227,19 @@ where
     Ok(Some(Ok(String::from_utf8_lossy(&buf).into_owned())))
 }
 
-/// `hotpapers console` on the process's stdin/stdout: a prompt and a greeting only when stdin
-/// is a terminal. Piped input with failed commands ends in [`ConsoleError::Failed`], so
-/// scripts notice. Answers and errors are written through [`output::stdio`]'s lock, so no
-/// log line lands inside one.
+/// `hotpapers console` on the process's stdin/stdout. When stdin and stdout are both
+/// terminals, the line editor runs (history, completion; see the module docs); otherwise
+/// lines are read as they come, with a prompt and a greeting only when stdin is a terminal
+/// (its output goes elsewhere, so editing escapes would end up in a file). Piped input with
+/// failed commands ends in [`ConsoleError::Failed`], so scripts notice. Answers and errors
+/// are written through [`output::stdio`]'s lock, so no log line lands inside one.
 pub async fn run_stdio(app: &App, out: &mut dyn Write) -> Result<(), ConsoleError> {
     let output = output::stdio();
     let interactive = std::io::stdin().is_terminal();
+    if interactive && std::io::stdout().is_terminal() {
+        editor::run(app, out, &output).await?;
+        return Ok(());
+    }
     let mut out = output.writer(out);
     if interactive {
         out.write_all(
