@@ -3,7 +3,7 @@
 //! Everything offered comes from the commands' specs ([`crate::commands::COMMANDS`]) and, for
 //! values, from the completions Discord's autocomplete uses ([`crate::commands::complete`]),
 //! so the console and Discord offer the same categories and time zones. [`complete`] is a pure
-//! function of the line and the cursor; the line editor ([`super::editor`]) only adapts it.
+//! function of the line and the cursor; the line editor (`console::editor`) only adapts it.
 
 use chrono::{DateTime, Utc};
 
