@@ -192,8 +192,12 @@ pub enum Command {
 
     /// Type the bot's commands as text: /hot, /paper, /categories, /search, /subscribe, ...
     ///
-    /// Reads one command per line from stdin (a prompt when it is a terminal) and prints each
-    /// answer as plain text. The console user is an admin of the pseudo-server 0.
+    /// Reads one command per line from stdin and prints each answer as plain text. On a
+    /// terminal it is a line editor: Tab completes commands, options, categories and time
+    /// zones; Up/Down and Ctrl-R recall the history, kept in $HOTPAPERS_HISTORY (empty: not
+    /// kept), else $XDG_STATE_HOME/hotpapers/console_history, else
+    /// ~/.local/state/hotpapers/console_history; Ctrl-C drops the line, Ctrl-D leaves. The
+    /// console user is an admin of the pseudo-server 0.
     #[command(
         after_help = "Examples:\n  hotpapers console\n  printf '/hot date:2021-07-02 count:3\\n/paper 2107.00630\\n' | hotpapers console"
     )]

@@ -130,7 +130,8 @@ fn init_logging(verbose: u8, quiet: bool) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        // stderr, under the lock the console's answers take: no log line inside an answer.
+        .with_writer(hotpapers::console::output::stdio().log_writer())
         .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
         .try_init();

@@ -12,9 +12,15 @@
 //! a real server's, does not show them).
 //!
 //! Parsing ([`parse_line`], built from the commands' specs) and rendering ([`render`]) are
-//! pure; [`run`] wires them to [`handle`] over any input and output, which is how the tests
-//! drive it.
+//! pure; [`answer`] runs one line through them and [`handle`]. [`run`] reads lines from any
+//! input and output (piped input, and the tests); on a terminal, [`run_stdio`] runs the line
+//! editor instead (`editor`: rustyline on its own thread, a history file at
+//! [`history_path`], Tab completion from [`completion`]). Either way answers and log lines
+//! share one lock ([`output`]), so a log line never lands inside an answer.
 
+pub mod completion;
+mod editor;
+pub mod output;
 mod parse;
 mod render;
 
@@ -25,6 +31,7 @@ use tokio::io::{AsyncBufRead, AsyncBufReadExt as _};
 use crate::app::App;
 use crate::commands::{Invoker, handle};
 
+pub use editor::{HISTORY_SIZE, HISTORY_VAR, history_path};
 pub use parse::{Input, ParseError, help, parse_line};
 pub use render::{paper_card, render};
 
@@ -59,6 +66,82 @@ pub enum ConsoleError {
     },
 }
 
+/// What one console line comes to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// A blank line or a `#` comment: nothing to show.
+    Nothing,
+    /// `quit` or `exit`: the session ends.
+    Quit,
+    /// `help`'s text (not counted as a command).
+    Help(String),
+    /// A command's answer, or why the line is no valid command.
+    Reply {
+        /// The rendered answer or `error: …` line, ending in a newline.
+        text: String,
+        /// An error: shown on stderr and counted as failed.
+        failed: bool,
+    },
+}
+
+/// Parses, runs and renders one line: the one place a console line is answered, for piped
+/// input ([`run`]) and the line editor alike.
+pub async fn answer(app: &App, line: &str) -> Outcome {
+    match parse_line(line) {
+        Ok(Input::Empty) => Outcome::Nothing,
+        Ok(Input::Quit) => Outcome::Quit,
+        Ok(Input::Help(command)) => Outcome::Help(help(command.as_deref())),
+        Err(e) => Outcome::Reply {
+            text: format!("error: {e}\n"),
+            failed: true,
+        },
+        Ok(Input::Command(req)) => {
+            let reply = handle(app, req, &Invoker::console()).await;
+            Outcome::Reply {
+                text: render(&reply),
+                failed: reply.is_error(),
+            }
+        }
+    }
+}
+
+impl Summary {
+    /// Counts `outcome`: replies are commands (failed ones also failures), help is neither.
+    fn record(&mut self, outcome: &Outcome) {
+        if let Outcome::Reply { failed, .. } = outcome {
+            self.commands += 1;
+            self.failed += usize::from(*failed);
+        }
+    }
+}
+
+/// Writes `outcome`'s text, each in one `write_all`: errors on `err`, the rest on `out`
+/// (after a blank line when `separate`). Returns whether it wrote on `out`.
+fn show(
+    outcome: &Outcome,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    separate: bool,
+) -> std::io::Result<bool> {
+    match outcome {
+        Outcome::Nothing | Outcome::Quit => Ok(false),
+        Outcome::Reply { text, failed: true } => {
+            err.write_all(text.as_bytes())?;
+            err.flush()?;
+            Ok(false)
+        }
+        Outcome::Help(text) | Outcome::Reply { text, .. } => {
+            if separate {
+                out.write_all(format!("\n{text}").as_bytes())?;
+            } else {
+                out.write_all(text.as_bytes())?;
+            }
+            out.flush()?;
+            Ok(true)
+        }
+    }
+}
+
 /// Reads commands from `input` until end of input or `quit`, answering each on `out` (errors
 /// on `err`). Answers are separated by a blank line. With `interactive`, a prompt is shown
 /// before each line.
@@ -74,10 +157,9 @@ where
 {
     let mut summary = Summary::default();
     let mut answered = false;
-    let who = Invoker::console();
     loop {
         if interactive {
-            write!(out, "{PROMPT}")?;
+            out.write_all(PROMPT.as_bytes())?;
             out.flush()?;
         }
         let line = match read_line(&mut input).await? {
@@ -85,41 +167,20 @@ where
             Some(Ok(line)) => line,
             Some(Err(e)) => {
                 summary.failed += 1;
-                writeln!(err, "error: {e}")?;
+                err.write_all(format!("error: {e}\n").as_bytes())?;
                 continue;
             }
         };
-        let parsed = parse_line(&line);
-        let (text, failed) = match parsed {
-            Ok(Input::Empty) => continue,
-            Ok(Input::Quit) => break,
-            Ok(Input::Help(command)) => (help(command.as_deref()), false),
-            Err(e) => {
-                summary.commands += 1;
-                (format!("error: {e}\n"), true)
-            }
-            Ok(Input::Command(req)) => {
-                summary.commands += 1;
-                let reply = handle(app, req, &who).await;
-                (render(&reply), reply.is_error())
-            }
-        };
-        if failed {
-            summary.failed += 1;
-            err.write_all(text.as_bytes())?;
-            err.flush()?;
-        } else {
-            // Piped output separates answers by a blank line; a terminal has the prompt.
-            if answered && !interactive {
-                writeln!(out)?;
-            }
-            answered = true;
-            out.write_all(text.as_bytes())?;
-            out.flush()?;
+        let outcome = answer(app, &line).await;
+        if outcome == Outcome::Quit {
+            break;
         }
+        summary.record(&outcome);
+        // Piped output separates answers by a blank line; a terminal has the prompt.
+        answered |= show(&outcome, out, err, answered && !interactive)?;
     }
     if interactive {
-        writeln!(out)?;
+        out.write_all(b"\n")?;
     }
     Ok(summary)
 }
@@ -166,20 +227,28 @@ where
     Ok(Some(Ok(String::from_utf8_lossy(&buf).into_owned())))
 }
 
-/// `hotpapers console` on the process's stdin/stdout: a prompt and a greeting only when stdin
-/// is a terminal. Piped input with failed commands ends in [`ConsoleError::Failed`], so
-/// scripts notice.
+/// `hotpapers console` on the process's stdin/stdout. When stdin and stdout are both
+/// terminals, the line editor runs (history, completion; see the module docs); otherwise
+/// lines are read as they come, with a prompt and a greeting only when stdin is a terminal
+/// (its output goes elsewhere, so editing escapes would end up in a file). Piped input with
+/// failed commands ends in [`ConsoleError::Failed`], so scripts notice. Answers and errors
+/// are written through [`output::stdio`]'s lock, so no log line lands inside one.
 pub async fn run_stdio(app: &App, out: &mut dyn Write) -> Result<(), ConsoleError> {
+    let output = output::stdio();
     let interactive = std::io::stdin().is_terminal();
+    if interactive && std::io::stdout().is_terminal() {
+        editor::run(app, out, &output).await?;
+        return Ok(());
+    }
+    let mut out = output.writer(out);
     if interactive {
-        writeln!(
-            out,
-            "hotpapers console: type help for the commands, quit or Ctrl-D to leave."
+        out.write_all(
+            b"hotpapers console: type help for the commands, quit or Ctrl-D to leave.\n",
         )?;
     }
     let input = tokio::io::BufReader::new(tokio::io::stdin());
-    let mut err = std::io::stderr();
-    let summary = run(app, input, out, &mut err, interactive).await?;
+    let mut err = output.writer(std::io::stderr());
+    let summary = run(app, input, &mut out, &mut err, interactive).await?;
     if !interactive && summary.failed > 0 {
         return Err(ConsoleError::Failed {
             failed: summary.failed,

@@ -8,6 +8,12 @@ use std::fmt::Write as _;
 use crate::commands::spec::{CommandSpec, OptionKind};
 use crate::commands::{Args, COMMANDS, Request, RequestError, Value, spec};
 
+/// The console's own words that ask for `help` (they are no commands of the bot).
+pub const HELP_WORDS: &[&str] = &["help", "?"];
+
+/// The console's own words that end the session.
+pub const QUIT_WORDS: &[&str] = &["quit", "exit"];
+
 /// One parsed console line.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Input {
@@ -183,7 +189,13 @@ fn split_named(token: &Token) -> Option<(&str, &str)> {
     if token.quoted_start {
         return None;
     }
-    let (name, value) = token.text.split_once(':')?;
+    named(&token.text)
+}
+
+/// `name` and `value` when unquoted `text` reads as `name:value` (see [`split_named`]); the
+/// completer reads words with the same rule.
+pub(super) fn named(text: &str) -> Option<(&str, &str)> {
+    let (name, value) = text.split_once(':')?;
     let is_name = !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphabetic() || b == b'_');
     (is_name && !value.starts_with("//")).then_some((name, value))
 }
@@ -199,15 +211,14 @@ pub fn parse_line(line: &str) -> Result<Input, ParseError> {
         return Ok(Input::Empty);
     };
     let name = first.text.trim_start_matches('/').to_ascii_lowercase();
-    match name.as_str() {
-        "help" | "?" => {
-            return Ok(Input::Help(
-                args.first()
-                    .map(|t| t.text.trim_start_matches('/').to_ascii_lowercase()),
-            ));
-        }
-        "quit" | "exit" => return Ok(Input::Quit),
-        _ => {}
+    if HELP_WORDS.contains(&name.as_str()) {
+        return Ok(Input::Help(
+            args.first()
+                .map(|t| t.text.trim_start_matches('/').to_ascii_lowercase()),
+        ));
+    }
+    if QUIT_WORDS.contains(&name.as_str()) {
+        return Ok(Input::Quit);
     }
     let Some(cmd) = spec(&name) else {
         return Err(ParseError::UnknownCommand {
