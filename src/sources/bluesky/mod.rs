@@ -124,6 +124,30 @@ struct Tallied {
     posts: Vec<Mention>,
 }
 
+impl Tallied {
+    /// The sweep's answer, restricted to `wanted` (every paper when it is empty).
+    fn into_collection(
+        self,
+        wanted: &BTreeSet<ArxivId>,
+        now: DateTime<Utc>,
+        requests: &AtomicU32,
+        notes: Vec<String>,
+    ) -> Collection {
+        Collection {
+            signals: self.tally.into_signals(NAME, wanted, now),
+            requests: requests.load(Ordering::Relaxed),
+            mentions: self.mentions,
+            notes,
+            posts: self
+                .posts
+                .into_iter()
+                .filter(|m| wanted.is_empty() || wanted.contains(&m.paper))
+                .collect(),
+            extras: Vec::new(),
+        }
+    }
+}
+
 /// The public page of a post: `https://bsky.app/profile/{handle or DID}/post/{rkey}`. `None`
 /// when the URI or handle holds characters an AT-URI or handle cannot (a hostile upstream must
 /// not shape our links).
@@ -458,18 +482,7 @@ impl Source for BlueskySource {
             .collect();
         let tallied = self.tally(&posts, fresh, now, &requests, &mut notes).await;
         notes.extend(self.listener_note(&window, now).await);
-        Ok(Collection {
-            signals: tallied.tally.into_signals(NAME, &wanted, now),
-            requests: requests.load(Ordering::Relaxed),
-            mentions: tallied.mentions,
-            notes,
-            posts: tallied
-                .posts
-                .into_iter()
-                .filter(|m| wanted.is_empty() || wanted.contains(&m.paper))
-                .collect(),
-            ..Collection::default()
-        })
+        Ok(tallied.into_collection(&wanted, now, &requests, notes))
     }
 
     /// The stored posts linking the paper (plus, with credentials, one search page for its
@@ -494,20 +507,7 @@ impl Source for BlueskySource {
         for note in &notes {
             tracing::warn!(paper = %paper, "{note}");
         }
-        Ok(Collection {
-            signals: tallied
-                .tally
-                .into_signals(NAME, &BTreeSet::from([paper.clone()]), now),
-            requests: requests.load(Ordering::Relaxed),
-            mentions: tallied.mentions,
-            notes,
-            posts: tallied
-                .posts
-                .into_iter()
-                .filter(|m| m.paper == paper)
-                .collect(),
-            extras: Vec::new(),
-        })
+        Ok(tallied.into_collection(&BTreeSet::from([paper]), now, &requests, notes))
     }
 }
 
