@@ -5,6 +5,8 @@ COPY Cargo.toml Cargo.lock ./
 COPY src ./src
 COPY migrations ./migrations
 COPY data ./data
+# The chart font, compiled into the binary (src/chart/).
+COPY assets ./assets
 COPY benches ./benches
 COPY build.rs ./
 RUN cargo build --release --locked --bin hotpapers
