@@ -15,7 +15,8 @@
 //!    and its firing times);
 //! 2. [`config`];
 //! 3. [`store`];
-//! 4. [`ranking`], then [`digest`];
+//! 4. [`ranking`], then [`summary`] and [`chart`] (a paper's attention over time as a PNG),
+//!    then [`digest`];
 //! 5. [`sources`];
 //! 6. [`app`];
 //! 7. [`commands`];
@@ -23,6 +24,7 @@
 
 pub mod app;
 pub mod arxiv;
+pub mod chart;
 pub mod clock;
 pub mod commands;
 pub mod config;

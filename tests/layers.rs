@@ -32,8 +32,9 @@ const LAYERS: &[&[&str]] = &[
     &["store"],
     // 4. Pure computation over stored data.
     &["ranking"],
-    // Summaries: what a paper did, in one line (a digest entry carries one).
-    &["summary"],
+    // Summaries: what a paper did, in one line (a digest entry carries one). Charts: a
+    // paper's attention over time as a PNG (pure rendering, no hotpapers module below it).
+    &["summary", "chart"],
     &["digest"],
     // 5. Attention sources.
     &["sources"],
