@@ -24,6 +24,7 @@
 
 pub mod app;
 pub mod arxiv;
+pub mod attention;
 pub mod chart;
 pub mod clock;
 pub mod commands;

@@ -34,7 +34,7 @@ const LAYERS: &[&[&str]] = &[
     &["ranking"],
     // Summaries: what a paper did, in one line (a digest entry carries one). Charts: a
     // paper's attention over time as a PNG (pure rendering, no hotpapers module below it).
-    &["summary", "chart"],
+    &["summary", "chart", "attention"],
     &["digest"],
     // 5. Attention sources.
     &["sources"],

@@ -114,7 +114,8 @@ impl App {
     }
 
     /// Gives every shown paper its top posts (who is talking): `[digest] embed_posts` of
-    /// them for the Markdown export, and at least one for the cards' "shared by".
+    /// them for the Markdown export, and at least one for the cards' "shared by"; and each
+    /// source's growth since its snapshot before the latest.
     pub(super) async fn attach_mentions(
         &self,
         entries: &mut [digest::DigestEntry],
@@ -129,9 +130,24 @@ impl App {
                 .or_default()
                 .push(m);
         }
+        let mut lines = self.attention_timelines(&ids).await?;
         for e in entries {
             e.mentions = by_paper.remove(e.paper.id.key()).unwrap_or_default();
+            if let Some(t) = lines.remove(e.paper.id.key()) {
+                e.growth = crate::attention::growth_of(&t);
+            }
         }
         Ok(())
+    }
+
+    /// Each paper's engagement over time per source (paper key → timelines), from every
+    /// stored snapshot: growth on cards and the attention chart.
+    pub(super) async fn attention_timelines(
+        &self,
+        ids: &[ArxivId],
+    ) -> Result<std::collections::BTreeMap<String, Vec<crate::attention::Timeline>>, AppError>
+    {
+        let history = self.store.signal_history(ids).await?;
+        Ok(crate::attention::timelines(&history, &self.rule))
     }
 }

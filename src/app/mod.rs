@@ -16,6 +16,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use tracing::{info, warn};
 
 mod browse;
+pub mod charts;
 mod daily_post;
 mod digests;
 mod sources;
@@ -117,6 +118,13 @@ pub struct PaperCard {
     pub missing: Vec<SourceStatus>,
     /// Its summary and links from the sources, for every front end.
     pub extras: PaperExtras,
+    /// Who is talking: its top posts, most engagement first (`[digest] embed_posts`, at
+    /// least one).
+    pub mentions: Vec<crate::store::Mention>,
+    /// Per source, the change since the snapshot before the latest.
+    pub growth: BTreeMap<String, crate::attention::Growth>,
+    /// Per source, its engagement at every stored snapshot: the attention chart.
+    pub timelines: Vec<crate::attention::Timeline>,
 }
 
 /// What the sources know about a paper beyond its metadata: shown as a summary and links.
@@ -855,6 +863,17 @@ impl App {
             .unwrap_or_default();
         let score = self.rule.score(&values);
         let extras = self.paper_extras(&paper, &values).await?;
+        let ids = std::slice::from_ref(&paper.id);
+        let mentions = self
+            .store
+            .top_mentions(ids, self.config.digest.embed_posts.max(1))
+            .await?;
+        let timelines = self
+            .attention_timelines(ids)
+            .await?
+            .remove(paper.id.key())
+            .unwrap_or_default();
+        let growth = crate::attention::growth_of(&timelines);
         Ok(PaperCard {
             paper,
             versions,
@@ -864,6 +883,9 @@ impl App {
             fetched,
             missing,
             extras,
+            mentions,
+            growth,
+            timelines,
         })
     }
 

@@ -92,7 +92,7 @@ pub enum Command {
         after_help = "Accepted forms: 2107.00641, 2107.00641v2, arXiv:2107.00641, hep-th/9901001,\n\
         math.GT/0309136, https://arxiv.org/abs/2107.00641, .../pdf/2107.00641v1.pdf, .../html/2107.00641v1,\n\
         export.arxiv.org URLs, alphaxiv.org/abs/..., huggingface.co/papers/..., doi.org/10.48550/arXiv.2107.00641\n\n\
-        Example:\n  hotpapers paper https://arxiv.org/abs/2107.00641v1 --format json"
+        Examples:\n  hotpapers paper https://arxiv.org/abs/2107.00641v1 --format json\n  hotpapers paper 2107.00641 --chart attention.png"
     )]
     Paper {
         /// An arXiv id or URL.
@@ -100,6 +100,11 @@ pub enum Command {
         id: String,
         #[arg(long, value_enum, default_value_t = PaperFormat::Text)]
         format: PaperFormat,
+        /// Also write its attention over time (one line per source, from every stored
+        /// snapshot) as an 800×400 PNG to FILE. A paper measured once gets its points; one
+        /// never measured gets a picture that says so.
+        #[arg(long, value_name = "FILE.png")]
+        chart: Option<PathBuf>,
     },
 
     /// Print the ranked digest of a mailing, fetching what the store lacks.

@@ -164,8 +164,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let report = app.import(&files).await?;
             writeln!(stdout, "{}", output::import_report(&report))?;
         }
-        Command::Paper { id, format } => {
+        Command::Paper { id, format, chart } => {
             let card = app.paper(&id).await?;
+            if let Some(path) = chart {
+                let png = card.chart_png().context("rendering the attention chart")?;
+                std::fs::write(&path, png)
+                    .with_context(|| format!("writing the chart to {}", path.display()))?;
+                tracing::info!(path = %path.display(), "attention chart written");
+            }
             let text = match format {
                 PaperFormat::Text => hotpapers::console::paper_card(&card),
                 PaperFormat::Json => output::paper_json(&card),

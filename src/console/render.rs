@@ -3,14 +3,12 @@
 //! Upstream text (titles, names, reasons) has control characters removed, so nothing reaches
 //! the terminal as an escape sequence.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
 
 use crate::app::PaperCard;
 use crate::commands::reply::{CategoryRow, Reply, SubscriptionStatus};
-use crate::digest::markdown::number;
 use crate::digest::text::{self, one_line};
 use crate::subscription::Subscription;
 
@@ -186,7 +184,7 @@ fn wrap(text: &str, width: usize, indent: &str) -> String {
 }
 
 fn when(t: &DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M UTC").to_string()
+    text::utc(*t)
 }
 
 fn is_web_link(u: &str) -> bool {
@@ -276,23 +274,14 @@ pub fn paper_card(card: &PaperCard) -> String {
         let _ = writeln!(out, "Attention:  none measured yet");
     } else {
         let _ = writeln!(out, "Attention:  score {:.2}", card.score.total);
-        let mut by_source: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-        for (k, v) in &card.signals {
-            if let Some((s, m)) = k.split_once('.') {
-                by_source
-                    .entry(s)
-                    .or_default()
-                    .push(format!("{m} {}", number(*v)));
-            }
+        let attention =
+            crate::attention::by_source(&card.signals, &card.measured_at, &card.growth);
+        for a in &attention {
+            let _ = writeln!(out, "  {}", text::attention_line(a));
         }
-        for (s, metrics) in by_source {
-            let measured = card
-                .measured_at
-                .get(s)
-                .map(|t| format!(" (measured {})", when(t)))
-                .unwrap_or_default();
-            let _ = writeln!(out, "  {s}: {}{measured}", metrics.join(", "));
-        }
+    }
+    for m in &card.mentions {
+        let _ = writeln!(out, "  {}", text::shared_by(m));
     }
     for m in &card.missing {
         if let Some(why) = &m.missing {

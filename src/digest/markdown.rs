@@ -381,6 +381,7 @@ mod tests {
             summary: None,
             age_hours: None,
             mentions: Vec::new(),
+            growth: Default::default(),
         }
     }
 

@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
+use crate::attention::{Growth, SourceAttention};
 use crate::arxiv::paper::{AnnounceType, Paper};
 use crate::ranking::{RankingRule, Score};
 use crate::store::{MailingPaper, Mention, PaperSignals, Signal};
@@ -70,6 +71,16 @@ pub struct DigestEntry {
     /// Who is talking: the posts that shared the paper, most engagement first (filled by the
     /// app after ranking; at most `max(embed_posts, 1)`).
     pub mentions: Vec<Mention>,
+    /// Per source, how its engagement changed since the snapshot before the latest (filled
+    /// by the app after ranking; empty for a source measured once).
+    pub growth: BTreeMap<String, Growth>,
+}
+
+impl DigestEntry {
+    /// Its attention per source in people's words, with measurement times and growth.
+    pub fn attention(&self) -> Vec<SourceAttention> {
+        crate::attention::by_source(&self.signals, &self.measured_at, &self.growth)
+    }
 }
 
 /// The ranked digest of one mailing.
@@ -147,6 +158,7 @@ pub fn build(
                 summary: None,
                 age_hours,
                 mentions: Vec::new(),
+                growth: BTreeMap::new(),
             }
         })
         .collect();

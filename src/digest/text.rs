@@ -2,8 +2,11 @@
 
 use std::fmt::Write as _;
 
+use chrono::{DateTime, Utc};
+
 use super::Digest;
-use super::markdown::number;
+use crate::attention::SourceAttention;
+use crate::store::Mention;
 
 /// How many authors to name before "et al.".
 const MAX_AUTHORS: usize = 6;
@@ -53,13 +56,11 @@ pub fn render(d: &Digest) -> String {
             p.categories.join(", "),
             e.score.total
         );
-        if !e.signals.is_empty() {
-            let parts: Vec<String> = e
-                .signals
-                .iter()
-                .map(|(k, v)| format!("{k} {}", number(*v)))
-                .collect();
-            let _ = writeln!(out, "     {}", parts.join(", "));
+        for a in e.attention() {
+            let _ = writeln!(out, "     {}", attention_line(&a));
+        }
+        if let Some(m) = e.mentions.first() {
+            let _ = writeln!(out, "     {}", shared_by(m));
         }
         if let Some(s) = &e.summary {
             let _ = writeln!(out, "     TL;DR: {}", one_line(&s.text));
@@ -69,6 +70,42 @@ pub fn render(d: &Digest) -> String {
         let _ = writeln!(out, "\nNo papers in this mailing matched.");
     }
     out
+}
+
+/// One source's attention in words, with its growth and when it was measured:
+/// "2,546 reposts · 259 likes on X · ▲ 340 in 24 h · measured 2021-07-02 12:00 UTC".
+pub fn attention_line(a: &SourceAttention) -> String {
+    let mut line = one_line(&a.describe());
+    if let Some(g) = &a.growth {
+        line.push_str(" · ");
+        line.push_str(&g.describe());
+    }
+    if let Some(t) = a.measured_at {
+        line.push_str(" · measured ");
+        line.push_str(&utc(t));
+    }
+    line
+}
+
+/// "shared by @ak92501 <https://twitter.com/ak92501/status/…>", or "shared on Hacker News
+/// <…>" for a post without a handle. The URL is left out unless it is a plain web link.
+pub fn shared_by(m: &Mention) -> String {
+    let who = match m.author_handle.as_deref().filter(|h| !h.trim().is_empty()) {
+        Some(h) => format!("shared by @{}", one_line(h.trim_start_matches('@'))),
+        None => format!("shared on {}", crate::attention::label(&m.source)),
+    };
+    let web = url::Url::parse(&m.url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
+        && !m.url.chars().any(|c| c.is_whitespace() || c.is_control());
+    if web {
+        format!("{who} <{}>", m.url)
+    } else {
+        who
+    }
+}
+
+/// A time in UTC, ISO order (never `MM/DD/YYYY`): "2021-07-02 12:00 UTC".
+pub fn utc(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
 /// Strips control characters (terminal escape sequences from upstream text) and line breaks.

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serenity::builder::{
-    AutocompleteChoice, CreateAllowedMentions, CreateAutocompleteResponse,
+    AutocompleteChoice, Builder as _, CreateAllowedMentions, CreateAutocompleteResponse,
     CreateInteractionResponse, CreateInteractionResponseMessage,
 };
 use serenity::http::Http;
@@ -110,7 +110,7 @@ impl Interactions {
             Ok(req) => self.run(http, &target, Origin::Command, req, who).await,
             Err(message) => {
                 let msg = DiscordReply::error(&message).into_response();
-                respond(http, &target, &CreateInteractionResponse::Message(msg)).await;
+                respond(http, &target, CreateInteractionResponse::Message(msg)).await;
             }
         }
     }
@@ -140,12 +140,12 @@ impl Interactions {
                     }
                 };
                 let msg = reply.into_response();
-                respond(http, &target, &CreateInteractionResponse::Message(msg)).await;
+                respond(http, &target, CreateInteractionResponse::Message(msg)).await;
             }
             Err(e) => {
                 debug!(interaction = %c.id, error = %e, "unusable button");
                 let msg = DiscordReply::error(OLD_BUTTON).into_response();
-                respond(http, &target, &CreateInteractionResponse::Message(msg)).await;
+                respond(http, &target, CreateInteractionResponse::Message(msg)).await;
             }
         }
     }
@@ -172,7 +172,7 @@ impl Interactions {
             id: cmd.id,
             token: &cmd.token,
         };
-        respond(http, &target, &response).await;
+        respond(http, &target, response).await;
     }
 
     /// Runs the request in its own task and answers: directly if it finishes within
@@ -205,7 +205,7 @@ impl Interactions {
                     ),
                     Origin::Button => CreateInteractionResponse::Acknowledge,
                 };
-                if !respond(http, target, &defer).await {
+                if !respond(http, target, defer).await {
                     // The token is likely dead; finishing the command (it may store a
                     // subscription) is still right, but there is no one to answer.
                     let reply = reply_of(task.await);
@@ -229,7 +229,7 @@ impl Interactions {
                     }
                     _ => CreateInteractionResponse::Message(rendered.into_response()),
                 };
-                respond(http, target, &response).await;
+                respond(http, target, response).await;
             }
             Some(deferred_private) if private && !deferred_private => {
                 // The deferral is public but the answer (an error) must stay private: drop
@@ -242,17 +242,16 @@ impl Interactions {
                 {
                     log_failure(target, "deleting the deferred response", &e);
                 }
-                if let Err(e) = http
-                    .create_followup_message(target.token, &rendered.into_followup(), vec![])
+                if let Err(e) = rendered
+                    .into_followup()
+                    .execute(http, (None, target.token))
                     .await
                 {
                     log_failure(target, "sending the follow-up", &e);
                 }
             }
             Some(_) => {
-                if let Err(e) = http
-                    .edit_original_interaction_response(target.token, &rendered.into_edit(), vec![])
-                    .await
+                if let Err(e) = rendered.into_edit().execute(http, target.token).await
                 {
                     log_failure(target, "editing the deferred response", &e);
                 }
@@ -279,11 +278,9 @@ fn reply_of(joined: Result<Reply, tokio::task::JoinError>) -> Reply {
 }
 
 /// Sends an interaction callback; returns whether Discord accepted it.
-async fn respond(http: &Http, target: &Target<'_>, response: &CreateInteractionResponse) -> bool {
-    match http
-        .create_interaction_response(target.id, target.token, response, vec![])
-        .await
-    {
+async fn respond(http: &Http, target: &Target<'_>, response: CreateInteractionResponse) -> bool {
+    // Through the builder, which sends its files (a chart) as multipart with the payload.
+    match response.execute(http, (target.id, target.token)).await {
         Ok(()) => true,
         Err(e) => {
             log_failure(target, "answering the interaction", &e);

@@ -12,6 +12,7 @@
 //! - [`bot`]: `hotpapers run`, the gateway connection that ties these together.
 
 pub mod bot;
+pub mod card;
 pub mod commands;
 pub mod delivery;
 pub mod escape;

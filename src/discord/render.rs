@@ -8,20 +8,23 @@ use chrono::NaiveDate;
 use serenity::builder::{CreateAllowedMentions, CreateEmbed, CreateEmbedFooter, CreateMessage};
 
 use super::escape::{escape, truncate_chars};
-use super::limits;
-use crate::digest::markdown::attention_lines;
+use super::{card, limits};
 use crate::digest::{Digest, DigestEntry, View};
 
 /// How many authors to name before "et al." (a 500-author paper must stay one line).
 const MAX_AUTHORS: usize = 3;
-/// Character budgets of the parts of one embed's description. They keep one embed around
-/// 1,100 characters, so a message holds at least five papers under the 6,000 total.
-const AUTHORS_CHARS: usize = 250;
+/// Character budgets of the parts of one embed's description.
+const AUTHORS_CHARS: usize = 200;
 const CATEGORIES_CHARS: usize = 150;
 const SUMMARY_CHARS: usize = 350;
-const ATTENTION_CHARS: usize = 300;
+const ATTENTION_CHARS: usize = 400;
+/// The description budget of one paper's embed in a daily post: with a title it keeps one
+/// embed near 1,150 characters, so a message holds five papers under the 6,000 total.
+pub const DESCRIPTION_BUDGET: usize = 900;
+/// The least a summary gets before it is left out for lack of room.
+const MIN_SUMMARY_CHARS: usize = 40;
 /// Room kept in each message's embed budget for the footer added after packing.
-const FOOTER_RESERVE: usize = 120;
+pub const FOOTER_RESERVE: usize = 120;
 
 /// One paper's embed before it becomes a serenity builder; kept so lengths can be counted.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,8 +33,10 @@ pub struct EmbedParts {
     pub title: String,
     /// The paper's abs page (the title links to it).
     pub url: String,
-    /// Authors, categories, summary and attention, one per line.
+    /// Authors, categories, summary, attention, score and top post, links; one per line.
     pub description: String,
+    /// The colour of the paper's arXiv group ([`super::card::group_colour`]).
+    pub colour: u32,
     /// Set on the last embed of each message: which mailing and which part.
     pub footer: Option<String>,
 }
@@ -44,11 +49,13 @@ impl EmbedParts {
             + self.footer.as_ref().map_or(0, |f| f.chars().count())
     }
 
-    fn into_embed(self) -> CreateEmbed {
+    /// The serenity embed.
+    pub fn into_embed(self) -> CreateEmbed {
         let mut e = CreateEmbed::new()
             .title(self.title)
             .url(self.url)
-            .description(self.description);
+            .description(self.description)
+            .colour(self.colour);
         if let Some(f) = self.footer {
             e = e.footer(CreateEmbedFooter::new(f));
         }
@@ -91,43 +98,65 @@ pub fn short_authors(names: &[&str]) -> String {
     truncate_chars(&s.join(", "), AUTHORS_CHARS)
 }
 
-/// The embed of one ranked paper.
+/// The embed of one ranked paper, its description within [`DESCRIPTION_BUDGET`].
 pub fn embed_parts(e: &DigestEntry) -> EmbedParts {
+    embed_parts_within(e, DESCRIPTION_BUDGET)
+}
+
+/// The embed of one ranked paper with at most `budget` characters of description. What
+/// matters most is kept whole: attention, score, the top post and the links; the summary
+/// gets the room that is left (and is left out below [`MIN_SUMMARY_CHARS`]).
+pub fn embed_parts_within(e: &DigestEntry, budget: usize) -> EmbedParts {
     let p = &e.paper;
     let title = truncate_chars(&format!("{}. {}", e.rank, escape(&p.title)), limits::TITLE);
     let names: Vec<&str> = p.author_names().collect();
-    let mut lines = Vec::new();
+    let mut head = Vec::new();
     if !names.is_empty() {
-        lines.push(short_authors(&names));
+        head.push(short_authors(&names));
     }
     if !p.categories.is_empty() {
         let cats: Vec<String> = p.categories.iter().map(|c| escape(c)).collect();
-        lines.push(truncate_chars(&cats.join(" · "), CATEGORIES_CHARS));
+        head.push(truncate_chars(&cats.join(" · "), CATEGORIES_CHARS));
     }
+    let mut tail = Vec::new();
+    let attention: Vec<String> = e.attention().iter().map(card::attention_line).collect();
+    if attention.is_empty() {
+        tail.push("no attention measured yet".to_string());
+    } else {
+        tail.push(truncate_chars(&attention.join("\n"), ATTENTION_CHARS));
+    }
+    let mut score = format!("score **{:.2}**", e.score.total);
+    if let Some(top) = e.mentions.first() {
+        score.push_str(" · ");
+        score.push_str(&card::shared_by(top));
+    }
+    tail.push(score);
+    let on_hf = e.signals.keys().any(|k| k.starts_with("hf."));
+    tail.push(card::paper_links(p, on_hf));
     // The summary when one exists (the app fills one for every entry), else the abstract's
-    // first sentence.
+    // first sentence; it gets the room the other lines leave.
     let summary = e
         .summary
         .as_ref()
         .map(|s| s.text.as_str())
         .filter(|s| !s.trim().is_empty())
         .map_or_else(|| p.lead_sentence(), str::to_string);
-    if !summary.trim().is_empty() {
-        lines.push(truncate_chars(&escape(&summary), SUMMARY_CHARS));
-    }
-    let attention: Vec<String> = attention_lines(e)
+    let used: usize = head
         .iter()
-        .map(|l| escape(l.strip_prefix("- ").unwrap_or(l)))
-        .collect();
-    if attention.is_empty() {
-        lines.push("no attention measured yet".into());
-    } else {
-        lines.push(truncate_chars(&attention.join(" · "), ATTENTION_CHARS));
+        .chain(&tail)
+        .map(|l| l.chars().count() + 1)
+        .sum();
+    let room = budget.saturating_sub(used + 1).min(SUMMARY_CHARS);
+    let mut lines = head;
+    if !summary.trim().is_empty() && room >= MIN_SUMMARY_CHARS {
+        lines.push(truncate_chars(&escape(&summary), room));
     }
+    lines.extend(tail);
     EmbedParts {
         title,
         url: p.abs_url(),
-        description: truncate_chars(&lines.join("\n"), limits::DESCRIPTION),
+        description: truncate_chars(&lines.join("\n"), budget.min(limits::DESCRIPTION)),
+        colour: card::group_colour(&p.primary_category),
         footer: None,
     }
 }
@@ -286,6 +315,7 @@ mod tests {
             }),
             age_hours: None,
             mentions: Vec::new(),
+            growth: Default::default(),
         }
     }
 
@@ -347,21 +377,73 @@ mod tests {
     }
 
     #[test]
-    fn embed_shows_authors_categories_summary_attention() {
+    fn embed_shows_authors_categories_summary_attention_top_post_and_links() {
         let mut e = entry(3, "Variational *Diffusion* Models", 4);
         e.summary = Some(Summary {
             text: "One line.".into(),
             source: SummarySource::Extractive,
         });
+        let at = Utc.with_ymd_and_hms(2021, 7, 2, 12, 0, 0).unwrap();
+        e.measured_at.insert("x".into(), at);
+        e.growth.insert(
+            "x".into(),
+            crate::attention::Growth {
+                delta: 340.0,
+                since: at - chrono::TimeDelta::hours(24),
+                until: at,
+            },
+        );
+        e.signals.insert("hf.upvotes".into(), 1.0);
+        e.score.total = 8.126;
+        e.mentions.push(crate::store::Mention {
+            paper: e.paper.id.clone(),
+            source: "x".into(),
+            post_id: "1410".into(),
+            author_handle: Some("ak92501".into()),
+            author_name: Some("AK".into()),
+            text: "look".into(),
+            url: "https://twitter.com/ak92501/status/1410".into(),
+            posted_at: at,
+            counts: Default::default(),
+            observed_at: at,
+        });
         let p = embed_parts(&e);
         assert_eq!(p.title, r"3. Variational \*Diffusion\* Models");
         assert_eq!(p.url, "https://arxiv.org/abs/2107.00003");
+        assert_eq!(p.colour, 0xB31B1B, "cs is arXiv red");
         let lines: Vec<&str> = p.description.lines().collect();
         assert!(lines[0].ends_with(" et al."), "{}", lines[0]);
         assert_eq!(lines[0].matches("Author").count(), 3);
         assert_eq!(lines[1], "cs.LG · stat.ML");
         assert_eq!(lines[2], "One line.");
-        assert_eq!(lines[3], "retweets: 704, favorites: 188");
+        assert_eq!(
+            lines[3],
+            "704 reposts · 188 likes on X · ▲ 340 in 24 h · measured <t:1625227200:R>"
+        );
+        assert_eq!(lines[4], "1 upvote on Hugging Face");
+        assert_eq!(
+            lines[5],
+            "score **8.13** · shared by [@\u{200B}ak92501](https://twitter.com/ak92501/status/1410)"
+        );
+        assert_eq!(
+            lines[6],
+            "[PDF](https://arxiv.org/pdf/2107.00003) · [HTML](https://arxiv.org/html/2107.00003v1) \
+             · [Hugging Face](https://huggingface.co/papers/2107.00003)"
+        );
+        assert!(!p.description.contains("/20"), "no MM/DD/YYYY date");
+    }
+
+    #[test]
+    fn a_tight_budget_shortens_the_summary_never_the_links() {
+        let e = entry(1, "T", 3);
+        let p = embed_parts_within(&e, 400);
+        assert!(p.description.chars().count() <= 400);
+        assert!(
+            p.description.ends_with("[HTML](https://arxiv.org/html/2107.00001v1)"),
+            "{}",
+            p.description
+        );
+        assert!(p.description.contains("704 reposts"));
     }
 
     #[test]

@@ -12,14 +12,16 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serenity::builder::{
-    CreateActionRow, CreateAllowedMentions, CreateButton, CreateEmbed, CreateEmbedFooter,
+    CreateActionRow, CreateAllowedMentions, CreateAttachment, CreateButton, CreateEmbed,
+    CreateEmbedFooter,
     CreateInteractionResponseFollowup, CreateInteractionResponseMessage, EditInteractionResponse,
 };
 use serenity::model::application::ButtonStyle;
 
 use super::escape::{escape, truncate_chars};
-use super::limits;
-use super::render::{embed_parts, render_parts};
+use super::{card, limits};
+use crate::app::charts::CHART_FILE_NAME;
+use super::render::{DESCRIPTION_BUDGET, FOOTER_RESERVE, embed_parts_within, render_parts};
 use crate::app::PaperCard;
 #[cfg(test)]
 use crate::app::PaperExtras;
@@ -31,7 +33,6 @@ use crate::commands::hot::{Hot, HotView};
 use crate::commands::reply::{CategoryRow, SubscriptionStatus, page_count, page_range};
 use crate::commands::request::{self, MAX_COUNT};
 use crate::digest::Digest;
-use crate::digest::markdown::number;
 
 /// Prefix of `/hot` page buttons.
 const HOT_PREFIX: &str = "hot";
@@ -44,10 +45,8 @@ const VERSION: &str = "v1";
 pub const CUSTOM_ID_MAX: usize = 100;
 /// Discord's limit on a link button's URL.
 const BUTTON_URL_MAX: usize = 512;
-/// What an embed page keeps free in the 6,000-character budget for the footer.
-const FOOTER_RESERVE: usize = 120;
-/// Character budgets of a paper card's parts. Together (title 256, description 1,602, six
-/// text fields of 300, 10 sources of 40 + 150, footer) they stay under the 6,000 characters
+/// Character budgets of a paper card's parts. Together (title 256, description 1,602, seven
+/// text fields of 300, 6 sources of 40 + 150, footer) they stay under the 6,000 characters
 /// Discord allows for all embeds of a message, whatever upstream sends.
 const CARD_AUTHORS_CHARS: usize = 600;
 const CARD_SUMMARY_CHARS: usize = 1000;
@@ -55,7 +54,9 @@ const CARD_FIELD_CHARS: usize = 300;
 const CARD_SOURCE_NAME_CHARS: usize = 40;
 const CARD_SOURCE_CHARS: usize = 150;
 /// Most attention sources listed on a card (each is one field).
-const CARD_MAX_SOURCES: usize = 10;
+const CARD_MAX_SOURCES: usize = 6;
+/// Most posts listed under "Who is talking" on a card.
+const CARD_MAX_POSTS: usize = 3;
 
 /// Why a button's `custom_id` cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -246,6 +247,9 @@ pub struct DiscordReply {
     pub components: Vec<CreateActionRow>,
     /// Whether only the invoker should see it.
     pub ephemeral: bool,
+    /// Files sent with it (the `/paper` card's attention chart), referred to by embeds as
+    /// `attachment://NAME`.
+    pub files: Vec<CreateAttachment>,
 }
 
 impl DiscordReply {
@@ -266,16 +270,21 @@ impl DiscordReply {
             .components(self.components)
             .allowed_mentions(CreateAllowedMentions::new())
             .ephemeral(self.ephemeral)
+            .add_files(self.files)
     }
 
     /// For editing a deferred response (`PATCH .../messages/@original`); the deferral fixed
     /// whether it is ephemeral.
     pub fn into_edit(self) -> EditInteractionResponse {
-        EditInteractionResponse::new()
+        let mut edit = EditInteractionResponse::new()
             .content(self.content)
             .embeds(self.embeds)
             .components(self.components)
-            .allowed_mentions(CreateAllowedMentions::new())
+            .allowed_mentions(CreateAllowedMentions::new());
+        for f in self.files {
+            edit = edit.new_attachment(f);
+        }
+        edit
     }
 
     /// For a follow-up message.
@@ -286,6 +295,7 @@ impl DiscordReply {
             .components(self.components)
             .allowed_mentions(CreateAllowedMentions::new())
             .ephemeral(self.ephemeral)
+            .add_files(self.files)
     }
 }
 
@@ -359,6 +369,7 @@ pub fn abstract_reply(paper: &Paper) -> DiscordReply {
         ],
         components: Vec::new(),
         ephemeral: true,
+        files: Vec::new(),
     }
 }
 
@@ -378,17 +389,22 @@ fn when(t: DateTime<Utc>) -> String {
     )
 }
 
-/// Shortens embed descriptions so that all embeds of a page fit the 6,000 total with room for
-/// the footer: each embed gets an equal share.
-fn fit_page(parts: &mut [super::render::EmbedParts]) {
-    if parts.is_empty() {
-        return;
-    }
-    let share = (limits::EMBED_TOTAL - FOOTER_RESERVE) / parts.len();
-    for p in parts {
-        let room = share.saturating_sub(p.title.chars().count());
-        p.description = truncate_chars(&p.description, room);
-    }
+/// The embeds of one page, each within an equal share of the 6,000 total (less room for the
+/// footer): a paper whose title leaves less room gets a shorter summary, never a cut link.
+fn page_parts(entries: &[crate::digest::DigestEntry]) -> Vec<super::render::EmbedParts> {
+    let share = (limits::EMBED_TOTAL - FOOTER_RESERVE) / entries.len().max(1);
+    entries
+        .iter()
+        .map(|e| {
+            let p = embed_parts_within(e, DESCRIPTION_BUDGET.min(share));
+            let title = p.title.chars().count();
+            if title + p.description.chars().count() > share {
+                embed_parts_within(e, share.saturating_sub(title))
+            } else {
+                p
+            }
+        })
+        .collect()
 }
 
 fn digest_page(
@@ -405,14 +421,12 @@ fn digest_page(
         .next()
         .map(|m| m.content)
         .unwrap_or_default();
-    let mut parts: Vec<_> = digest
-        .entries
-        .get(page_range(total, per_page, page))
-        .unwrap_or_default()
-        .iter()
-        .map(embed_parts)
-        .collect();
-    fit_page(&mut parts);
+    let parts = page_parts(
+        digest
+            .entries
+            .get(page_range(total, per_page, page))
+            .unwrap_or_default(),
+    );
     let footer = format!(
         "hotpapers · arXiv mailing of {} · page {}/{pages}",
         digest.date.format("%Y-%m-%d"),
@@ -422,16 +436,11 @@ fn digest_page(
     let embeds = parts
         .into_iter()
         .enumerate()
-        .map(|(i, p)| {
-            let e = CreateEmbed::new()
-                .title(p.title)
-                .url(p.url)
-                .description(p.description);
+        .map(|(i, mut p)| {
             if i + 1 == n {
-                e.footer(CreateEmbedFooter::new(footer.clone()))
-            } else {
-                e
+                p.footer = Some(footer.clone());
             }
+            p.into_embed()
         })
         .collect();
     let components = match hot {
@@ -463,6 +472,7 @@ fn digest_page(
         embeds,
         components,
         ephemeral: false,
+        files: Vec::new(),
     }
 }
 
@@ -479,10 +489,6 @@ fn link_button(label: &str, url: &str) -> Option<CreateButton> {
 fn field_value(s: &str) -> String {
     let v = truncate_chars(s, CARD_FIELD_CHARS);
     if v.trim().is_empty() { "—".into() } else { v }
-}
-
-fn utc(t: &DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
 fn paper_card(card: &PaperCard) -> DiscordReply {
@@ -507,7 +513,8 @@ fn paper_card(card: &PaperCard) -> DiscordReply {
     let mut embed = CreateEmbed::new()
         .title(truncate_chars(&escape(&p.title), limits::TITLE))
         .url(p.abs_url())
-        .description(truncate_chars(&description, limits::DESCRIPTION));
+        .description(truncate_chars(&description, limits::DESCRIPTION))
+        .colour(card::group_colour(&p.primary_category));
     let others: Vec<String> = p
         .categories
         .iter()
@@ -528,9 +535,9 @@ fn paper_card(card: &PaperCard) -> DiscordReply {
         "Dates and versions",
         field_value(&format!(
             "v1 submitted {}\nv{} (latest) {}\nversions: {}",
-            utc(&p.published),
+            card::date(p.published),
             p.version,
-            utc(&p.updated),
+            card::date(p.updated),
             versions.join(", ")
         )),
         false,
@@ -555,28 +562,22 @@ fn paper_card(card: &PaperCard) -> DiscordReply {
         },
         true,
     );
-    let mut by_source: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
-    for (k, v) in &card.signals {
-        if let Some((s, m)) = k.split_once('.') {
-            by_source
-                .entry(s)
-                .or_default()
-                .push(format!("{} {}", escape(m), number(*v)));
-        }
-    }
-    for (source, metrics) in by_source.into_iter().take(CARD_MAX_SOURCES) {
-        let mut value = metrics.join(", ");
-        if let Some(t) = card.measured_at.get(source) {
-            let _ = write!(value, "\nmeasured {}", utc(t));
-        }
+    let attention = crate::attention::by_source(&card.signals, &card.measured_at, &card.growth);
+    for a in attention.iter().take(CARD_MAX_SOURCES) {
         embed = embed.field(
-            truncate_chars(
-                &format!("Attention: {}", escape(source)),
-                CARD_SOURCE_NAME_CHARS,
-            ),
-            truncate_chars(&value, CARD_SOURCE_CHARS),
+            truncate_chars(&escape(&a.label), CARD_SOURCE_NAME_CHARS),
+            truncate_chars(&card::attention_field(a), CARD_SOURCE_CHARS),
             true,
         );
+    }
+    if !card.mentions.is_empty() {
+        let posts: Vec<String> = card
+            .mentions
+            .iter()
+            .take(CARD_MAX_POSTS)
+            .map(card::shared_by)
+            .collect();
+        embed = embed.field("Who is talking", field_value(&posts.join("\n")), false);
     }
     let missing: Vec<String> = card
         .missing
@@ -594,6 +595,16 @@ fn paper_card(card: &PaperCard) -> DiscordReply {
         "arXiv:{}v{} · hotpapers",
         p.id, p.version
     )));
+    // The attention chart, when it renders (it only fails on a broken build: then the card
+    // goes without it rather than not at all).
+    let mut files = Vec::new();
+    match card.chart_png() {
+        Ok(png) => {
+            files.push(CreateAttachment::bytes(png, CHART_FILE_NAME));
+            embed = embed.image(format!("attachment://{CHART_FILE_NAME}"));
+        }
+        Err(e) => tracing::warn!(error = %e, paper = %p.id, "attention chart failed"),
+    }
     let mut links: Vec<CreateButton> = [
         ("abs", Some(p.abs_url())),
         ("PDF", Some(p.pdf_url())),
@@ -630,6 +641,7 @@ fn paper_card(card: &PaperCard) -> DiscordReply {
             CreateActionRow::Buttons(second),
         ],
         ephemeral: false,
+        files,
     }
 }
 
@@ -731,6 +743,7 @@ fn categories(
         embeds,
         components: Vec::new(),
         ephemeral: false,
+        files: Vec::new(),
     }
 }
 
@@ -783,6 +796,7 @@ fn search(query: &str, hits: &[Paper]) -> DiscordReply {
         ],
         components: Vec::new(),
         ephemeral: false,
+        files: Vec::new(),
     }
 }
 
@@ -869,6 +883,7 @@ fn preview(status: &SubscriptionStatus, mailing: NaiveDate, digest: &Digest) -> 
         embeds,
         components: Vec::new(),
         ephemeral: true,
+        files: Vec::new(),
     }
 }
 
@@ -1040,6 +1055,7 @@ mod tests {
                 }),
                 age_hours: None,
                 mentions: Vec::new(),
+                growth: Default::default(),
             })
             .collect();
         let digest = Digest {
@@ -1097,8 +1113,41 @@ mod tests {
                 project_url: Some("javascript:alert(1)".into()),
                 on_hugging_face: true,
             },
+            mentions: (0..10)
+                .map(|i| crate::store::Mention {
+                    paper: hostile_paper(1).id,
+                    source: "x".into(),
+                    post_id: i.to_string(),
+                    author_handle: Some(format!("{}@everyone", "h".repeat(400))),
+                    author_name: Some("@here".repeat(100)),
+                    text: "@everyone".repeat(100),
+                    url: format!("https://x.test/{}", "a".repeat(600)),
+                    posted_at: chrono::DateTime::UNIX_EPOCH,
+                    counts: Default::default(),
+                    observed_at: chrono::DateTime::UNIX_EPOCH,
+                })
+                .collect(),
+            growth: (0..40)
+                .map(|i| {
+                    (
+                        format!("src{i}{}", "x".repeat(300)),
+                        crate::attention::Growth {
+                            delta: 1e300,
+                            since: chrono::DateTime::UNIX_EPOCH,
+                            until: chrono::DateTime::UNIX_EPOCH,
+                        },
+                    )
+                })
+                .collect(),
+            timelines: (0..40)
+                .map(|i| crate::attention::Timeline {
+                    source: format!("src{i}"),
+                    points: vec![(chrono::DateTime::UNIX_EPOCH, f64::NAN)],
+                })
+                .collect(),
         };
         let rendered = render(&Reply::Paper(Box::new(card)), &RenderContext::default());
+        assert_eq!(rendered.files.len(), 1, "the chart is attached");
         assert_eq!(rendered.components.len(), 2);
         assert_valid(rendered);
         assert_valid(abstract_reply(&hostile_paper(2)));
