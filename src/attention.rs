@@ -114,7 +114,8 @@ pub struct SourceAttention {
     pub source: String,
     /// Its name for people ([`label`]).
     pub label: String,
-    /// Its latest counts, metric id → value, in reading order (reposts before likes).
+    /// Its latest counts, metric id → value, in reading order (reposts before likes); zeros
+    /// are left out unless every count is zero (then only the first is kept).
     pub counts: Vec<(String, f64)>,
     /// When the latest counts were measured.
     pub measured_at: Option<DateTime<Utc>>,
@@ -159,7 +160,18 @@ pub fn by_source(
     let mut out: Vec<SourceAttention> = grouped
         .into_iter()
         .map(|(source, mut counts)| {
-            counts.sort_by(|a, b| metric_rank(&a.0).cmp(&metric_rank(&b.0)).then(a.0.cmp(&b.0)));
+            counts.sort_by(|a, b| {
+                metric_rank(&a.0)
+                    .cmp(&metric_rank(&b.0))
+                    .then(a.0.cmp(&b.0))
+            });
+            // "290 points on Hacker News", not "290 points · 0 comments": a zero is said only
+            // when nothing else is.
+            if counts.iter().any(|(_, v)| *v != 0.0) {
+                counts.retain(|(_, v)| *v != 0.0);
+            } else {
+                counts.truncate(1);
+            }
             SourceAttention {
                 source: source.to_string(),
                 label: label(source).to_string(),
@@ -169,7 +181,11 @@ pub fn by_source(
             }
         })
         .collect();
-    out.sort_by(|a, b| source_rank(&a.source).cmp(&source_rank(&b.source)).then(a.source.cmp(&b.source)));
+    out.sort_by(|a, b| {
+        source_rank(&a.source)
+            .cmp(&source_rank(&b.source))
+            .then(a.source.cmp(&b.source))
+    });
     out
 }
 
@@ -273,10 +289,7 @@ fn engagement_over_time(
                 .find(|c| c.source == source)
                 .map_or(0.0, |c| c.engagement)
         } else {
-            state
-                .values()
-                .filter(|v| v.is_finite() && **v > 0.0)
-                .sum()
+            state.values().filter(|v| v.is_finite() && **v > 0.0).sum()
         };
         points.push((at, engagement));
     }
@@ -314,6 +327,9 @@ mod tests {
             ("zz.odd_metric", 2.5),
             ("bluesky.likes", 3.0),
             ("bluesky.reposts", 1.0),
+            ("bluesky.posts", 0.0),
+            ("hf.upvotes", 0.0),
+            ("hf.comments", 0.0),
         ]
         .iter()
         .map(|(k, v)| (k.to_string(), *v))
@@ -328,6 +344,7 @@ mod tests {
                 "2,546 reposts · 259 likes on X",
                 "1 repost · 3 likes on Bluesky",
                 "1 point · 12 comments on Hacker News",
+                "0 upvotes on Hugging Face",
                 "2.50 odd metric on zz",
             ]
         );

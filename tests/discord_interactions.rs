@@ -19,7 +19,7 @@ use hotpapers::discord::interaction::Interactions;
 use hotpapers::discord::limits::violations;
 use hotpapers::discord::post::http_client;
 use hotpapers::progress::NoProgress;
-use hotpapers::store::{Signal, SignalStore, SqliteStore, Store, SubscriptionStore};
+use hotpapers::store::{MentionStore, Signal, SignalStore, SqliteStore, Store, SubscriptionStore};
 use serde_json::{Value, json};
 use serenity::http::Http;
 use serenity::model::application::Interaction;
@@ -146,7 +146,8 @@ impl Env {
             .defer_after(Duration::ZERO)
     }
 
-    /// Every request Discord received so far: (method, path, JSON body or Null).
+    /// Every request Discord received so far: (method, path, JSON body or Null). A
+    /// multipart request (a message with files) gives its `payload_json` part.
     async fn requests(&self) -> Vec<(String, String, Value)> {
         self.discord
             .received_requests()
@@ -154,10 +155,30 @@ impl Env {
             .unwrap()
             .iter()
             .map(|r| {
-                let body = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
+                let body = match multipart(r) {
+                    Some(parts) => parts
+                        .iter()
+                        .find(|(name, _, _)| name == "payload_json")
+                        .and_then(|(_, _, bytes)| serde_json::from_slice(bytes).ok())
+                        .unwrap_or(Value::Null),
+                    None => serde_json::from_slice(&r.body).unwrap_or(Value::Null),
+                };
                 (r.method.to_string(), r.url.path().to_string(), body)
             })
             .collect()
+    }
+
+    /// The files of every request so far: (path, filename, bytes).
+    async fn files(&self) -> Vec<(String, String, Vec<u8>)> {
+        let mut out = Vec::new();
+        for r in self.discord.received_requests().await.unwrap() {
+            for (_, filename, bytes) in multipart(&r).unwrap_or_default() {
+                if let Some(f) = filename {
+                    out.push((r.url.path().to_string(), f, bytes));
+                }
+            }
+        }
+        out
     }
 
     /// Dispatches and returns the requests it caused, each checked against Discord's limits.
@@ -179,6 +200,52 @@ impl Env {
     fn waker_was_notified(&self) -> bool {
         self.waker.notified().now_or_never().is_some()
     }
+}
+
+/// The parts of a `multipart/form-data` request: (name, filename, bytes); `None` for any
+/// other body.
+fn multipart(r: &wiremock::Request) -> Option<Vec<(String, Option<String>, Vec<u8>)>> {
+    let ct = r.headers.get("content-type")?.to_str().ok()?;
+    let boundary = ct.split("boundary=").nth(1)?.trim_matches('"');
+    let delimiter = format!("--{boundary}");
+    let body = &r.body;
+    let find = |hay: &[u8], needle: &[u8], from: usize| {
+        hay.get(from..)?
+            .windows(needle.len())
+            .position(|w| w == needle)
+            .map(|i| i + from)
+    };
+    let mut parts = Vec::new();
+    let mut at = find(body, delimiter.as_bytes(), 0)? + delimiter.len();
+    while let Some(next) = find(body, delimiter.as_bytes(), at) {
+        let part = &body[at..next];
+        let part = part.strip_prefix(b"\r\n").unwrap_or(part);
+        let part = part.strip_suffix(b"\r\n").unwrap_or(part);
+        if let Some(split) = find(part, b"\r\n\r\n", 0) {
+            let head = String::from_utf8_lossy(&part[..split]).to_string();
+            let attr = |key: &str| {
+                head.split(&format!("{key}=\""))
+                    .nth(1)
+                    .and_then(|rest| rest.split('"').next())
+                    .map(str::to_string)
+            };
+            parts.push((
+                attr("name").unwrap_or_default(),
+                attr("filename"),
+                part[split + 4..].to_vec(),
+            ));
+        }
+        at = next + delimiter.len();
+    }
+    Some(parts)
+}
+
+/// A PNG's size from its IHDR chunk, checking the signature.
+fn png_size(bytes: &[u8]) -> (u32, u32) {
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "a PNG signature");
+    assert_eq!(&bytes[12..16], b"IHDR");
+    let be = |i: usize| u32::from_be_bytes(bytes[i..i + 4].try_into().unwrap());
+    (be(16), be(20))
 }
 
 /// Every message body sent (callback `data`, edits, follow-ups) is within Discord's limits and
@@ -214,6 +281,25 @@ fn check_limits(method: &str, path: &str, body: &Value) {
 fn fixture(name: &str) -> Value {
     let text = std::fs::read_to_string(common::fixture(&format!("discord/{name}"))).unwrap();
     serde_json::from_str(&text).unwrap()
+}
+
+/// The Hacker News story that shared `id`, by `pg`, with 300 points.
+fn hn_story(id: &ArxivId) -> hotpapers::store::Mention {
+    hotpapers::store::Mention {
+        paper: id.clone(),
+        source: "hn".into(),
+        post_id: "27700000".into(),
+        author_handle: Some("pg".into()),
+        author_name: None,
+        text: "A paper".into(),
+        url: "https://news.ycombinator.com/item?id=27700000".into(),
+        posted_at: t(2021, 7, 1, 21, 0),
+        counts: hotpapers::store::MentionCounts {
+            points: 300,
+            ..Default::default()
+        },
+        observed_at: t(2021, 7, 3, 10, 0),
+    }
 }
 
 fn interaction(v: Value) -> Interaction {
@@ -285,6 +371,8 @@ fn abs(ids: &[String]) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hot_answers_page_one_and_the_next_button_gives_page_two() {
     let env = env().await;
+    let top = ArxivId::parse("2107.00630").unwrap();
+    env.store.record_mentions(&[hn_story(&top)]).await.unwrap();
     let quick = env.quick();
     let body = one_callback(
         &env.dispatch(&quick, interaction(fixture("command_hot.json")))
@@ -304,6 +392,28 @@ async fn hot_answers_page_one_and_the_next_button_gives_page_two() {
     for (i, t) in titles.iter().enumerate() {
         assert!(t.starts_with(&format!("{}. ", i + 1)), "{t}");
     }
+    // Coloured cards (all cs here), attention in words with a Discord timestamp, the top
+    // post as a link, PDF and HTML links.
+    let first = &data["embeds"][0];
+    assert_eq!(first["color"], 0xB31B1B, "{first}");
+    let description = first["description"].as_str().unwrap();
+    let measured = t(2021, 7, 3, 10, 0).timestamp();
+    assert!(
+        description.contains(&format!(
+            "300 points on Hacker News · measured <t:{measured}:R>"
+        )),
+        "{description}"
+    );
+    assert!(
+        description
+            .contains("shared by [@\u{200B}pg](https://news.ycombinator.com/item?id=27700000)"),
+        "{description}"
+    );
+    assert!(description.contains("[PDF](https://arxiv.org/pdf/2107.00630)"));
+    assert!(
+        !description.contains("/2021"),
+        "no MM/DD/YYYY: {description}"
+    );
     assert!(
         data["content"].as_str().unwrap().contains("2021-07-02"),
         "{data}"
@@ -377,6 +487,24 @@ async fn hot_in_a_direct_message_works_without_a_member() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn paper_card_has_links_and_an_abstract_button() {
     let env = env().await;
+    // Two earlier Hacker News snapshots (the env has 300 points at 07-03 10:00) and the
+    // story that shared it: the card shows growth, who is talking and a chart of all three.
+    let id = ArxivId::parse("2107.00630").unwrap();
+    let hn = |value: f64, at: DateTime<Utc>| Signal {
+        paper: id.clone(),
+        source: "hn".into(),
+        metric: "points".into(),
+        value,
+        observed_at: at,
+    };
+    env.store
+        .record_signals(&[
+            hn(20.0, t(2021, 7, 1, 22, 0)),
+            hn(100.0, t(2021, 7, 2, 10, 0)),
+        ])
+        .await
+        .unwrap();
+    env.store.record_mentions(&[hn_story(&id)]).await.unwrap();
     let quick = env.quick();
     let body = one_callback(
         &env.dispatch(&quick, interaction(fixture("command_paper.json")))
@@ -385,6 +513,7 @@ async fn paper_card_has_links_and_an_abstract_button() {
     assert_eq!(body["type"], 4);
     let embed = &body["data"]["embeds"][0];
     assert_eq!(embed["url"], "https://arxiv.org/abs/2107.00630");
+    assert!(embed["color"].as_u64().is_some_and(|c| c != 0), "{embed}");
     let seed = common::seed_papers()
         .into_iter()
         .find(|p| p.id == "2107.00630")
@@ -402,16 +531,66 @@ async fn paper_card_has_links_and_an_abstract_button() {
         .iter()
         .map(|f| f["name"].as_str().unwrap())
         .collect();
-    for want in ["Categories", "Dates and versions", "Score", "Attention: hn"] {
+    for want in [
+        "Categories",
+        "Dates and versions",
+        "Score",
+        "Hacker News",
+        "Who is talking",
+    ] {
         assert!(fields.contains(&want), "{want} not in {fields:?}");
     }
-    let hn = embed["fields"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["name"] == "Attention: hn")
-        .unwrap();
-    assert_eq!(hn["value"], "points 300\nmeasured 2021-07-03 10:00 UTC");
+    let field = |name: &str| {
+        embed["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == name)
+            .unwrap()["value"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(
+        field("Hacker News"),
+        format!(
+            "300 points\n▲ 200 in 24 h\nmeasured <t:{}:R>",
+            t(2021, 7, 3, 10, 0).timestamp()
+        )
+    );
+    assert_eq!(
+        field("Who is talking"),
+        "shared by [@\u{200B}pg](https://news.ycombinator.com/item?id=27700000)"
+    );
+    assert!(
+        !embed.to_string().contains("/2021"),
+        "no MM/DD/YYYY: {embed}"
+    );
+    // The chart is attached and shown in the embed.
+    assert_eq!(embed["image"]["url"], "attachment://attention.png");
+    let files = env.files().await;
+    assert_eq!(files.len(), 1, "one chart");
+    assert_eq!(files[0].1, "attention.png");
+    let (w, h) = png_size(&files[0].2);
+    assert!(w >= 600 && h >= 300, "{w}×{h}");
+    // A deferred answer edits the original response with the chart as its attachment.
+    let deferring = env.deferring();
+    let reqs = env
+        .dispatch(&deferring, interaction(fixture("command_paper.json")))
+        .await;
+    let (m, p, edit) = reqs.last().unwrap();
+    assert_eq!(m, "PATCH", "{reqs:?}");
+    assert_eq!(
+        edit["embeds"][0]["image"]["url"],
+        "attachment://attention.png"
+    );
+    assert_eq!(
+        edit["attachments"][0]["filename"], "attention.png",
+        "{edit}"
+    );
+    let files = env.files().await;
+    assert_eq!(files.len(), 2);
+    assert_eq!(&files[1].0, p);
     let links: Vec<(&str, &str)> = body["data"]["components"][0]["components"]
         .as_array()
         .unwrap()

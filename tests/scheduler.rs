@@ -11,6 +11,7 @@ use std::time::{Duration as StdDuration, Instant};
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use common::{Entry, FakeArxiv, seed_entries};
 use hotpapers::app::App;
+use hotpapers::arxiv::ArxivId;
 use hotpapers::clock::FakeClock;
 use hotpapers::commands::preview::Preview;
 use hotpapers::commands::reply::Reply;
@@ -24,7 +25,10 @@ use hotpapers::discord::scheduler::{
     FireOutcome, FireResult, MAX_SLEEP, Scheduler, SchedulerOptions,
 };
 use hotpapers::progress::NoProgress;
-use hotpapers::store::{PostLog, PostState, SqliteStore, Store, SubscriptionStore};
+use hotpapers::store::{
+    Mention, MentionCounts, MentionStore, PostLog, PostState, Signal, SignalStore, SqliteStore,
+    Store, SubscriptionStore,
+};
 use hotpapers::subscription::Subscription;
 use serde_json::Value;
 use tracing::instrument::WithSubscriber as _;
@@ -705,6 +709,44 @@ async fn run_returns_at_once_when_shutdown_is_already_set_or_its_sender_is_gone(
 #[tokio::test]
 async fn the_scheduler_posts_exactly_what_preview_shows() {
     let e = env(t(2021, 7, 3, 5, 0)).await;
+    // X snapshots of one paper at two times and the tweet that shared it: the post's first
+    // card shows them.
+    let id = ArxivId::parse("2107.00641").unwrap();
+    let x = |metric: &str, value: f64, at: DateTime<Utc>| Signal {
+        paper: id.clone(),
+        source: "x".into(),
+        metric: metric.into(),
+        value,
+        observed_at: at,
+    };
+    e.store
+        .record_signals(&[
+            x("retweets", 100.0, t(2021, 7, 2, 4, 0)),
+            x("likes", 20.0, t(2021, 7, 2, 4, 0)),
+            x("retweets", 2546.0, t(2021, 7, 3, 4, 0)),
+            x("likes", 259.0, t(2021, 7, 3, 4, 0)),
+        ])
+        .await
+        .unwrap();
+    e.store
+        .record_mentions(&[Mention {
+            paper: id.clone(),
+            source: "x".into(),
+            post_id: "1410".into(),
+            author_handle: Some("ak92501".into()),
+            author_name: Some("AK".into()),
+            text: "Focal Transformers".into(),
+            url: "https://twitter.com/ak92501/status/1410".into(),
+            posted_at: t(2021, 7, 2, 3, 0),
+            counts: MentionCounts {
+                reposts: 2000,
+                likes: 200,
+                ..Default::default()
+            },
+            observed_at: t(2021, 7, 3, 4, 0),
+        }])
+        .await
+        .unwrap();
     e.subscribe(42, "08:00", "Europe/Berlin", 4, t(2021, 6, 30, 0, 0))
         .await;
     let admin = Invoker {
@@ -731,6 +773,31 @@ async fn the_scheduler_posts_exactly_what_preview_shows() {
         .collect();
     let preview: Vec<String> = digest.entries.iter().map(|e| e.paper.abs_url()).collect();
     assert_eq!(urls, preview);
+    let posts = e.posts().await;
+    let embeds: Vec<&Value> = posts
+        .iter()
+        .flat_map(|(_, b)| b["embeds"].as_array().unwrap().iter())
+        .collect();
+    assert!(
+        embeds.iter().all(|e| e["color"].as_u64().is_some()),
+        "a colour per group"
+    );
+    let first = embeds[0]["description"].as_str().unwrap();
+    assert_eq!(embeds[0]["url"], "https://arxiv.org/abs/2107.00641");
+    let measured = t(2021, 7, 3, 4, 0).timestamp();
+    assert!(
+        first.contains(&format!(
+            "2,546 reposts · 259 likes on X · ▲ 2,685 in 24 h · measured <t:{measured}:R>"
+        )),
+        "{first}"
+    );
+    assert!(
+        first.contains("shared by [@\u{200B}ak92501](https://twitter.com/ak92501/status/1410)"),
+        "{first}"
+    );
+    for (_, body) in &posts {
+        assert_eq!(violations(body), vec![], "{body}");
+    }
 }
 
 #[tokio::test]

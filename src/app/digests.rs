@@ -145,8 +145,7 @@ impl App {
     pub(super) async fn attention_timelines(
         &self,
         ids: &[ArxivId],
-    ) -> Result<std::collections::BTreeMap<String, Vec<crate::attention::Timeline>>, AppError>
-    {
+    ) -> Result<std::collections::BTreeMap<String, Vec<crate::attention::Timeline>>, AppError> {
         let history = self.store.signal_history(ids).await?;
         Ok(crate::attention::timelines(&history, &self.rule))
     }

@@ -274,8 +274,7 @@ pub fn paper_card(card: &PaperCard) -> String {
         let _ = writeln!(out, "Attention:  none measured yet");
     } else {
         let _ = writeln!(out, "Attention:  score {:.2}", card.score.total);
-        let attention =
-            crate::attention::by_source(&card.signals, &card.measured_at, &card.growth);
+        let attention = crate::attention::by_source(&card.signals, &card.measured_at, &card.growth);
         for a in &attention {
             let _ = writeln!(out, "  {}", text::attention_line(a));
         }

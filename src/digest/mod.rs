@@ -14,8 +14,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
-use crate::attention::{Growth, SourceAttention};
 use crate::arxiv::paper::{AnnounceType, Paper};
+use crate::attention::{Growth, SourceAttention};
 use crate::ranking::{RankingRule, Score};
 use crate::store::{MailingPaper, Mention, PaperSignals, Signal};
 use crate::summary::Summary;

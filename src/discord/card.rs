@@ -97,7 +97,10 @@ pub fn shared_by(m: &Mention) -> String {
     match m.author_handle.as_deref().filter(|h| !h.trim().is_empty()) {
         Some(handle) => format!(
             "shared by {}",
-            link(&escape(&format!("@{}", handle.trim_start_matches('@'))), &m.url)
+            link(
+                &escape(&format!("@{}", handle.trim_start_matches('@'))),
+                &m.url
+            )
         ),
         None => format!(
             "shared on {}",

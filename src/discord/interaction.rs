@@ -251,8 +251,7 @@ impl Interactions {
                 }
             }
             Some(_) => {
-                if let Err(e) = rendered.into_edit().execute(http, target.token).await
-                {
+                if let Err(e) = rendered.into_edit().execute(http, target.token).await {
                     log_failure(target, "editing the deferred response", &e);
                 }
             }

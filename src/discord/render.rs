@@ -439,7 +439,8 @@ mod tests {
         let p = embed_parts_within(&e, 400);
         assert!(p.description.chars().count() <= 400);
         assert!(
-            p.description.ends_with("[HTML](https://arxiv.org/html/2107.00001v1)"),
+            p.description
+                .ends_with("[HTML](https://arxiv.org/html/2107.00001v1)"),
             "{}",
             p.description
         );

@@ -13,18 +13,18 @@ use std::fmt::Write as _;
 use chrono::{DateTime, NaiveDate, Utc};
 use serenity::builder::{
     CreateActionRow, CreateAllowedMentions, CreateAttachment, CreateButton, CreateEmbed,
-    CreateEmbedFooter,
-    CreateInteractionResponseFollowup, CreateInteractionResponseMessage, EditInteractionResponse,
+    CreateEmbedFooter, CreateInteractionResponseFollowup, CreateInteractionResponseMessage,
+    EditInteractionResponse,
 };
 use serenity::model::application::ButtonStyle;
 
 use super::escape::{escape, truncate_chars};
-use super::{card, limits};
-use crate::app::charts::CHART_FILE_NAME;
 use super::render::{DESCRIPTION_BUDGET, FOOTER_RESERVE, embed_parts_within, render_parts};
+use super::{card, limits};
 use crate::app::PaperCard;
 #[cfg(test)]
 use crate::app::PaperExtras;
+use crate::app::charts::CHART_FILE_NAME;
 use crate::arxiv::ArxivId;
 use crate::arxiv::paper::Paper;
 use crate::commands::Reply;
