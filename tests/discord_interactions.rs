@@ -202,9 +202,11 @@ impl Env {
     }
 }
 
-/// The parts of a `multipart/form-data` request: (name, filename, bytes); `None` for any
-/// other body.
-fn multipart(r: &wiremock::Request) -> Option<Vec<(String, Option<String>, Vec<u8>)>> {
+/// One part of a multipart body: (name, filename, bytes).
+type Part = (String, Option<String>, Vec<u8>);
+
+/// The parts of a `multipart/form-data` request; `None` for any other body.
+fn multipart(r: &wiremock::Request) -> Option<Vec<Part>> {
     let ct = r.headers.get("content-type")?.to_str().ok()?;
     let boundary = ct.split("boundary=").nth(1)?.trim_matches('"');
     let delimiter = format!("--{boundary}");
