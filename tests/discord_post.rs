@@ -350,3 +350,124 @@ async fn a_mailing_without_papers_is_not_posted_as_an_empty_digest() {
     );
     assert!(discord.received_requests().await.unwrap().is_empty());
 }
+
+/// Three `post` runs started at once for one target, against a Discord that answers slowly
+/// and does not de-duplicate nonces: the post log's claim lets exactly one of them send, so
+/// the channel (or webhook) gets one digest; the others say another run is posting.
+async fn three_at_once(webhook: bool) {
+    let dir = tempfile::tempdir().unwrap();
+    let arxiv = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/query"))
+        .respond_with(FakeArxiv::new(seed_entries()))
+        .mount(&arxiv)
+        .await;
+    let discord = MockServer::start().await;
+    let hook_path = format!("/api/v10/webhooks/{WEBHOOK_ID}/{WEBHOOK_TOKEN}");
+    let route = if webhook {
+        hook_path.clone()
+    } else {
+        format!("/api/v10/channels/{CHANNEL}/messages")
+    };
+    Mock::given(method("POST"))
+        .and(path(route.as_str()))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(message_json(11))
+                .set_delay(std::time::Duration::from_millis(300)),
+        )
+        .mount(&discord)
+        .await;
+    // The mailing is stored first, so the three runs race only for the post.
+    let out = hotpapers(
+        dir.path(),
+        &arxiv.uri(),
+        &discord.uri(),
+        &["ingest", "--date", "2021-07-02"],
+    )
+    .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let url = format!(
+        "{}/api/webhooks/{WEBHOOK_ID}/{WEBHOOK_TOKEN}",
+        discord.uri()
+    );
+    let run = || async {
+        if webhook {
+            hotpapers_webhook(dir.path(), &arxiv.uri(), &url, &[]).await
+        } else {
+            hotpapers(
+                dir.path(),
+                &arxiv.uri(),
+                &discord.uri(),
+                &[
+                    "post",
+                    "--channel",
+                    CHANNEL,
+                    "--date",
+                    "2021-07-02",
+                    "--top",
+                    "14",
+                ],
+            )
+            .await
+        }
+    };
+    let outs = futures_util::future::join3(run(), run(), run()).await;
+    let outs = [outs.0, outs.1, outs.2];
+    let stdouts: Vec<String> = outs
+        .iter()
+        .map(|o| {
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            String::from_utf8_lossy(&o.stdout).to_string()
+        })
+        .collect();
+    let posted_runs = stdouts.iter().filter(|s| s.starts_with("Posted")).count();
+    assert_eq!(posted_runs, 1, "{stdouts:?}");
+    for s in &stdouts {
+        assert!(
+            s.starts_with("Posted")
+                || s.contains("is posting the mailing of 2021-07-02")
+                || s.starts_with("Already posted"),
+            "{s}"
+        );
+        assert!(!s.contains("interrupted"), "nothing was interrupted: {s}");
+    }
+    // Exactly one digest: every part once.
+    let bodies: Vec<Value> = discord
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path() == route)
+        .map(|r| serde_json::from_slice(&r.body).expect("json body"))
+        .collect();
+    let footers: Vec<String> = bodies
+        .iter()
+        .filter_map(|b| {
+            b["embeds"].as_array()?.last()?["footer"]["text"]
+                .as_str()
+                .map(str::to_string)
+        })
+        .collect();
+    let distinct: std::collections::BTreeSet<&String> = footers.iter().collect();
+    assert!(!bodies.is_empty());
+    assert_eq!(
+        distinct.len(),
+        bodies.len(),
+        "a part was sent twice: {footers:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_posts_at_once_to_one_channel_leave_one_digest() {
+    three_at_once(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_posts_at_once_to_one_webhook_leave_one_digest() {
+    three_at_once(true).await;
+}

@@ -18,7 +18,7 @@ use hotpapers::commands::reply::Reply;
 use hotpapers::commands::subscriptions::Subscriptions;
 use hotpapers::commands::{Invoker, Request, handle};
 use hotpapers::config::Config;
-use hotpapers::discord::delivery::{Deliverer, Delivery, snowflake_at};
+use hotpapers::discord::delivery::{Deliverer, Delivery, Target, snowflake_at};
 use hotpapers::discord::limits::violations;
 use hotpapers::discord::post::{http_client, nonce};
 use hotpapers::discord::scheduler::{
@@ -907,4 +907,71 @@ async fn a_mailing_arxiv_has_no_papers_for_yet_is_retried_not_posted_empty() {
         "{out:?}"
     );
     assert!(e.posts().await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scheduler_and_a_post_racing_for_one_channel_leave_one_digest() {
+    // A slow channel (each message takes 200 ms) that does not de-duplicate nonces.
+    let e = env_with(
+        t(2021, 7, 3, 5, 0),
+        Some(FakeChannel::new(StdDuration::from_millis(200))),
+    )
+    .await;
+    e.subscribe(42, "08:00", "Europe/Berlin", 14, t(2021, 6, 30, 0, 0))
+        .await;
+    let admin = Invoker {
+        user_id: 1,
+        guild_id: Some(GUILD),
+        can_manage_guild: true,
+    };
+    let reply = handle(&e.app, Request::Preview(Preview { channel: 42 }), &admin).await;
+    let Reply::Preview { digest, .. } = reply else {
+        panic!("{reply:?}")
+    };
+    let s = e.scheduler(SchedulerOptions::default());
+    // A cron `post` in another process: another deliverer, so another claim owner.
+    let http = http_client(Some("test-token"), Some(&e.discord.uri())).unwrap();
+    let cron = Deliverer::new(Arc::new(http));
+    e.clock.set(t(2021, 7, 3, 6, 0));
+    let (outcomes, by_cron) = tokio::join!(
+        s.tick(),
+        cron.deliver(
+            e.app.store().as_ref(),
+            e.app.clock().as_ref(),
+            &Target::Channel(42),
+            &digest,
+            false,
+        )
+    );
+    let by_cron = by_cron.unwrap();
+    let by_scheduler = match &outcomes[..] {
+        [o] => match &o.result {
+            FireResult::Posted(d) => d.clone(),
+            other => panic!("{other:?}"),
+        },
+        other => panic!("{other:?}"),
+    };
+    let senders = [&by_cron, &by_scheduler]
+        .iter()
+        .filter(|d| d.sent_anything())
+        .count();
+    assert_eq!(senders, 1, "{by_cron:?} {by_scheduler:?}");
+    assert!(
+        [&by_cron, &by_scheduler].iter().any(|d| matches!(
+            d,
+            Delivery::InProgress { .. } | Delivery::AlreadySent { .. }
+        )),
+        "{by_cron:?} {by_scheduler:?}"
+    );
+    let posts = e.posts().await;
+    let parts: std::collections::BTreeSet<String> = posts
+        .iter()
+        .map(|(_, b)| b["nonce"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert!(!posts.is_empty());
+    assert_eq!(parts.len(), posts.len(), "a part was sent twice");
+    // The post log says sent, with the one digest's messages.
+    let record = e.store.post_record(42, digest.date).await.unwrap().unwrap();
+    assert_eq!(record.state, PostState::Sent);
+    assert_eq!(record.message_ids.len(), posts.len());
 }

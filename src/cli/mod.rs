@@ -303,7 +303,10 @@ async fn post(
                 post::http_client(d.token.as_ref().map(|t| t.expose()), d.proxy_url.as_deref())?;
             (Target::Channel(channel), http)
         }
-        (None, None) => anyhow::bail!("say where to post: --channel ID or --webhook URL"),
+        (None, None) => anyhow::bail!(
+            "say where to post: --channel ID (with the bot token in DISCORD_TOKEN) or \
+             --webhook URL (or HOTPAPERS_WEBHOOK_URL)"
+        ),
     };
     let digest = app.digest(req, progress).await?;
     if digest.candidates == 0 {
@@ -322,6 +325,11 @@ async fn post(
     let (date, to) = (digest.date, target.describe());
     let papers = digest.entries.len();
     Ok(match delivery {
+        Delivery::InProgress { until } => format!(
+            "Another hotpapers is posting the mailing of {date} to {to} right now; nothing sent. \
+             If it died, its claim runs out at {} UTC and the next run completes the post.",
+            until.format("%Y-%m-%d %H:%M:%S")
+        ),
         Delivery::AlreadySent { .. } => format!(
             "Already posted the mailing of {date} to {to}; nothing sent (use --force to post again)."
         ),

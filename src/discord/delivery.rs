@@ -32,13 +32,18 @@ use super::render::{marker, render};
 use super::webhook::WebhookUrl;
 use crate::clock::Clock;
 use crate::digest::Digest;
-use crate::store::{PostRecord, PostState, Store, StoreError};
+use crate::store::{Claim, PostRecord, Store, StoreError};
 
 /// How many times a part is tried when Discord answers 5xx or the network fails.
 pub const ATTEMPTS: u32 = 3;
 
 /// Pause between two tries of a part (through the injected clock, so tests do not wait).
 pub const BACKOFF: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// How long a delivery's claim on a post lasts without renewal. It is renewed before every
+/// part and every retry, so it only runs out when its holder died (or hung): then another
+/// delivery may resume the post this long after the last sign of life.
+pub const LEASE: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// Where a digest goes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -70,6 +75,12 @@ impl Target {
 /// What a delivery did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Delivery {
+    /// Another delivery (this process's scheduler, a cron `post`, a second bot on the same
+    /// store) is posting this digest now: nothing was sent, and it will finish the post.
+    InProgress {
+        /// When its claim runs out if it is not renewed.
+        until: DateTime<Utc>,
+    },
     /// The post log already says `sent`: nothing was sent.
     AlreadySent {
         /// The message ids recorded then.
@@ -99,13 +110,14 @@ impl Delivery {
             Delivery::AlreadySent { message_ids }
             | Delivery::Sent { message_ids }
             | Delivery::Resumed { message_ids, .. } => message_ids,
+            Delivery::InProgress { .. } => &[],
         }
     }
 
     /// Whether anything was sent by this delivery.
     pub fn sent_anything(&self) -> bool {
         match self {
-            Delivery::AlreadySent { .. } => false,
+            Delivery::AlreadySent { .. } | Delivery::InProgress { .. } => false,
             Delivery::Sent { .. } => true,
             Delivery::Resumed { sent, .. } => *sent > 0,
         }
@@ -121,6 +133,10 @@ pub enum DeliveryError {
     /// The post log could not be read or written; nothing more was sent.
     #[error("cannot record the post: {0}")]
     Store(#[from] StoreError),
+    /// This delivery's claim ran out (it stalled past [`LEASE`]) and another delivery took
+    /// the post over; this one stopped sending.
+    #[error("another delivery took over this post after this one stalled; it stopped sending")]
+    LostClaim,
 }
 
 /// Delivers digests over one REST client; remembers the bot's own user id (fetched once) to
@@ -131,6 +147,8 @@ pub struct Deliverer {
     bot_id: tokio::sync::OnceCell<u64>,
     attempts: u32,
     backoff: std::time::Duration,
+    /// Who this deliverer is in post log claims: unique per process and deliverer.
+    owner: String,
 }
 
 impl Deliverer {
@@ -141,6 +159,7 @@ impl Deliverer {
             bot_id: tokio::sync::OnceCell::new(),
             attempts: ATTEMPTS,
             backoff: BACKOFF,
+            owner: format!("{}:{:016x}", std::process::id(), fastrand::u64(..)),
         }
     }
 
@@ -167,28 +186,43 @@ impl Deliverer {
     ) -> Result<Delivery, DeliveryError> {
         let key = target.key();
         let mailing = digest.date;
-        let record = store.post_record(key, mailing).await?;
+        let now = clock.now();
+        let claim = store
+            .claim_post(
+                key,
+                mailing,
+                &self.owner,
+                &nonce(key, mailing, 0),
+                now,
+                lease_end(now),
+                force,
+            )
+            .await?;
         let messages = render(digest);
-        let (mut ids, resumed) = match record {
-            Some(r) if r.state == PostState::Sent && !force => {
+        let (mut ids, resumed) = match claim {
+            Claim::Sent(r) => {
                 return Ok(Delivery::AlreadySent {
                     message_ids: r.message_ids.into_iter().flatten().collect(),
                 });
             }
-            Some(r) if !force => {
-                store.resume_post(key, mailing).await?;
-                let ids = self
-                    .present_parts(target, mailing, messages.len(), &r)
-                    .await;
-                (ids, true)
+            Claim::Busy { until } => {
+                info!(target = %target.describe(), %mailing, %until, "another delivery is posting this digest now");
+                return Ok(Delivery::InProgress { until });
             }
-            _ => {
-                store
-                    .begin_post(key, mailing, &nonce(key, mailing, 0), clock.now())
-                    .await?;
+            Claim::Claimed { fresh: true, .. } => {
                 let ids = vec![None; messages.len()];
                 store.post_progress(key, mailing, &ids).await?;
                 (ids, false)
+            }
+            Claim::Claimed {
+                fresh: false,
+                record,
+            } => {
+                store.resume_post(key, mailing).await?;
+                let ids = self
+                    .present_parts(target, mailing, messages.len(), &record)
+                    .await;
+                (ids, true)
             }
         };
         let present = ids.iter().flatten().count();
@@ -197,7 +231,11 @@ impl Deliverer {
             if ids.get(part).is_some_and(Option::is_some) {
                 continue;
             }
-            match self.send_part(clock, target, mailing, part, msg).await {
+            self.renew(store, clock, key, mailing).await?;
+            match self
+                .send_part(store, clock, target, mailing, part, msg)
+                .await
+            {
                 Ok(id) => {
                     if let Some(slot) = ids.get_mut(part) {
                         *slot = Some(id);
@@ -205,12 +243,13 @@ impl Deliverer {
                     sent += 1;
                     store.post_progress(key, mailing, &ids).await?;
                 }
-                Err(e) => {
+                Err(PartError::Post(e)) => {
                     store
                         .fail_post(key, mailing, &e.to_string(), clock.now())
                         .await?;
                     return Err(e.into());
                 }
+                Err(PartError::Delivery(e)) => return Err(e),
             }
         }
         let message_ids: Vec<u64> = ids.into_iter().flatten().collect();
@@ -310,15 +349,36 @@ impl Deliverer {
             .collect())
     }
 
-    /// Sends one part, retrying 5xx and network failures; returns the message id.
+    /// Extends this deliverer's claim on the post; fails when another delivery took it over.
+    async fn renew(
+        &self,
+        store: &dyn Store,
+        clock: &dyn Clock,
+        key: u64,
+        mailing: NaiveDate,
+    ) -> Result<(), DeliveryError> {
+        let held = store
+            .renew_post_lease(key, mailing, &self.owner, lease_end(clock.now()))
+            .await?;
+        if held {
+            Ok(())
+        } else {
+            warn!(%mailing, key, "lost the claim on a post to another delivery; stopping");
+            Err(DeliveryError::LostClaim)
+        }
+    }
+
+    /// Sends one part, retrying 5xx and network failures (renewing the claim before each
+    /// retry); returns the message id.
     async fn send_part(
         &self,
+        store: &dyn Store,
         clock: &dyn Clock,
         target: &Target,
         mailing: NaiveDate,
         part: usize,
         msg: CreateMessage,
-    ) -> Result<u64, PostError> {
+    ) -> Result<u64, PartError> {
         let mut tries = 0;
         loop {
             tries += 1;
@@ -340,14 +400,31 @@ impl Deliverer {
                 Ok(id) => return Ok(id),
                 Err((err, retry)) => {
                     if !retry || tries >= self.attempts {
-                        return Err(err);
+                        return Err(PartError::Post(err));
                     }
                     warn!(target = %target.describe(), %mailing, part, error = %err, "retrying a part");
                     clock.sleep(self.backoff).await;
+                    self.renew(store, clock, target.key(), mailing)
+                        .await
+                        .map_err(PartError::Delivery)?;
                 }
             }
         }
     }
+}
+
+/// Why one part was not sent: Discord's answer (the post is marked failed), or the claim or
+/// the store (the post is left to its new holder, or to a later run).
+#[derive(Debug)]
+enum PartError {
+    Post(PostError),
+    Delivery(DeliveryError),
+}
+
+/// When a claim taken or renewed at `now` runs out.
+fn lease_end(now: DateTime<Utc>) -> DateTime<Utc> {
+    now.checked_add_signed(chrono::Duration::from_std(LEASE).unwrap_or(chrono::Duration::MAX))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
 /// Posts one message through a webhook (`?wait=true`, so Discord returns it). Logging is off
@@ -497,12 +574,20 @@ mod tests {
         let clock =
             crate::clock::FakeClock::new(Utc.with_ymd_and_hms(2021, 7, 3, 6, 0, 0).unwrap());
         let day = d(2021, 7, 2);
+        // A retry renews the claim, so the deliverer holds one.
+        use crate::store::PostLog as _;
+        let store = crate::store::SqliteStore::in_memory().await.unwrap();
+        let now = clock.now();
+        store
+            .claim_post(42, day, &deliverer.owner, "n", now, lease_end(now), false)
+            .await
+            .unwrap();
         let mut ids = Vec::new();
         for (part, text) in ["a", "b"].into_iter().enumerate() {
             let msg = CreateMessage::new().content(text);
             ids.push(
                 deliverer
-                    .send_part(&clock, &Target::Channel(42), day, part, msg)
+                    .send_part(&store, &clock, &Target::Channel(42), day, part, msg)
                     .await
                     .unwrap(),
             );
@@ -542,8 +627,10 @@ mod tests {
                 .await;
             let clock =
                 crate::clock::FakeClock::new(Utc.with_ymd_and_hms(2021, 7, 3, 6, 0, 0).unwrap());
+            let store = crate::store::SqliteStore::in_memory().await.unwrap();
             let err = deliverer(&server)
                 .send_part(
+                    &store,
                     &clock,
                     &Target::Channel(42),
                     d(2021, 7, 2),
@@ -552,6 +639,9 @@ mod tests {
                 )
                 .await
                 .unwrap_err();
+            let PartError::Post(err) = err else {
+                panic!("{err:?}")
+            };
             assert!(err.to_string().contains(word), "{err}");
             assert_eq!(server.received_requests().await.unwrap().len(), 1);
         }

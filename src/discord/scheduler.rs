@@ -506,6 +506,15 @@ async fn post(
         .deliver(store, clock, &Target::Channel(channel), &digest, false)
         .await
     {
+        Ok(d @ Delivery::InProgress { .. }) => {
+            info!(
+                subscription = sub.id,
+                channel,
+                %mailing,
+                "another delivery is posting this daily digest now; a later pass checks on it"
+            );
+            FireResult::Posted(d)
+        }
         Ok(d) => {
             info!(
                 subscription = sub.id,

@@ -49,7 +49,7 @@ pub use cursors::CursorStore;
 pub use mailings::{MailingPaper, MailingRecord, MailingSource, MailingStore};
 pub use mentions::{Mention, MentionCounts, MentionStore};
 pub use papers::{Extra, PaperStore, UpsertStats};
-pub use post_log::{PostLog, PostRecord, PostState};
+pub use post_log::{Claim, PostLog, PostRecord, PostState};
 pub use signals::{PaperSignals, Signal, SignalStore};
 pub use sqlite::SqliteStore;
 pub use subscriptions::SubscriptionStore;

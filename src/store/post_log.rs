@@ -58,6 +58,27 @@ pub struct PostRecord {
     pub error: Option<String>,
 }
 
+/// What [`PostLog::claim_post`] found.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Claim {
+    /// The caller now holds the post's lease. `fresh`: the row was created (or reset by a
+    /// forced post) by this claim, so nothing of it was sent before; otherwise `record` is an
+    /// interrupted or failed post to resume.
+    Claimed {
+        /// Whether this claim began the post.
+        fresh: bool,
+        /// The row as it stands after the claim.
+        record: PostRecord,
+    },
+    /// The post is already `sent` (and the claim was not forced).
+    Sent(PostRecord),
+    /// Another delivery holds the lease until `until`: it is posting this digest now.
+    Busy {
+        /// When its lease runs out if it is not renewed.
+        until: DateTime<Utc>,
+    },
+}
+
 /// The post log of digests posted to channels and webhooks.
 #[async_trait]
 pub trait PostLog: Send + Sync + std::fmt::Debug {
@@ -79,7 +100,38 @@ pub trait PostLog: Send + Sync + std::fmt::Debug {
         at: DateTime<Utc>,
     ) -> Result<(), StoreError>;
 
-    /// Marks (channel, mailing) as `sent` with the created message ids.
+    /// Takes the exclusive claim to post (channel, mailing) for `owner` until `until`, in one
+    /// atomic statement, so of several processes racing for one post exactly one wins.
+    ///
+    /// It succeeds when there is no row (a `sending` row with `nonce` and `started_at = now`
+    /// is created), or when the row is not `sent` (or `force`) and its lease is free, expired
+    /// at `now`, or already `owner`'s. `force` resets the row to a new post. Otherwise it
+    /// answers [`Claim::Sent`] or [`Claim::Busy`] and changes nothing.
+    #[allow(clippy::too_many_arguments)]
+    async fn claim_post(
+        &self,
+        channel_id: u64,
+        mailing: NaiveDate,
+        owner: &str,
+        nonce: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+        force: bool,
+    ) -> Result<Claim, StoreError>;
+
+    /// Extends `owner`'s lease on (channel, mailing) to `until`. Returns `false` when
+    /// `owner` no longer holds it (it expired and another delivery took it): the caller must
+    /// stop sending.
+    async fn renew_post_lease(
+        &self,
+        channel_id: u64,
+        mailing: NaiveDate,
+        owner: &str,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
+    /// Marks (channel, mailing) as `sent` with the created message ids (and frees its
+    /// lease).
     async fn finish_post(
         &self,
         channel_id: u64,
@@ -112,8 +164,8 @@ pub trait PostLog: Send + Sync + std::fmt::Debug {
     /// `started_at`). Returns whether the row exists.
     async fn resume_post(&self, channel_id: u64, mailing: NaiveDate) -> Result<bool, StoreError>;
 
-    /// Marks (channel, mailing) `failed` with a one-line `error` at `at`; a later attempt may
-    /// resume it. Returns whether the row exists.
+    /// Marks (channel, mailing) `failed` with a one-line `error` at `at` and frees its lease;
+    /// a later attempt may resume it. Returns whether the row exists.
     async fn fail_post(
         &self,
         channel_id: u64,
