@@ -62,7 +62,8 @@ impl PostLog for SqliteStore {
         force: bool,
     ) -> Result<Claim, StoreError> {
         // One statement: SQLite (and PostgreSQL) run an upsert atomically, so two claims can
-        // never both see the lease free. The DO UPDATE's WHERE leaves a sent or leased row
+        // never both see the lease free. `claims` is 1 only for the row this claim inserted
+        // (a row written by `begin_post` or before migration 6 has 0, and becomes 2). The DO UPDATE's WHERE leaves a sent or leased row
         // alone, and then RETURNING gives nothing.
         let claims: Option<i64> = sqlx::query_scalar(
             "INSERT INTO post_log (channel_id, mailing_date, state, nonce, started_at, \
@@ -70,7 +71,7 @@ impl PostLog for SqliteStore {
              VALUES (?1, ?2, 'sending', ?3, ?4, ?5, ?6, 1) \
              ON CONFLICT (channel_id, mailing_date) DO UPDATE SET \
                lease_owner = excluded.lease_owner, lease_until = excluded.lease_until, \
-               claims = post_log.claims + 1, \
+               claims = max(post_log.claims, 1) + 1, \
                state = CASE WHEN ?7 THEN 'sending' ELSE post_log.state END, \
                nonce = CASE WHEN ?7 THEN excluded.nonce ELSE post_log.nonce END, \
                started_at = CASE WHEN ?7 THEN excluded.started_at ELSE post_log.started_at END, \
