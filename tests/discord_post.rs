@@ -217,10 +217,15 @@ async fn webhook_posts_in_rank_order_once_and_never_shows_its_token() {
         stdout.contains(&format!("to webhook {WEBHOOK_ID}")),
         "{stdout}"
     );
-    let bodies: Vec<Value> = discord
-        .received_requests()
-        .await
-        .unwrap()
+    let requests = discord.received_requests().await.unwrap();
+    for r in &requests {
+        assert_eq!(r.url.query(), Some("wait=true"), "{}", r.url.path());
+        assert!(
+            r.headers.get("authorization").is_none(),
+            "a webhook needs no bot token header"
+        );
+    }
+    let bodies: Vec<Value> = requests
         .iter()
         .map(|r| serde_json::from_slice(&r.body).expect("json body"))
         .collect();
@@ -470,4 +475,96 @@ async fn three_posts_at_once_to_one_channel_leave_one_digest() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_posts_at_once_to_one_webhook_leave_one_digest() {
     three_at_once(true).await;
+}
+
+/// A 429 from Discord, per route or global, with or without a `code` in its body, is waited
+/// out as its `Retry-After` says, and the post completes once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limits_are_waited_out_and_the_post_completes_once() {
+    let limited = |global: bool, code: bool| {
+        let mut body = serde_json::json!({
+            "message": "You are being rate limited.",
+            "retry_after": 0.05,
+            "global": global,
+        });
+        if code {
+            body["code"] = 0.into();
+        }
+        let mut r = ResponseTemplate::new(429)
+            .insert_header("Retry-After", "0.05")
+            .insert_header("X-RateLimit-Scope", if global { "global" } else { "user" })
+            .set_body_json(body);
+        if global {
+            r = r.insert_header("X-RateLimit-Global", "true");
+        }
+        r
+    };
+    for (global, code) in [(false, false), (true, false), (false, true), (true, true)] {
+        let dir = tempfile::tempdir().unwrap();
+        let arxiv = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/api/query"))
+            .respond_with(FakeArxiv::new(seed_entries()))
+            .mount(&arxiv)
+            .await;
+        let discord = MockServer::start().await;
+        let route = format!("/api/v10/channels/{CHANNEL}/messages");
+        // The second message is rate-limited once, then accepted.
+        Mock::given(method("POST"))
+            .and(path(route.as_str()))
+            .respond_with(ResponseTemplate::new(200).set_body_json(message_json(1)))
+            .up_to_n_times(1)
+            .with_priority(1)
+            .mount(&discord)
+            .await;
+        Mock::given(method("POST"))
+            .and(path(route.as_str()))
+            .respond_with(limited(global, code))
+            .up_to_n_times(1)
+            .with_priority(2)
+            .mount(&discord)
+            .await;
+        Mock::given(method("POST"))
+            .and(path(route.as_str()))
+            .respond_with(ResponseTemplate::new(200).set_body_json(message_json(2)))
+            .with_priority(3)
+            .mount(&discord)
+            .await;
+        let out = hotpapers(
+            dir.path(),
+            &arxiv.uri(),
+            &discord.uri(),
+            &[
+                "post",
+                "--channel",
+                CHANNEL,
+                "--date",
+                "2021-07-02",
+                "--top",
+                "14",
+            ],
+        )
+        .await;
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success(),
+            "global={global} code={code}: {stderr}"
+        );
+        assert!(!stderr.contains("missing field"), "{stderr}");
+        let bodies = posted(&discord).await;
+        let footers: Vec<String> = bodies
+            .iter()
+            .filter_map(|b| {
+                b["embeds"].as_array()?.last()?["footer"]["text"]
+                    .as_str()
+                    .map(str::to_string)
+            })
+            .collect();
+        // One request more than parts (the limited one), and every part accepted once.
+        let distinct: std::collections::BTreeSet<&String> = footers.iter().collect();
+        assert!(distinct.len() >= 2, "{footers:?}");
+        assert_eq!(bodies.len(), distinct.len() + 1, "{footers:?}");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stdout.starts_with("Posted"), "{stdout}");
+    }
 }

@@ -21,6 +21,7 @@ use hotpapers::config::Config;
 use hotpapers::discord::delivery::{Deliverer, Delivery, Target, snowflake_at};
 use hotpapers::discord::limits::violations;
 use hotpapers::discord::post::{http_client, nonce};
+use hotpapers::discord::rest::Rest;
 use hotpapers::discord::scheduler::{
     FireOutcome, FireResult, MAX_SLEEP, Scheduler, SchedulerOptions,
 };
@@ -142,6 +143,7 @@ async fn env_with(now: DateTime<Utc>, channel: Option<FakeChannel>) -> Env {
             .await;
     }
     let mut config = Config::default();
+    config.discord.proxy_url = Some(discord.uri());
     config.arxiv.api_url = format!("{}/api/query", arxiv.uri());
     config.arxiv.rss_url = format!("{}/rss", arxiv.uri());
     config.arxiv.request_spacing = StdDuration::ZERO;
@@ -804,7 +806,8 @@ async fn the_scheduler_posts_exactly_what_preview_shows() {
 async fn deliverer_force_posts_again_from_scratch() {
     let e = env(t(2021, 7, 3, 6, 0)).await;
     let http = http_client(Some("test-token"), Some(&e.discord.uri())).unwrap();
-    let d = Deliverer::new(Arc::new(http));
+    let rest = Rest::new(Some(&e.discord.uri()), Some("test-token"));
+    let d = Deliverer::new(Arc::new(http), rest);
     let digest = e
         .app
         .digest(
@@ -931,7 +934,8 @@ async fn a_scheduler_and_a_post_racing_for_one_channel_leave_one_digest() {
     let s = e.scheduler(SchedulerOptions::default());
     // A cron `post` in another process: another deliverer, so another claim owner.
     let http = http_client(Some("test-token"), Some(&e.discord.uri())).unwrap();
-    let cron = Deliverer::new(Arc::new(http));
+    let rest = Rest::new(Some(&e.discord.uri()), Some("test-token"));
+    let cron = Deliverer::new(Arc::new(http), rest);
     e.clock.set(t(2021, 7, 3, 6, 0));
     let (outcomes, by_cron) = tokio::join!(
         s.tick(),

@@ -290,18 +290,24 @@ async fn post(
     progress: &dyn hotpapers::progress::Progress,
 ) -> anyhow::Result<String> {
     use hotpapers::discord::delivery::{Deliverer, Delivery, Target};
+    use hotpapers::discord::rest::Rest;
     use hotpapers::discord::{post, webhook as hook};
     let d = &app.config().discord;
-    let (target, http) = match (channel, webhook) {
+    let (target, http, rest) = match (channel, webhook) {
         (_, Some(url)) => {
             let url = hook::WebhookUrl::parse(url)?;
             let http = hook::http_client(&url, d.proxy_url.as_deref());
-            (Target::Webhook(url), http)
+            // The webhook's own origin when it is not Discord's (a test server), else the
+            // proxy or Discord; no bot token.
+            let origin = url.base().or(d.proxy_url.as_deref()).map(str::to_string);
+            let rest = Rest::new(origin.as_deref(), None);
+            (Target::Webhook(url), http, rest)
         }
         (Some(channel), None) => {
-            let http =
-                post::http_client(d.token.as_ref().map(|t| t.expose()), d.proxy_url.as_deref())?;
-            (Target::Channel(channel), http)
+            let token = d.token.as_ref().map(|t| t.expose());
+            let http = post::http_client(token, d.proxy_url.as_deref())?;
+            let rest = Rest::new(d.proxy_url.as_deref(), token);
+            (Target::Channel(channel), http, rest)
         }
         (None, None) => anyhow::bail!(
             "say where to post: --channel ID (with the bot token in DISCORD_TOKEN) or \
@@ -317,7 +323,7 @@ async fn post(
             digest.date
         );
     }
-    let deliverer = Deliverer::new(Arc::new(http));
+    let deliverer = Deliverer::new(Arc::new(http), rest);
     let store = app.store().as_ref();
     let delivery = deliverer
         .deliver(store, app.clock().as_ref(), &target, &digest, force)

@@ -24,11 +24,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serenity::builder::{CreateAllowedMentions, CreateMessage};
 use serenity::http::{Http, MessagePagination};
 use serenity::model::channel::Message;
-use serenity::model::id::{ChannelId, MessageId, WebhookId};
+use serenity::model::id::{ChannelId, MessageId};
 use tracing::{info, warn};
 
 use super::post::{PostError, classify, nonce, with_nonce};
 use super::render::{marker, render};
+use super::rest::{Rest, RestError};
 use super::webhook::WebhookUrl;
 use crate::clock::Clock;
 use crate::digest::Digest;
@@ -144,6 +145,7 @@ pub enum DeliveryError {
 #[derive(Debug)]
 pub struct Deliverer {
     http: Arc<Http>,
+    rest: Rest,
     bot_id: tokio::sync::OnceCell<u64>,
     attempts: u32,
     backoff: std::time::Duration,
@@ -152,10 +154,13 @@ pub struct Deliverer {
 }
 
 impl Deliverer {
-    /// A deliverer over `http` (the bot's client, or a token-less one for webhooks).
-    pub fn new(http: Arc<Http>) -> Deliverer {
+    /// A deliverer posting through `rest` (messages and webhook executions, with Discord's
+    /// rate limits honoured) and reading channels through `http` (the bot's client, or a
+    /// token-less one for webhooks) to resume interrupted posts.
+    pub fn new(http: Arc<Http>, rest: Rest) -> Deliverer {
         Deliverer {
             http,
+            rest,
             bot_id: tokio::sync::OnceCell::new(),
             attempts: ATTEMPTS,
             backoff: BACKOFF,
@@ -384,17 +389,11 @@ impl Deliverer {
             tries += 1;
             let result = match target {
                 Target::Channel(channel) => {
-                    // `Http::send_message` does not apply the client's default allowed
-                    // mentions, so every part says "nothing" itself.
                     let msg = with_nonce(msg.clone(), *channel, mailing, part)
                         .allowed_mentions(CreateAllowedMentions::new());
-                    self.http
-                        .send_message(ChannelId::new((*channel).max(1)), vec![], &msg)
-                        .await
-                        .map(|m| m.id.get())
-                        .map_err(|e| classify(&e, *channel))
+                    post_message(&self.rest, clock, *channel, &msg).await
                 }
-                Target::Webhook(hook) => execute_webhook(&self.http, hook, &msg).await,
+                Target::Webhook(hook) => execute_webhook(&self.rest, clock, hook, &msg).await,
             };
             match result {
                 Ok(id) => return Ok(id),
@@ -427,14 +426,57 @@ fn lease_end(now: DateTime<Utc>) -> DateTime<Utc> {
         .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
-/// Posts one message through a webhook (`?wait=true`, so Discord returns it). Logging is off
-/// for the call: serenity's request spans would print the route, token included.
+/// The message id in Discord's answer (a message object, ids as decimal strings).
+fn message_id(v: &serde_json::Value) -> Option<u64> {
+    v.get("id")?.as_str()?.parse().ok()
+}
+
+/// Posts one message to a channel; returns its id, or the error and whether to retry.
+async fn post_message(
+    rest: &Rest,
+    clock: &dyn Clock,
+    channel: u64,
+    msg: &CreateMessage,
+) -> Result<u64, (PostError, bool)> {
+    let body = serde_json::to_value(msg).map_err(|e| {
+        (
+            PostError::Discord(format!("cannot encode the message: {e}")),
+            false,
+        )
+    })?;
+    let answer = rest
+        .post_json(
+            clock,
+            &format!("/channels/{channel}/messages"),
+            None,
+            true,
+            &body,
+        )
+        .await
+        .map_err(|e| {
+            let retry = e.retryable();
+            let err = match e {
+                RestError::Status { status: 403, .. } => PostError::Forbidden { channel },
+                RestError::Status { status: 404, .. } => PostError::UnknownChannel { channel },
+                RestError::RateLimited { waits } => PostError::RateLimited { waits },
+                other => PostError::Discord(other.to_string()),
+            };
+            (err, retry)
+        })?;
+    message_id(&answer).ok_or((
+        PostError::Discord("Discord accepted the message but returned no id".into()),
+        false,
+    ))
+}
+
+/// Posts one message through a webhook (`?wait=true`, so Discord returns it), without the bot
+/// token: the webhook's own token is in the path, and never in an error.
 async fn execute_webhook(
-    http: &Http,
+    rest: &Rest,
+    clock: &dyn Clock,
     hook: &WebhookUrl,
     msg: &CreateMessage,
 ) -> Result<u64, (PostError, bool)> {
-    use tracing::instrument::WithSubscriber as _;
     // Webhooks take content, embeds and allowed_mentions like a message, but no nonce.
     let full = serde_json::to_value(msg).map_err(|e| {
         (
@@ -452,28 +494,18 @@ async fn execute_webhook(
         "allowed_mentions".into(),
         serde_json::json!({ "parse": [] }),
     );
-    let result = http
-        .execute_webhook(
-            WebhookId::new(hook.id().max(1)),
-            None,
-            hook.token(),
-            true,
-            vec![],
-            &body,
-        )
-        .with_subscriber(tracing::subscriber::NoSubscriber::default())
-        .await;
-    match result {
-        Ok(Some(m)) => Ok(m.id.get()),
-        Ok(None) => Err((
-            PostError::Discord(format!(
-                "webhook {} accepted the message but returned none",
-                hook.id()
-            )),
-            false,
+    let path = format!("/webhooks/{}/{}", hook.id(), hook.token());
+    let answer = rest
+        .post_json(clock, &path, Some("wait=true"), false, &body.into())
+        .await
+        .map_err(|e| super::webhook::classify(&e, hook))?;
+    message_id(&answer).ok_or((
+        PostError::Discord(format!(
+            "webhook {} accepted the message but returned none",
+            hook.id()
         )),
-        Err(e) => Err(super::webhook::classify(&e, hook)),
-    }
+        false,
+    ))
 }
 
 /// The Discord snowflake of instant `t` (ids sort by creation time): listing messages
@@ -551,7 +583,8 @@ mod tests {
 
     fn deliverer(server: &wiremock::MockServer) -> Deliverer {
         let http = super::super::post::http_client(Some("Bot t"), Some(&server.uri())).unwrap();
-        Deliverer::new(Arc::new(http)).retries(3, std::time::Duration::ZERO)
+        let rest = Rest::new(Some(&server.uri()), Some("Bot t"));
+        Deliverer::new(Arc::new(http), rest).retries(3, std::time::Duration::ZERO)
     }
 
     #[tokio::test]

@@ -21,5 +21,6 @@ pub mod limits;
 pub mod post;
 pub mod render;
 pub mod reply;
+pub mod rest;
 pub mod scheduler;
 pub mod webhook;

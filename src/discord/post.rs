@@ -29,6 +29,14 @@ pub enum PostError {
         "unknown Discord channel {channel} (404): check the channel id and that the bot is on that server"
     )]
     UnknownChannel { channel: u64 },
+    /// Still rate-limited (429) after waiting out every limit Discord set.
+    #[error(
+        "Discord kept rate-limiting the bot (429) after {waits} waits; the next run resumes the post"
+    )]
+    RateLimited {
+        /// How many 429s were waited out.
+        waits: u32,
+    },
     /// Anything else from Discord or the network, after bounded retries of 5xx.
     #[error("posting to Discord failed: {0}")]
     Discord(String),

@@ -31,6 +31,7 @@ use tracing::{error, info, warn};
 
 use super::delivery::{Deliverer, Delivery, DeliveryError, Target};
 use super::post::{PostError, nonce};
+use super::rest::Rest;
 use crate::app::App;
 use crate::config::DiscordConfig;
 use crate::store::PostState;
@@ -133,9 +134,14 @@ pub struct Scheduler {
 }
 
 impl Scheduler {
-    /// A scheduler posting through `http` (the bot's REST client).
+    /// A scheduler posting with the bot's token (from `http`, the bot's REST client) to
+    /// Discord, or to `[discord] proxy_url`.
     pub fn new(app: Arc<App>, http: Arc<Http>, options: SchedulerOptions) -> Scheduler {
-        Scheduler::with_deliverer(app, Arc::new(Deliverer::new(http)), options)
+        let rest = Rest::new(
+            app.config().discord.proxy_url.as_deref(),
+            Some(http.token()),
+        );
+        Scheduler::with_deliverer(app, Arc::new(Deliverer::new(http, rest)), options)
     }
 
     /// As [`Scheduler::new`] with a configured [`Deliverer`] (retry count and pause).

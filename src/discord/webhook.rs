@@ -145,42 +145,27 @@ pub fn http_client(hook: &WebhookUrl, proxy_url: Option<&str>) -> Http {
     b.build()
 }
 
-/// Maps a serenity error from a webhook call to a token-free [`PostError`]; the bool says
-/// whether retrying may help (5xx, network).
-pub fn classify(err: &serenity::Error, hook: &WebhookUrl) -> (PostError, bool) {
-    use serenity::http::HttpError;
+/// Maps a failed webhook execution to a token-free [`PostError`]; the bool says whether
+/// retrying may help (5xx, network, rate limit).
+pub fn classify(err: &super::rest::RestError, hook: &WebhookUrl) -> (PostError, bool) {
+    use super::rest::RestError;
     let id = hook.id();
-    match err {
-        serenity::Error::Http(HttpError::UnsuccessfulRequest(r)) => {
-            let code = r.status_code.as_u16();
-            match code {
-                401 | 403 | 404 => (
-                    PostError::Discord(format!(
-                        "Discord does not know webhook {id} or its token ({code}): the webhook \
-                         was deleted or the URL is incomplete; copy it again from the channel's \
-                         Integrations settings"
-                    )),
-                    false,
-                ),
-                500..=599 => (PostError::Discord(format!("HTTP {code}")), true),
-                _ => (
-                    PostError::Discord(format!(
-                        "HTTP {code}: {}",
-                        hook.redact(&r.error.message).replace(['\n', '\r'], " ")
-                    )),
-                    false,
-                ),
-            }
+    let retry = err.retryable();
+    let e = match err {
+        RestError::Status {
+            status: code @ (401 | 403 | 404),
+            ..
+        } => PostError::Discord(format!(
+            "Discord does not know webhook {id} or its token ({code}): the webhook was deleted \
+             or the URL is incomplete; copy it again from the channel's Integrations settings"
+        )),
+        RestError::RateLimited { waits } => PostError::RateLimited { waits: *waits },
+        RestError::Transport(_) => {
+            PostError::Discord(format!("cannot reach Discord to post through webhook {id}"))
         }
-        serenity::Error::Http(HttpError::Request(_)) => (
-            PostError::Discord(format!("cannot reach Discord to post through webhook {id}")),
-            true,
-        ),
-        _ => (
-            PostError::Discord(format!("posting through webhook {id} failed")),
-            false,
-        ),
-    }
+        other => PostError::Discord(hook.redact(&other.to_string())),
+    };
+    (e, retry)
 }
 
 #[cfg(test)]
