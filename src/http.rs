@@ -114,9 +114,22 @@ pub struct Response {
     /// Final URL after redirects, with secrets scrubbed by [`sanitize_url`] so that it is safe to
     /// log or put into an error.
     pub url: String,
+    /// The client's secrets, scrubbed from [`Response::snippet`].
+    secrets: Arc<Vec<String>>,
 }
 
 impl Response {
+    /// A response with no secrets to scrub (parsers' tests build their inputs with it).
+    pub fn new(status: u16, headers: HeaderMap, body: Bytes, url: String) -> Response {
+        Response {
+            status,
+            headers,
+            body,
+            url,
+            secrets: Arc::new(Vec::new()),
+        }
+    }
+
     /// Whether the status is 2xx.
     pub fn is_success(&self) -> bool {
         (200..300).contains(&self.status)
@@ -132,9 +145,18 @@ impl Response {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
-    /// A short, single-line, control-character-free excerpt of the body for errors and logs.
+    /// A short, single-line, control-character-free excerpt of the body for errors and logs,
+    /// with every secret of the client (see [`HttpClient::with_secrets`]) replaced by
+    /// `[redacted]`: an upstream may echo the request that carried it.
     pub fn snippet(&self) -> String {
-        snippet(&self.body)
+        if self.secrets.is_empty() {
+            return snippet(&self.body);
+        }
+        // Scrub before cutting, so a secret across the cut cannot leave a visible half.
+        let longest = self.secrets.iter().map(|s| s.len() * 3).max().unwrap_or(0);
+        let head = &self.body[..self.body.len().min(SNIPPET_CHARS * 8 + longest)];
+        let clean = scrub(&String::from_utf8_lossy(head), &self.secrets);
+        snippet(clean.as_bytes())
     }
 }
 
@@ -291,6 +313,19 @@ pub(crate) fn base_url(api_url: &str, key: &str) -> Result<String, HttpError> {
             sanitize_url(api_url)
         ))),
     }
+}
+
+/// `text` with every secret (and its URL-encoded form) replaced by `[redacted]`.
+pub fn scrub(text: &str, secrets: &[String]) -> String {
+    let mut out = text.to_string();
+    for secret in secrets {
+        out = out.replace(secret.as_str(), "[redacted]");
+        let encoded: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+        if encoded != *secret {
+            out = out.replace(&encoded, "[redacted]");
+        }
+    }
+    out
 }
 
 /// A short excerpt of a body for errors: lossy UTF-8, control characters dropped, whitespace
@@ -474,6 +509,7 @@ pub struct HttpClient {
     opts: Arc<HttpOptions>,
     clock: Arc<dyn Clock>,
     rng: Arc<Mutex<fastrand::Rng>>,
+    secrets: Arc<Vec<String>>,
 }
 
 /// How one attempt ended.
@@ -502,7 +538,23 @@ impl HttpClient {
             opts: Arc::new(opts),
             clock,
             rng: Arc::new(Mutex::new(fastrand::Rng::new())),
+            secrets: Arc::new(Vec::new()),
         })
+    }
+
+    /// The secrets (tokens, passwords, keys) that must never appear in an error or a log:
+    /// they are scrubbed from every body excerpt this client makes.
+    pub fn with_secrets(self, secrets: impl IntoIterator<Item = String>) -> Self {
+        let mut all: Vec<String> = secrets
+            .into_iter()
+            .filter(|s| s.trim().chars().count() >= 4)
+            .collect();
+        // Longest first, so a secret containing another is replaced whole.
+        all.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        HttpClient {
+            secrets: Arc::new(all),
+            ..self
+        }
     }
 
     /// Makes the backoff jitter reproducible (tests, debugging).
@@ -727,6 +779,7 @@ impl HttpClient {
             headers,
             body: buf.freeze(),
             url: final_url,
+            secrets: self.secrets.clone(),
         })
     }
 }
@@ -1254,6 +1307,35 @@ mod tests {
         let sleeps = clock.sleeps();
         assert!(sleeps.len() <= 3);
         assert!(err.to_string().contains("after 4 attempts"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn echoed_secrets_are_scrubbed_from_error_excerpts() {
+        let server = MockServer::start().await;
+        // An upstream that echoes the request: the bearer token and a login body with an
+        // app password (plain and form-encoded).
+        Mock::given(path("/echo"))
+            .respond_with(ResponseTemplate::new(401).set_body_string(format!(
+                "bad token: Bearer sk-TOKEN-123; body identifier=me&password={}; raw {}",
+                "app%2Fpass+word", "app/pass word"
+            )))
+            .mount(&server)
+            .await;
+        let (c, _clock) = client(opts(0));
+        let c = c.with_secrets(["sk-TOKEN-123".to_string(), "app/pass word".to_string()]);
+        let err = get(&c, &format!("{}/echo", server.uri()))
+            .await
+            .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            !text.contains("sk-TOKEN") && !text.contains("app/pass") && !text.contains("app%2Fpass"),
+            "{text}"
+        );
+        assert!(text.contains("[redacted]"), "{text}");
+        assert_eq!(
+            scrub("a sk-TOKEN-123 b", &["sk-TOKEN-123".to_string()]),
+            "a [redacted] b"
+        );
     }
 
     #[tokio::test]

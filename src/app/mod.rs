@@ -242,7 +242,8 @@ impl App {
                 },
             },
             clock.clone(),
-        )?;
+        )?
+        .with_secrets(config.secrets());
         let arxiv = ArxivClient::new(
             ArxivOptions {
                 api_url: parse_url("arxiv.api_url", &config.arxiv.api_url)?,

@@ -96,6 +96,25 @@ pub struct Config {
 }
 
 impl Config {
+    /// Every configured secret's value (tokens, the Bluesky app password, API keys): what
+    /// the HTTP client scrubs from any upstream text it puts into an error, since an upstream
+    /// may echo a request (its `Authorization` header, a login body) back in an error page.
+    pub fn secrets(&self) -> Vec<String> {
+        [
+            self.discord.token.as_ref(),
+            self.sources.hf.token.as_ref(),
+            self.sources.bluesky.app_password.as_ref(),
+            self.sources.x.bearer_token.as_ref(),
+            self.sources.semantic_scholar.api_key.as_ref(),
+            self.summaries.llm.api_key.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .map(|s| s.expose().to_string())
+        .filter(|s| !s.trim().is_empty())
+        .collect()
+    }
+
     /// Loads the configuration from defaults, the file and the process environment.
     ///
     /// `path` must exist when given; without it `./config.toml` is read when present.

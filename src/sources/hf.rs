@@ -592,12 +592,12 @@ mod tests {
                 reqwest::header::HeaderValue::from_str(v).unwrap(),
             );
         }
-        Response {
-            status: 200,
-            headers: map,
-            body: bytes::Bytes::new(),
-            url: "http://hf.test/api/daily_papers".into(),
-        }
+        Response::new(
+            200,
+            map,
+            bytes::Bytes::new(),
+            "http://hf.test/api/daily_papers".into(),
+        )
     }
 
     #[test]
