@@ -1328,7 +1328,9 @@ mod tests {
             .unwrap_err();
         let text = err.to_string();
         assert!(
-            !text.contains("sk-TOKEN") && !text.contains("app/pass") && !text.contains("app%2Fpass"),
+            !text.contains("sk-TOKEN")
+                && !text.contains("app/pass")
+                && !text.contains("app%2Fpass"),
             "{text}"
         );
         assert!(text.contains("[redacted]"), "{text}");

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 
 use crate::app::PaperCard;
 use crate::commands::reply::{CategoryRow, Reply, SubscriptionStatus};
+use crate::digest::SourceStatus;
 use crate::digest::text::{self, one_line};
 use crate::subscription::Subscription;
 
@@ -282,10 +283,8 @@ pub fn paper_card(card: &PaperCard) -> String {
     for m in &card.mentions {
         let _ = writeln!(out, "  {}", text::shared_by(m));
     }
-    for m in &card.missing {
-        if let Some(why) = &m.missing {
-            let _ = writeln!(out, "  ({} unavailable: {})", m.name, one_line(why));
-        }
+    for note in card.missing.iter().filter_map(SourceStatus::public_note) {
+        let _ = writeln!(out, "  ({note}; the log says why)");
     }
     let _ = writeln!(out, "Abstract:");
     out.push_str(&wrap(&one_line(&p.abstract_text), 96, "  "));

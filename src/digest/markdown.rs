@@ -26,18 +26,10 @@ pub fn render(d: &Digest) -> String {
     let missing: Vec<String> = d
         .sources
         .iter()
-        .filter_map(|s| {
-            s.missing
-                .as_ref()
-                .map(|why| format!("{} ({})", s.name, escape(why)))
-        })
+        .filter_map(super::SourceStatus::public_note)
         .collect();
     if !missing.is_empty() {
-        let _ = writeln!(
-            out,
-            "_Attention data missing from: {}._\n",
-            missing.join("; ")
-        );
+        let _ = writeln!(out, "_Attention data missing: {}._\n", missing.join("; "));
     }
     for e in &d.entries {
         paper(&mut out, e, d.embed_posts);

@@ -21,13 +21,35 @@ use crate::store::{MailingPaper, Mention, PaperSignals, Signal};
 use crate::summary::Summary;
 
 /// What a source contributed to this digest, so readers know when one is missing.
+///
+/// Why it is missing is for the logs and for admins: it may hold an upstream URL, an OS error
+/// or an upstream body. Public output (Discord messages, Markdown, JSON) says only that the
+/// source is unavailable ([`SourceStatus::public_note`]); JSON writes `"missing":
+/// "unavailable"`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SourceStatus {
     /// Source name (`x`, `bluesky`, `hn`, `hf`).
     pub name: String,
-    /// `None` when the source delivered; otherwise why its data is missing.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// `None` when the source delivered; otherwise why its data is missing (internal).
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "unavailable"
+    )]
     pub missing: Option<String>,
+}
+
+impl SourceStatus {
+    /// "Hacker News: unavailable" when the source's data is missing: all public output says.
+    pub fn public_note(&self) -> Option<String> {
+        self.missing
+            .as_ref()
+            .map(|_| format!("{}: unavailable", crate::attention::label(&self.name)))
+    }
+}
+
+/// Serializes a missing source's reason as just `"unavailable"`.
+fn unavailable<S: serde::Serializer>(_: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str("unavailable")
 }
 
 /// Which ranking a digest shows.

@@ -35,10 +35,12 @@ pub fn render(d: &Digest) -> String {
         d.entries.len(),
         d.candidates
     );
-    for s in &d.sources {
-        if let Some(why) = &s.missing {
-            let _ = writeln!(out, "  (no {} data: {why})", s.name);
-        }
+    for note in d
+        .sources
+        .iter()
+        .filter_map(super::SourceStatus::public_note)
+    {
+        let _ = writeln!(out, "  ({note})");
     }
     for e in &d.entries {
         let p = &e.paper;

@@ -9,7 +9,7 @@ use serenity::builder::{CreateAllowedMentions, CreateEmbed, CreateEmbedFooter, C
 
 use super::escape::{escape, truncate_chars};
 use super::{card, limits};
-use crate::digest::{Digest, DigestEntry, View};
+use crate::digest::{Digest, DigestEntry, SourceStatus, View};
 
 /// How many authors to name before "et al." (a 500-author paper must stay one line).
 const MAX_AUTHORS: usize = 3;
@@ -200,10 +200,8 @@ pub fn marker(mailing: NaiveDate) -> String {
 /// Splits the digest into messages within every limit, papers in rank order.
 pub fn render_parts(d: &Digest) -> Vec<MessageParts> {
     let mut first = heading(d);
-    for s in &d.sources {
-        if let Some(why) = &s.missing {
-            first.push_str(&format!("\n(no {} data: {})", escape(&s.name), escape(why)));
-        }
+    for note in d.sources.iter().filter_map(SourceStatus::public_note) {
+        first.push_str(&format!("\n({})", escape(&note)));
     }
     if d.entries.is_empty() {
         // No embed carries the footer, so the content carries the mailing's marker: a resumed

@@ -582,11 +582,8 @@ fn paper_card(card: &PaperCard) -> DiscordReply {
     let missing: Vec<String> = card
         .missing
         .iter()
-        .filter_map(|m| {
-            m.missing
-                .as_ref()
-                .map(|why| format!("{}: {}", escape(&m.name), escape(why)))
-        })
+        .filter_map(crate::digest::SourceStatus::public_note)
+        .map(|n| escape(&n))
         .collect();
     if !missing.is_empty() {
         embed = embed.field("Not available now", field_value(&missing.join("\n")), false);
