@@ -271,3 +271,62 @@ async fn bad_input_fails_with_one_clear_line() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("page_sise"), "{err}");
 }
+
+/// `HOTPAPERS_DIGEST__ATTENTION_WINDOW=300000years hotpapers collect` used to exit 101 with
+/// "`DateTime + TimeDelta` overflowed" while `config check` called the value OK. Every
+/// command now refuses it at start-up with one line naming the key and the allowed range.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn out_of_range_durations_are_config_errors_not_panics() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "HOTPAPERS_DIGEST__ATTENTION_WINDOW",
+            "300000years",
+            "digest.attention_window",
+            "at most 1year",
+        ),
+        (
+            "HOTPAPERS_DIGEST__MAX_SIGNAL_AGE",
+            "300000years",
+            "digest.max_signal_age",
+            "at most 1year",
+        ),
+        (
+            "HOTPAPERS_HTTP__TIMEOUT",
+            "2h",
+            "http.timeout",
+            "at most 1h",
+        ),
+        (
+            "HOTPAPERS_SOURCES__BLUESKY__RETENTION",
+            "300000years",
+            "sources.bluesky.retention",
+            "at most 10years",
+        ),
+        (
+            "HOTPAPERS_HTTP__MAX_RETRIES",
+            "1000",
+            "http.max_retries",
+            "between 0 and 10",
+        ),
+    ];
+    for (var, value, key, range) in cases {
+        for args in [&["config", "check"][..], &["collect"][..]] {
+            let out = common::hotpapers_command(dir.path(), "http://127.0.0.1:9")
+                .env(var, value)
+                .args(args)
+                .output()
+                .await
+                .expect("run hotpapers");
+            let err = stderr(&out);
+            assert_eq!(out.status.code(), Some(1), "{var}={value} {args:?}: {err}");
+            assert!(!err.contains("panicked"), "{err}");
+            assert_eq!(err.lines().count(), 1, "{err}");
+            assert!(
+                err.contains(&format!("'{key}'")) && err.contains(var) && err.contains(range),
+                "{var}={value} {args:?}: {err}"
+            );
+            assert!(stdout(&out).is_empty(), "{}", stdout(&out));
+        }
+    }
+}

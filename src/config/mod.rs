@@ -56,7 +56,7 @@ pub mod x_query;
 
 pub use discord::{DiscordConfig, MAX_GRACE_PERIOD, MAX_MIN_AGE, MAX_PARALLEL_POSTS};
 pub use env::{DISCORD_TOKEN_ENV, ENV_PREFIX};
-pub use ranking::{RankingConfig, SourceWeights, default_source_weights};
+pub use ranking::{MAX_TRENDING_DAYS, RankingConfig, SourceWeights, default_source_weights};
 pub use secrets::Secret;
 pub use sections::{ArxivConfig, DigestConfig, HttpConfig, StoreConfig};
 pub use sources::{

@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::validate::{Check, check_range};
+
 /// `[ranking]`: how attention becomes a score (see `crate::ranking`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -37,6 +39,45 @@ impl Default for RankingConfig {
             gravity: 1.8,
         }
     }
+}
+
+/// Most `[ranking] trending_days` (and `digest --days`): the trending view fetches every
+/// mailing of that many days, and with the decay a paper older than that weighs nothing.
+pub const MAX_TRENDING_DAYS: u32 = 60;
+/// Largest `[ranking] gravity`: at 10 a day-old paper already weighs 10^-14 of a new one.
+pub const MAX_GRAVITY: f64 = 10.0;
+/// Largest `[ranking.weights]` value.
+pub const MAX_SOURCE_WEIGHT: f64 = 1000.0;
+/// Largest magnitude of a `[ranking.metrics]` weight (negative weights subtract).
+pub const MAX_METRIC_WEIGHT: f64 = 1000.0;
+
+/// The `[ranking]` checks of `validate`: (key, reason) of the first bad value.
+pub(super) fn validate(r: &RankingConfig) -> Check {
+    for (source, w) in &r.weights {
+        check_range(
+            &format!("ranking.weights.{source}"),
+            *w,
+            0.0,
+            MAX_SOURCE_WEIGHT,
+        )?;
+    }
+    for (source, metrics) in &r.metrics {
+        for (metric, w) in metrics {
+            check_range(
+                &format!("ranking.metrics.{source}.{metric}"),
+                *w,
+                -MAX_METRIC_WEIGHT,
+                MAX_METRIC_WEIGHT,
+            )?;
+        }
+    }
+    check_range("ranking.gravity", r.gravity, 0.0, MAX_GRAVITY)?;
+    check_range(
+        "ranking.trending_days",
+        r.trending_days,
+        1,
+        MAX_TRENDING_DAYS,
+    )
 }
 
 /// How one source's metrics become engagement, and how much that source weighs.

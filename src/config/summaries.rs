@@ -9,6 +9,7 @@ use std::time::Duration;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::Secret;
+use super::validate::{MAX_DAILY_REQUESTS, check_range};
 
 /// Where a summary came from; also the names of `[summaries] order`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -266,6 +267,12 @@ impl LlmConfig {
                 ),
             );
         }
+        check_range(
+            "summaries.llm.daily_budget",
+            self.daily_budget,
+            0,
+            MAX_DAILY_REQUESTS,
+        )?;
         if !(self.temperature.is_finite() && (0.0..=2.0).contains(&self.temperature)) {
             return err(
                 "temperature",
