@@ -31,7 +31,7 @@ use crate::arxiv::id::IdError;
 use crate::arxiv::paper::{AnnounceType, Paper};
 use crate::arxiv::taxonomy::{self, CategoryFilter, UnknownCategory};
 use crate::arxiv::{ArxivClient, ArxivId, MailingCalendar};
-use crate::clock::Clock;
+use crate::clock::{Clock, saturating_add};
 use crate::config::Config;
 use crate::digest::SourceStatus;
 use crate::http::{HttpClient, HttpError, HttpOptions, RetryPolicy};
@@ -163,8 +163,9 @@ pub struct DigestRequest {
     pub top: Option<usize>,
     /// Category filters (ids, archives or groups); empty for the configured ones.
     pub categories: Vec<String>,
-    /// `Some(days)` for the trending view over that many days (0: `[ranking] trending_days`);
-    /// `None` for one mailing.
+    /// `Some(days)` for the trending view over that many days (0: `[ranking] trending_days`;
+    /// more than [`crate::config::MAX_TRENDING_DAYS`] counts as that many); `None` for one
+    /// mailing.
     pub trending_days: Option<u32>,
     /// Whether the LLM may be asked now or only its cache read (a scheduled post).
     pub llm: LlmUse,
@@ -642,12 +643,13 @@ impl App {
         let mut papers: BTreeSet<ArxivId> = BTreeSet::new();
         let mut since: Option<DateTime<Utc>> = None;
         let mut until: Option<DateTime<Utc>> = None;
-        let attention = chrono::Duration::from_std(self.config.digest.attention_window)
-            .unwrap_or(chrono::Duration::MAX);
+        let attention = self.config.digest.attention_window;
         for date in dates {
             let mailing = self.calendar.mailing(*date)?;
             since = Some(since.map_or(mailing.window_start, |s| s.min(mailing.window_start)));
-            let end = mailing.announced_at + attention;
+            // Saturating: validation bounds the window, but a sum past chrono's range must
+            // not panic (it is cut to now below anyway).
+            let end = saturating_add(mailing.announced_at, attention);
             until = Some(until.map_or(end, |u| u.max(end)));
             for m in self.store.mailing_papers(*date).await? {
                 papers.insert(m.paper.id.versionless());
