@@ -330,3 +330,52 @@ async fn out_of_range_durations_are_config_errors_not_panics() {
         }
     }
 }
+
+/// `config check` used to call a misspelt metric or source OK, and one metric set through the
+/// environment zeroed the source's others.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn config_check_rejects_unknown_metrics_and_sources_with_a_suggestion() {
+    let dir = tempfile::tempdir().unwrap();
+    let check = |toml: &'static str| {
+        std::fs::write(dir.path().join("config.toml"), toml).unwrap();
+        common::hotpapers_command(dir.path(), "http://127.0.0.1:9")
+            .args(["config", "check"])
+            .output()
+    };
+    let out = check("[ranking.metrics.x]\nretweet = 1.0\n").await.unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        "error: invalid value for 'ranking.metrics.x.retweet' in config.toml: unknown metric \
+         `retweet` for source `x`; did you mean `retweets`? known: posts, retweets, likes, \
+         quotes, replies\n"
+    );
+    let out = check("[ranking]\norder = [\"x\", \"twitter\"]\n")
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("did you mean `x`?"),
+        "{}",
+        stderr(&out)
+    );
+
+    std::fs::write(dir.path().join("config.toml"), "").unwrap();
+    let out = common::hotpapers_command(dir.path(), "http://127.0.0.1:9")
+        .env("HOTPAPERS_RANKING__METRICS__X__LIKES", "2")
+        .args(["config", "show"])
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let shown = stdout(&out);
+    let x = shown
+        .split("[ranking.metrics.x]")
+        .nth(1)
+        .and_then(|rest| rest.split("\n[").next())
+        .unwrap_or_default();
+    assert!(
+        x.contains("likes = 2") && x.contains("retweets = 1"),
+        "{shown}"
+    );
+}

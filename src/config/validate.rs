@@ -9,6 +9,7 @@ use figment::{Figment, Metadata, Source};
 
 use super::x_query::check_url_patterns;
 use super::{BlueskyConfig, Config, Secret};
+use crate::arxiv::taxonomy::edit_distance;
 
 /// Most posts the Markdown export embeds under one paper: more is a wall of embeds, and
 /// each costs the reader's browser a widget.
@@ -83,7 +84,10 @@ pub enum ConfigError {
         message: String,
     },
     /// A key that hotpapers does not know (usually a typo).
-    #[error("unknown configuration key '{key}' in {origin}{}", expected_suffix(.expected))]
+    #[error(
+        "unknown configuration key '{key}' in {origin}{}",
+        expected_suffix(.expected, .suggestion.as_deref())
+    )]
     UnknownKey {
         /// Full dotted key, e.g. `arxiv.api_ulr`.
         key: String,
@@ -91,6 +95,8 @@ pub enum ConfigError {
         origin: String,
         /// The keys valid at that level.
         expected: Vec<String>,
+        /// The valid key the typo most likely meant (`api_url`; `x` for `twitter`).
+        suggestion: Option<String>,
     },
     /// A key with a value of the wrong type or out of range.
     #[error("invalid value for '{key}' in {origin}: {reason}")]
@@ -118,16 +124,40 @@ pub enum ConfigError {
     },
 }
 
-fn expected_suffix(expected: &[String]) -> String {
+fn expected_suffix(expected: &[String], suggestion: Option<&str>) -> String {
+    let hint = suggestion.map_or_else(String::new, |s| format!("; did you mean '{s}'?"));
     if expected.is_empty() {
-        String::new()
+        hint
     } else {
-        format!(" (expected one of: {})", expected.join(", "))
+        format!(" (expected one of: {}{hint})", expected.join(", "))
     }
 }
 
+/// Other names of configuration keys, by the table they are in: `[sources.twitter]` is
+/// `[sources.x]`.
+const KEY_ALIASES: &[(&str, &str, &str)] = &[
+    ("sources", "twitter", "x"),
+    ("sources", "s2", "semantic_scholar"),
+    ("sources", "semanticscholar", "semantic_scholar"),
+    ("sources", "huggingface", "hf"),
+    ("sources", "hackernews", "hn"),
+    ("sources", "bsky", "bluesky"),
+];
+
+/// The valid key an unknown `key` most likely meant: an alias, else the nearest of `expected`.
+fn suggest_key(key: &str, expected: &[&str]) -> Option<String> {
+    let (table, field) = key.rsplit_once('.').unwrap_or(("", key));
+    KEY_ALIASES
+        .iter()
+        .find(|(t, alias, _)| *t == table && alias.eq_ignore_ascii_case(field))
+        .map(|(_, _, name)| *name)
+        .or_else(|| closest(field, expected))
+        .map(str::to_owned)
+}
+
 /// Treats blank optional settings as unset and trims pasted secrets (a trailing newline from
-/// `cat token.txt` would otherwise be sent in an `Authorization` header).
+/// `cat token.txt` would otherwise be sent in an `Authorization` header); fills in the
+/// `[ranking]` weights and metrics a file or variable left out, key by key.
 pub(super) fn normalize(config: &mut Config) {
     fn secret(s: &mut Option<Secret>) {
         *s = s
@@ -161,6 +191,7 @@ pub(super) fn normalize(config: &mut Config) {
     }
     text(&mut config.discord.proxy_url);
     config.http.contact = config.http.contact.trim().to_owned();
+    super::ranking::fill_defaults(&mut config.ranking);
 }
 
 /// The result of one check: the key at fault and why.
@@ -196,6 +227,17 @@ pub(super) fn check_range<T: PartialOrd + Display>(key: &str, value: T, min: T, 
         key.to_owned(),
         format!("must be between {min} and {max}, got {value}"),
     ))
+}
+
+/// The candidate nearest to `name` by edit distance, when it is near enough to be a typo
+/// (at most 2 edits, and fewer than `name` has characters), for "did you mean" hints.
+pub(super) fn closest<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| (edit_distance(name, c), *c))
+        .filter(|(d, _)| *d <= 2 && *d < name.chars().count())
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
 }
 
 /// Checks values that deserialize fine but would fail later; returns (key, reason).
@@ -477,6 +519,7 @@ pub(super) fn convert_error(figment: &Figment, error: figment::Error) -> ConfigE
                 .find_metadata(&key)
                 .map_or(origin_from_error, describe);
             ConfigError::UnknownKey {
+                suggestion: suggest_key(&key, expected),
                 key,
                 origin,
                 expected: expected.iter().map(|s| (*s).to_owned()).collect(),
@@ -624,6 +667,21 @@ mod tests {
 
         let err = Config::from_toml_str("[sources.mastodon]\nenabled = true\n").expect_err("x");
         assert!(matches!(&err, ConfigError::UnknownKey { key, .. } if key == "sources.mastodon"));
+        assert!(!err.to_string().contains("did you mean"), "{err}");
+
+        // Near misses and other names of a source get a suggestion.
+        let err = Config::from_toml_str("[sources.twitter]\nenabled = true\n").expect_err("x");
+        assert_eq!(
+            err.to_string(),
+            "unknown configuration key 'sources.twitter' in inline TOML (expected one of: hn, \
+             hf, bluesky, x, semantic_scholar; did you mean 'x'?)"
+        );
+        let err =
+            Config::from_toml_str("[arxiv]\napi_ulr = \"https://x.example\"\n").expect_err("typo");
+        assert!(
+            err.to_string().ends_with("; did you mean 'api_url'?)"),
+            "{err}"
+        );
 
         let err = load(
             "[arxiv]\npage_size = 10\n",
