@@ -379,3 +379,73 @@ async fn config_check_rejects_unknown_metrics_and_sources_with_a_suggestion() {
         "{shown}"
     );
 }
+
+/// Defect 6, through `import`: one invalid byte in one title no longer rejects the file; every
+/// paper is imported and the warning gives the byte's offset in the file and its entry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_reads_an_invalid_byte_as_u_fffd_and_says_where() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = std::fs::read(common::fixture("arxiv_api_query_current_format.xml")).unwrap();
+    let needle = b"<title>A Survey";
+    let at = fixture
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .unwrap()
+        + needle.len();
+    let mut body = fixture.clone();
+    body.insert(at, 0xFF);
+    let file = dir.path().join("damaged.xml");
+    std::fs::write(&file, &body).unwrap();
+    let out = hotpapers(dir.path(), "http://127.0.0.1:9", &["import", "damaged.xml"]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let shown = stdout(&out);
+    assert!(
+        shown.starts_with("imported 6 papers from 1 file(s)"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains(&format!(
+            "warning: damaged.xml: invalid UTF-8 at byte {at} in entry http://arxiv.org/abs/"
+        )),
+        "{shown}"
+    );
+}
+
+/// `hotpapers import /dev/zero` grew to 2.1 GB. A file is read up to `[arxiv]
+/// max_import_bytes` (+1 byte to tell), whatever it is, and a longer one is refused naming the
+/// file and the limit.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_refuses_files_over_the_size_cap_even_endless_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = std::fs::read(common::fixture("arxiv_api_query_current_format.xml")).unwrap();
+    std::fs::write(dir.path().join("feed.xml"), &fixture).unwrap();
+    let import = |cap: usize, file: &str| {
+        common::hotpapers_command(dir.path(), "http://127.0.0.1:9")
+            .env("HOTPAPERS_ARXIV__MAX_IMPORT_BYTES", cap.to_string())
+            .args(["import", file])
+            .output()
+    };
+    let started = std::time::Instant::now();
+    let out = import(4096, "/dev/zero").await.unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        "error: /dev/zero: larger than 4096 bytes, the most import reads from one file \
+         ([arxiv] max_import_bytes); nothing imported\n"
+    );
+    // Exactly at the cap is fine; one byte less is not.
+    let out = import(fixture.len(), "feed.xml").await.unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = import(fixture.len() - 1, "feed.xml").await.unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).starts_with(&format!(
+            "error: feed.xml: larger than {} bytes",
+            fixture.len() - 1
+        )),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -748,11 +748,11 @@ impl App {
         let mut report = ImportReport::default();
         let mut papers: BTreeMap<ArxivId, Paper> = BTreeMap::new();
         for path in files {
-            let bytes = tokio::fs::read(path).await.map_err(|e| AppError::Import {
-                path: path.clone(),
-                message: e.to_string(),
-            })?;
+            let bytes = read_capped(path, self.config.arxiv.max_import_bytes).await?;
             let feed = atom::parse_feed(&bytes).map_err(|e| import_error(path, &e))?;
+            for bad in &feed.invalid_utf8 {
+                report.warnings.push(format!("{}: {bad}", path.display()));
+            }
             for r in &feed.rejected {
                 report.warnings.push(format!(
                     "{}: skipped entry {}: {}",
@@ -944,6 +944,38 @@ pub fn category_filters(config: &Config) -> Result<Vec<CategoryFilter>, AppError
 fn parse_url(key: &str, value: &str) -> Result<url::Url, AppError> {
     url::Url::parse(value)
         .map_err(|e| AppError::Config(format!("{key}: '{value}' is not a URL: {e}")))
+}
+
+/// The contents of `path`, refused when longer than `cap` bytes. At most `cap + 1` bytes are
+/// read whatever the file is (a pipe, `/dev/zero`, a file still growing): its metadata only
+/// sizes the buffer.
+async fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>, AppError> {
+    use tokio::io::AsyncReadExt as _;
+    let fail = |message: String| AppError::Import {
+        path: path.to_path_buf(),
+        message,
+    };
+    let file = tokio::fs::File::open(path)
+        .await
+        .map_err(|e| fail(e.to_string()))?;
+    let hint = file
+        .metadata()
+        .await
+        .ok()
+        .filter(std::fs::Metadata::is_file)
+        .map_or(0, |m| m.len());
+    let mut bytes = Vec::with_capacity(usize::try_from(hint.min(cap)).unwrap_or(0));
+    file.take(cap.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .await
+        .map_err(|e| fail(e.to_string()))?;
+    if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > cap {
+        return Err(fail(format!(
+            "larger than {cap} bytes, the most import reads from one file ([arxiv] \
+             max_import_bytes); nothing imported"
+        )));
+    }
+    Ok(bytes)
 }
 
 fn import_error(path: &Path, e: &AtomError) -> AppError {

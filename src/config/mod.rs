@@ -187,6 +187,7 @@ mod tests {
         assert_eq!(c.arxiv.request_spacing, Duration::from_secs(3));
         assert_eq!(c.arxiv.page_size, 1000);
         assert_eq!(c.arxiv.id_batch_size, 200);
+        assert_eq!(c.arxiv.max_import_bytes, 268_435_456);
         assert_eq!(c.digest.top, 10);
         assert!(c.sources.hn.enabled && c.sources.hf.enabled && c.sources.bluesky.enabled);
         assert!(c.sources.semantic_scholar.enabled);
@@ -268,6 +269,7 @@ mod tests {
             "request_spacing",
             "page_size",
             "id_batch_size",
+            "max_import_bytes",
             "top",
             "enabled",
             "token",

@@ -27,6 +27,8 @@ pub const MAX_RETENTION: Duration = Duration::from_secs(10 * 31_557_600);
 pub const MAX_REPLAY_OVERLAP: Duration = Duration::from_secs(86_400);
 /// Largest `[http] max_response_bytes`: 1 GiB (every body is held in memory).
 pub const MAX_RESPONSE_BYTES: u64 = 1 << 30;
+/// Largest `[arxiv] max_import_bytes`: 4 GiB (a file is parsed in memory).
+pub const MAX_IMPORT_BYTES: u64 = 4 << 30;
 /// Most `[http] max_retries`: with backoff capped at an hour, more would retry for half a day.
 pub const MAX_RETRIES: u32 = 10;
 /// Most papers in a digest (`[digest] top`).
@@ -324,6 +326,12 @@ pub(super) fn validate(c: &Config) -> Check {
         MAX_RESPONSE_BYTES,
     )?;
     check_range("http.max_retries", c.http.max_retries, 0, MAX_RETRIES)?;
+    check_range(
+        "arxiv.max_import_bytes",
+        c.arxiv.max_import_bytes,
+        1,
+        MAX_IMPORT_BYTES,
+    )?;
     if c.http.retry_max_delay < c.http.retry_base_delay {
         return err(
             "http.retry_max_delay",
@@ -846,6 +854,7 @@ mod tests {
         ("http.max_retries", "0", "10", "11"),
         ("arxiv.page_size", "1", "2000", "2001"),
         ("arxiv.id_batch_size", "1", "200", "201"),
+        ("arxiv.max_import_bytes", "1", "4294967296", "4294967297"),
         ("digest.top", "1", "1000", "1001"),
         ("digest.embed_posts", "0", "20", "21"),
         ("ranking.trending_days", "1", "60", "61"),
