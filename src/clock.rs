@@ -16,6 +16,23 @@ pub trait Clock: Send + Sync + std::fmt::Debug {
     async fn sleep(&self, d: Duration);
 }
 
+/// `t + d`, or the last instant chrono can represent when that would overflow: date
+/// arithmetic with a configured or upstream duration must never panic.
+pub fn saturating_add(t: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
+    chrono::Duration::from_std(d)
+        .ok()
+        .and_then(|d| t.checked_add_signed(d))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+/// `t - d`, or the first instant chrono can represent when that would overflow.
+pub fn saturating_sub(t: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
+    chrono::Duration::from_std(d)
+        .ok()
+        .and_then(|d| t.checked_sub_signed(d))
+        .unwrap_or(DateTime::<Utc>::MIN_UTC)
+}
+
 /// The real clock.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SystemClock;
@@ -57,7 +74,7 @@ impl FakeClock {
     /// Moves time forward without recording a sleep.
     pub fn advance(&self, d: Duration) {
         let mut s = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        s.now += chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX);
+        s.now = saturating_add(s.now, d);
     }
 
     /// Sets the current instant.
@@ -90,7 +107,7 @@ impl Clock for FakeClock {
     async fn sleep(&self, d: Duration) {
         let mut s = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         s.sleeps.push(d);
-        s.now += chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX);
+        s.now = saturating_add(s.now, d);
     }
 }
 
@@ -107,5 +124,29 @@ mod tests {
         c.advance(Duration::from_secs(2));
         assert_eq!(c.now(), t0 + chrono::Duration::seconds(5));
         assert_eq!(c.sleeps(), vec![Duration::from_secs(3)]);
+    }
+
+    #[tokio::test]
+    async fn huge_durations_saturate_instead_of_panicking() {
+        let t0 = Utc.with_ymd_and_hms(2021, 7, 1, 18, 0, 0).unwrap();
+        // 300000 years fits a std Duration and a TimeDelta, but not a DateTime.
+        let huge = Duration::from_secs(300_000 * 31_557_600);
+        assert_eq!(saturating_add(t0, huge), DateTime::<Utc>::MAX_UTC);
+        assert_eq!(saturating_sub(t0, huge), DateTime::<Utc>::MIN_UTC);
+        assert_eq!(saturating_add(t0, Duration::MAX), DateTime::<Utc>::MAX_UTC);
+        assert_eq!(saturating_sub(t0, Duration::MAX), DateTime::<Utc>::MIN_UTC);
+        assert_eq!(
+            saturating_add(t0, Duration::from_secs(1)),
+            t0 + chrono::Duration::seconds(1)
+        );
+        assert_eq!(
+            saturating_sub(t0, Duration::from_secs(1)),
+            t0 - chrono::Duration::seconds(1)
+        );
+        let c = FakeClock::new(t0);
+        c.sleep(huge).await;
+        assert_eq!(c.now(), DateTime::<Utc>::MAX_UTC);
+        c.advance(Duration::MAX);
+        assert_eq!(c.now(), DateTime::<Utc>::MAX_UTC);
     }
 }

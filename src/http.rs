@@ -18,7 +18,7 @@ use bytes::{Bytes, BytesMut};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 
-use crate::clock::Clock;
+use crate::clock::{Clock, saturating_add};
 
 /// Longest body excerpt carried in an error, in characters.
 pub const SNIPPET_CHARS: usize = 200;
@@ -465,7 +465,7 @@ impl Pacer {
         let now = self.clock.now();
         let mut earliest = now;
         if let Some(last) = state.last_start {
-            earliest = earliest.max(last + to_chrono(self.spacing));
+            earliest = earliest.max(saturating_add(last, self.spacing));
         }
         if let Some(nb) = state.not_before {
             earliest = earliest.max(nb);
@@ -491,14 +491,10 @@ impl Pacer {
 impl PacerGuard<'_> {
     /// No request (from anyone) may start until `d` from now, e.g. after a `Retry-After`.
     pub fn hold_off(&mut self, d: Duration) {
-        let until = self.clock.now() + to_chrono(d);
+        let until = saturating_add(self.clock.now(), d);
         self.state.not_before = Some(self.state.not_before.map_or(until, |nb| nb.max(until)));
         self.state.hold = self.state.hold.max(d);
     }
-}
-
-fn to_chrono(d: Duration) -> chrono::Duration {
-    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
 }
 
 /// The shared upstream client: a `reqwest::Client` with our timeouts and User-Agent, the
@@ -1077,6 +1073,32 @@ mod tests {
         }
         drop(pacer.acquire().await);
         assert_eq!(clock.sleeps(), vec![Duration::from_secs(10)]);
+    }
+
+    /// A spacing or hold-off beyond chrono's range (an unchecked `Retry-After`, a huge
+    /// configured spacing) waits, saturated, instead of panicking on `DateTime + TimeDelta`.
+    #[tokio::test]
+    async fn pacer_survives_durations_beyond_the_calendar() {
+        let clock = FakeClock::new(t0());
+        let huge = Duration::from_secs(300_000 * 31_557_600);
+        let pacer = Pacer::new(huge, Arc::new(clock.clone()));
+        drop(pacer.acquire().await);
+        drop(pacer.acquire().await);
+        assert_eq!(clock.sleeps().len(), 1);
+        let clock = FakeClock::new(t0());
+        let pacer = Pacer::new(Duration::from_secs(3), Arc::new(clock.clone()));
+        {
+            let mut g = pacer.acquire().await;
+            g.hold_off(Duration::MAX);
+        }
+        drop(pacer.acquire().await);
+        // It waits until the end of chrono's calendar, about 260,000 years from now.
+        let sleeps = clock.sleeps();
+        assert_eq!(sleeps.len(), 1);
+        assert!(
+            sleeps[0] > Duration::from_secs(200_000 * 31_557_600),
+            "{sleeps:?}"
+        );
     }
 
     #[tokio::test]

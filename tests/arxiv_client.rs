@@ -956,3 +956,44 @@ async fn rss_bad_feed_names_send_nothing() {
     }
     assert!(requests(&h.server).await.is_empty());
 }
+
+/// Defect 6: one invalid UTF-8 byte in one title failed the fetch after every retry ("at byte
+/// 0"). It is read as U+FFFD on the first answer: all papers, one request.
+#[tokio::test]
+async fn an_invalid_byte_is_read_as_u_fffd_and_never_retried() {
+    let h = harness().await;
+    let needle = b"<title>A Survey";
+    let at = CURRENT
+        .as_bytes()
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .unwrap()
+        + needle.len();
+    let mut body = CURRENT.as_bytes().to_vec();
+    body.insert(at, 0xFF);
+    Mock::given(path("/api/query"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("content-type", "application/atom+xml; charset=utf-8")
+                .set_body_bytes(body),
+        )
+        .expect(1)
+        .mount(&h.server)
+        .await;
+    let wanted: Vec<ArxivId> = hotpapers::arxiv::atom::parse_feed(CURRENT.as_bytes())
+        .unwrap()
+        .entries
+        .into_iter()
+        .map(|p| p.id.versionless())
+        .collect();
+    assert_eq!(wanted.len(), 6);
+    let papers = h.client.fetch_ids(&wanted, &NoProgress).await.unwrap();
+    assert_eq!(papers.len(), 6);
+    let damaged: Vec<&str> = papers
+        .iter()
+        .map(|p| p.title.as_str())
+        .filter(|t| t.contains('\u{FFFD}'))
+        .collect();
+    assert_eq!(damaged.len(), 1, "{damaged:?}");
+    assert!(damaged[0].starts_with("A Survey\u{FFFD} of"), "{damaged:?}");
+}

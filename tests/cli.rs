@@ -271,3 +271,181 @@ async fn bad_input_fails_with_one_clear_line() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("page_sise"), "{err}");
 }
+
+/// `HOTPAPERS_DIGEST__ATTENTION_WINDOW=300000years hotpapers collect` used to exit 101 with
+/// "`DateTime + TimeDelta` overflowed" while `config check` called the value OK. Every
+/// command now refuses it at start-up with one line naming the key and the allowed range.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn out_of_range_durations_are_config_errors_not_panics() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "HOTPAPERS_DIGEST__ATTENTION_WINDOW",
+            "300000years",
+            "digest.attention_window",
+            "at most 1year",
+        ),
+        (
+            "HOTPAPERS_DIGEST__MAX_SIGNAL_AGE",
+            "300000years",
+            "digest.max_signal_age",
+            "at most 1year",
+        ),
+        (
+            "HOTPAPERS_HTTP__TIMEOUT",
+            "2h",
+            "http.timeout",
+            "at most 1h",
+        ),
+        (
+            "HOTPAPERS_SOURCES__BLUESKY__RETENTION",
+            "300000years",
+            "sources.bluesky.retention",
+            "at most 10years",
+        ),
+        (
+            "HOTPAPERS_HTTP__MAX_RETRIES",
+            "1000",
+            "http.max_retries",
+            "between 0 and 10",
+        ),
+    ];
+    for (var, value, key, range) in cases {
+        for args in [&["config", "check"][..], &["collect"][..]] {
+            let out = common::hotpapers_command(dir.path(), "http://127.0.0.1:9")
+                .env(var, value)
+                .args(args)
+                .output()
+                .await
+                .expect("run hotpapers");
+            let err = stderr(&out);
+            assert_eq!(out.status.code(), Some(1), "{var}={value} {args:?}: {err}");
+            assert!(!err.contains("panicked"), "{err}");
+            assert_eq!(err.lines().count(), 1, "{err}");
+            assert!(
+                err.contains(&format!("'{key}'")) && err.contains(var) && err.contains(range),
+                "{var}={value} {args:?}: {err}"
+            );
+            assert!(stdout(&out).is_empty(), "{}", stdout(&out));
+        }
+    }
+}
+
+/// `config check` used to call a misspelt metric or source OK, and one metric set through the
+/// environment zeroed the source's others.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn config_check_rejects_unknown_metrics_and_sources_with_a_suggestion() {
+    let dir = tempfile::tempdir().unwrap();
+    let check = |toml: &'static str| {
+        std::fs::write(dir.path().join("config.toml"), toml).unwrap();
+        common::hotpapers_command(dir.path(), "http://127.0.0.1:9")
+            .args(["config", "check"])
+            .output()
+    };
+    let out = check("[ranking.metrics.x]\nretweet = 1.0\n").await.unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        "error: invalid value for 'ranking.metrics.x.retweet' in config.toml: unknown metric \
+         `retweet` for source `x`; did you mean `retweets`? known: posts, retweets, likes, \
+         quotes, replies\n"
+    );
+    let out = check("[ranking]\norder = [\"x\", \"twitter\"]\n")
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("did you mean `x`?"),
+        "{}",
+        stderr(&out)
+    );
+
+    std::fs::write(dir.path().join("config.toml"), "").unwrap();
+    let out = common::hotpapers_command(dir.path(), "http://127.0.0.1:9")
+        .env("HOTPAPERS_RANKING__METRICS__X__LIKES", "2")
+        .args(["config", "show"])
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let shown = stdout(&out);
+    let x = shown
+        .split("[ranking.metrics.x]")
+        .nth(1)
+        .and_then(|rest| rest.split("\n[").next())
+        .unwrap_or_default();
+    assert!(
+        x.contains("likes = 2") && x.contains("retweets = 1"),
+        "{shown}"
+    );
+}
+
+/// Defect 6, through `import`: one invalid byte in one title no longer rejects the file; every
+/// paper is imported and the warning gives the byte's offset in the file and its entry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_reads_an_invalid_byte_as_u_fffd_and_says_where() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = std::fs::read(common::fixture("arxiv_api_query_current_format.xml")).unwrap();
+    let needle = b"<title>A Survey";
+    let at = fixture
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .unwrap()
+        + needle.len();
+    let mut body = fixture.clone();
+    body.insert(at, 0xFF);
+    let file = dir.path().join("damaged.xml");
+    std::fs::write(&file, &body).unwrap();
+    let out = hotpapers(dir.path(), "http://127.0.0.1:9", &["import", "damaged.xml"]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let shown = stdout(&out);
+    assert!(
+        shown.starts_with("imported 6 papers from 1 file(s)"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains(&format!(
+            "warning: damaged.xml: invalid UTF-8 at byte {at} in entry http://arxiv.org/abs/"
+        )),
+        "{shown}"
+    );
+}
+
+/// `hotpapers import /dev/zero` grew to 2.1 GB. A file is read up to `[arxiv]
+/// max_import_bytes` (+1 byte to tell), whatever it is, and a longer one is refused naming the
+/// file and the limit.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_refuses_files_over_the_size_cap_even_endless_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = std::fs::read(common::fixture("arxiv_api_query_current_format.xml")).unwrap();
+    std::fs::write(dir.path().join("feed.xml"), &fixture).unwrap();
+    let import = |cap: usize, file: &str| {
+        common::hotpapers_command(dir.path(), "http://127.0.0.1:9")
+            .env("HOTPAPERS_ARXIV__MAX_IMPORT_BYTES", cap.to_string())
+            .args(["import", file])
+            .output()
+    };
+    let started = std::time::Instant::now();
+    let out = import(4096, "/dev/zero").await.unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        "error: /dev/zero: larger than 4096 bytes, the most import reads from one file \
+         ([arxiv] max_import_bytes); nothing imported\n"
+    );
+    // Exactly at the cap is fine; one byte less is not.
+    let out = import(fixture.len(), "feed.xml").await.unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = import(fixture.len() - 1, "feed.xml").await.unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).starts_with(&format!(
+            "error: feed.xml: larger than {} bytes",
+            fixture.len() - 1
+        )),
+        "{}",
+        stderr(&out)
+    );
+}

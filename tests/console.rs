@@ -197,6 +197,39 @@ async fn hot_filters_by_category_and_shows_trending() {
     );
 }
 
+/// A trending request over more days than the calendar holds is cut to
+/// `MAX_TRENDING_DAYS` (it panicked with "`NaiveDate - TimeDelta` overflowed").
+#[tokio::test]
+async fn trending_over_absurdly_many_days_is_bounded_not_a_panic() {
+    let f = fixture().await;
+    let req = hotpapers::app::DigestRequest {
+        date: Some(date(2021, 7, 2)),
+        trending_days: Some(u32::MAX),
+        ..Default::default()
+    };
+    let digest = f.app.digest(&req, &NoProgress).await.expect("a digest");
+    let View::Trending { days } = digest.view else {
+        panic!("{:?}", digest.view)
+    };
+    assert!(days <= hotpapers::config::MAX_TRENDING_DAYS, "{days}");
+}
+
+/// An attention window past chrono's range (an `App` built from an unvalidated `Config`)
+/// sweeps up to now; `collect` panicked with "`DateTime + TimeDelta` overflowed".
+#[tokio::test]
+async fn collect_with_an_attention_window_beyond_the_calendar_does_not_panic() {
+    let f = fixture().await;
+    let mut config = f.app.config().clone();
+    config.digest.attention_window = Duration::from_secs(300_000 * 31_557_600);
+    let store: Arc<dyn Store> = Arc::new(f.store.clone());
+    let app = App::with_store(config, store, Arc::new(f.clock.clone())).unwrap();
+    let report = app
+        .collect(Some(date(2021, 7, 2)), &NoProgress)
+        .await
+        .expect("collects");
+    assert_eq!(report.date, date(2021, 7, 2));
+}
+
 #[tokio::test]
 async fn hot_explains_dates_without_a_mailing() {
     let f = fixture().await;

@@ -1,7 +1,7 @@
 //! Robustness of the arXiv feed parsers against hostile or damaged bodies: whatever arrives over
 //! the network, `parse_feed` / `parse_rss` return a value or an error and never panic.
 
-use hotpapers::arxiv::atom::{AtomError, parse_feed};
+use hotpapers::arxiv::atom::{AtomError, InvalidUtf8, parse_feed};
 use hotpapers::arxiv::rss::{RssError, parse_rss};
 use proptest::prelude::*;
 
@@ -71,6 +71,148 @@ fn the_complete_fixtures_parse() {
     assert_eq!(parse_feed(CURRENT).map(|f| f.entries.len()).ok(), Some(6));
     assert!(matches!(parse_feed(ERROR), Err(AtomError::Api { .. })));
     assert_eq!(parse_rss(RSS).map(|f| f.items.len()).ok(), Some(1));
+}
+
+/// `base` with `bytes` inserted right after the first occurrence of `after`; and where.
+fn insert_after(base: &[u8], after: &str, bytes: &[u8]) -> (Vec<u8>, usize) {
+    let at = base
+        .windows(after.len())
+        .position(|w| w == after.as_bytes())
+        .map(|p| p + after.len())
+        .unwrap_or_else(|| panic!("{after:?} is not in the fixture"));
+    let mut out = base.to_vec();
+    out.splice(at..at, bytes.iter().copied());
+    (out, at)
+}
+
+/// Defect 6 of the hardening issue: one invalid UTF-8 byte in one title made `ingest` fail
+/// (after three retries) with "malformed Atom XML at byte 0". The real API page keeps all its
+/// entries; the damaged title reads U+FFFD, and the report gives the byte's real offset and
+/// its entry.
+#[test]
+fn an_invalid_byte_in_one_title_keeps_every_entry() {
+    let good = parse_feed(CURRENT).expect("the fixture parses");
+    assert!(good.invalid_utf8.is_empty());
+    let (body, at) = insert_after(CURRENT, "<title>A Survey", &[0xFF]);
+    let feed = parse_feed(&body).expect("one bad byte is not a broken feed");
+    assert_eq!(feed.entries.len(), good.entries.len());
+    assert!(feed.rejected.is_empty());
+    let damaged = feed
+        .entries
+        .iter()
+        .position(|p| p.title.contains('\u{FFFD}'))
+        .expect("the damaged entry is kept");
+    assert_eq!(
+        feed.entries[damaged].title,
+        "A Survey\u{FFFD} of Token Compression for Efficient Multimodal Large Language Models"
+    );
+    for (i, (a, b)) in good.entries.iter().zip(&feed.entries).enumerate() {
+        if i != damaged {
+            assert_eq!(a, b, "entry {i} changed");
+        }
+    }
+    let [report] = feed.invalid_utf8.as_slice() else {
+        panic!("{:?}", feed.invalid_utf8)
+    };
+    assert_eq!(report.position, u64::try_from(at).unwrap());
+    assert!(at > 1000, "a plausible offset, not 0: {at}");
+    assert_eq!(report.count, 1);
+    let id = report.entry.as_deref().expect("the entry's id");
+    assert!(id.contains(feed.entries[damaged].id.key()), "{id}");
+    assert_eq!(
+        report.to_string(),
+        format!("invalid UTF-8 at byte {at} in entry {id}, read as U+FFFD")
+    );
+}
+
+#[test]
+fn invalid_bytes_are_reported_per_entry_and_outside_the_entries() {
+    // A stray Latin-1 byte in the feed's own title, two bad sequences in the first abstract
+    // and a truncated three-byte character in the fourth entry's title.
+    let (body, _) = insert_after(CURRENT, "<title>arXiv Query", &[0xE9]);
+    let (body, _) = insert_after(&body, "<summary>", &[0xC3, 0x28]);
+    let (body, _) = insert_after(&body, "<summary>", &[0xFF]);
+    let (body, _) = insert_after(&body, "<title>Benign", &[0xE2, 0x82]);
+    // Where each now is in the final body.
+    let at = |needle: &str| {
+        let p = body
+            .windows(needle.len())
+            .position(|w| w == needle.as_bytes())
+            .expect("present");
+        u64::try_from(p + needle.len()).unwrap()
+    };
+    let feed = parse_feed(&body).expect("parses");
+    assert_eq!(feed.entries.len(), 6);
+    let found: Vec<(u64, usize, Option<&str>)> = feed
+        .invalid_utf8
+        .iter()
+        .map(|r: &InvalidUtf8| (r.position, r.count, r.entry.as_deref()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (at("<title>arXiv Query"), 1, None),
+            (
+                at("<summary>"),
+                2,
+                Some("http://arxiv.org/abs/2403.17411v1")
+            ),
+            (
+                at("<title>Benign"),
+                1,
+                feed.invalid_utf8[2].entry.as_deref()
+            ),
+        ]
+    );
+    let benign = feed
+        .entries
+        .iter()
+        .find(|p| p.title.starts_with("Benign"))
+        .expect("kept");
+    assert!(
+        benign.title.starts_with("Benign\u{FFFD} Overfitting"),
+        "{}",
+        benign.title
+    );
+    assert!(found[2].2.is_some_and(|id| id.contains(benign.id.key())));
+    assert!(
+        feed.invalid_utf8[0]
+            .to_string()
+            .contains("outside the entries")
+    );
+    assert!(feed.invalid_utf8[1].to_string().contains("(and 1 more)"));
+}
+
+/// Positions in errors are offsets in the body as received, past any replaced bytes.
+#[test]
+fn error_positions_count_the_bytes_as_received() {
+    let (body, _) = insert_after(CURRENT, "<title>arXiv Query", &[0xFF]);
+    let end = body
+        .windows(b"</feed>".len())
+        .rposition(|w| w == b"</feed>")
+        .unwrap();
+    match parse_feed(&body[..end]) {
+        Err(AtomError::Xml { position, message }) => {
+            assert_eq!(position, u64::try_from(end).unwrap(), "{message}");
+        }
+        other => panic!("expected Xml, got {other:?}"),
+    }
+}
+
+#[test]
+fn an_invalid_byte_in_an_rss_item_keeps_the_item() {
+    let (body, at) = insert_after(RSS, "<title>Mass concentration", &[0xFF]);
+    let feed = parse_rss(&body).expect("parses");
+    assert_eq!(feed.items.len(), 1);
+    assert_eq!(
+        feed.items[0].title,
+        "Mass concentration\u{FFFD} in rescaled first order integral functionals"
+    );
+    let [report] = feed.invalid_utf8.as_slice() else {
+        panic!("{:?}", feed.invalid_utf8)
+    };
+    assert_eq!(report.position, u64::try_from(at).unwrap());
+    assert_eq!(report.entry.as_deref(), Some("oai:arXiv.org:2203.01250v3"));
 }
 
 /// Feeding one format to the other parser is a clean "not this format" error.

@@ -187,6 +187,22 @@ async fn counts_of(store: &Arc<dyn Store>, paper: &str) -> Vec<(String, BlueskyC
         .collect()
 }
 
+/// A retention beyond chrono's range (an unvalidated `BlueskyConfig`) prunes nothing; it used
+/// to panic with "`DateTime - TimeDelta` overflowed" at the first prune.
+#[tokio::test]
+async fn a_retention_beyond_the_calendar_neither_panics_nor_fails() {
+    let store = store().await;
+    let clock = FakeClock::new(now());
+    let cfg = BlueskyConfig {
+        retention: Duration::MAX,
+        ..cfg()
+    };
+    let mut c = consumer(&store, &clock, &cfg).await;
+    let lines: Vec<String> = EVENTS.lines().map(str::to_string).collect();
+    apply_all(&mut c, &lines).await;
+    assert_eq!(c.stats().events, 9);
+}
+
 #[tokio::test]
 async fn real_jetstream_lines_link_no_paper_and_store_nothing() {
     let store = store().await;

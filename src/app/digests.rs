@@ -6,10 +6,11 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::arxiv::ArxivId;
 use crate::arxiv::taxonomy::CategoryFilter;
+use crate::config::MAX_TRENDING_DAYS;
 use crate::digest::{self, Digest, SourceStatus};
 use crate::progress::Progress;
 
@@ -33,15 +34,20 @@ impl App {
         let date = self.ensure_mailing(req.date, progress).await?;
         // The mailings the digest covers: one, or every recorded mailing of the trending window.
         let mut dates = vec![date];
+        // Bounded like `[ranking] trending_days` (front ends check it first), so a request
+        // can neither fetch years of mailings nor overflow the date arithmetic.
         let days = req.trending_days.map(|d| {
             if d == 0 {
                 self.config.ranking.trending_days
             } else {
                 d
             }
+            .min(MAX_TRENDING_DAYS)
         });
         if let Some(days) = days {
-            let oldest = date - chrono::Duration::days(i64::from(days) - 1);
+            let oldest = date
+                .checked_sub_days(chrono::Days::new(u64::from(days.saturating_sub(1))))
+                .unwrap_or(NaiveDate::MIN);
             let mut d = date;
             for _ in 0..days {
                 d = self.calendar.previous_mailing_date(d);

@@ -32,7 +32,7 @@ use crate::arxiv::id::IdError;
 use crate::arxiv::paper::{AnnounceType, Paper};
 use crate::arxiv::taxonomy::{self, CategoryFilter, UnknownCategory};
 use crate::arxiv::{ArxivClient, ArxivId, MailingCalendar};
-use crate::clock::Clock;
+use crate::clock::{Clock, saturating_add};
 use crate::config::Config;
 use crate::digest::SourceStatus;
 use crate::http::{HttpClient, HttpError, HttpOptions, RetryPolicy};
@@ -171,8 +171,9 @@ pub struct DigestRequest {
     pub top: Option<usize>,
     /// Category filters (ids, archives or groups); empty for the configured ones.
     pub categories: Vec<String>,
-    /// `Some(days)` for the trending view over that many days (0: `[ranking] trending_days`);
-    /// `None` for one mailing.
+    /// `Some(days)` for the trending view over that many days (0: `[ranking] trending_days`;
+    /// more than [`crate::config::MAX_TRENDING_DAYS`] counts as that many); `None` for one
+    /// mailing.
     pub trending_days: Option<u32>,
     /// Whether the LLM may be asked now or only its cache read (a scheduled post).
     pub llm: LlmUse,
@@ -651,12 +652,13 @@ impl App {
         let mut papers: BTreeSet<ArxivId> = BTreeSet::new();
         let mut since: Option<DateTime<Utc>> = None;
         let mut until: Option<DateTime<Utc>> = None;
-        let attention = chrono::Duration::from_std(self.config.digest.attention_window)
-            .unwrap_or(chrono::Duration::MAX);
+        let attention = self.config.digest.attention_window;
         for date in dates {
             let mailing = self.calendar.mailing(*date)?;
             since = Some(since.map_or(mailing.window_start, |s| s.min(mailing.window_start)));
-            let end = mailing.announced_at + attention;
+            // Saturating: validation bounds the window, but a sum past chrono's range must
+            // not panic (it is cut to now below anyway).
+            let end = saturating_add(mailing.announced_at, attention);
             until = Some(until.map_or(end, |u| u.max(end)));
             for m in self.store.mailing_papers(*date).await? {
                 papers.insert(m.paper.id.versionless());
@@ -755,11 +757,11 @@ impl App {
         let mut report = ImportReport::default();
         let mut papers: BTreeMap<ArxivId, Paper> = BTreeMap::new();
         for path in files {
-            let bytes = tokio::fs::read(path).await.map_err(|e| AppError::Import {
-                path: path.clone(),
-                message: e.to_string(),
-            })?;
+            let bytes = read_capped(path, self.config.arxiv.max_import_bytes).await?;
             let feed = atom::parse_feed(&bytes).map_err(|e| import_error(path, &e))?;
+            for bad in &feed.invalid_utf8 {
+                report.warnings.push(format!("{}: {bad}", path.display()));
+            }
             for r in &feed.rejected {
                 report.warnings.push(format!(
                     "{}: skipped entry {}: {}",
@@ -965,6 +967,38 @@ pub fn category_filters(config: &Config) -> Result<Vec<CategoryFilter>, AppError
 fn parse_url(key: &str, value: &str) -> Result<url::Url, AppError> {
     url::Url::parse(value)
         .map_err(|e| AppError::Config(format!("{key}: '{value}' is not a URL: {e}")))
+}
+
+/// The contents of `path`, refused when longer than `cap` bytes. At most `cap + 1` bytes are
+/// read whatever the file is (a pipe, `/dev/zero`, a file still growing): its metadata only
+/// sizes the buffer.
+async fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>, AppError> {
+    use tokio::io::AsyncReadExt as _;
+    let fail = |message: String| AppError::Import {
+        path: path.to_path_buf(),
+        message,
+    };
+    let file = tokio::fs::File::open(path)
+        .await
+        .map_err(|e| fail(e.to_string()))?;
+    let hint = file
+        .metadata()
+        .await
+        .ok()
+        .filter(std::fs::Metadata::is_file)
+        .map_or(0, |m| m.len());
+    let mut bytes = Vec::with_capacity(usize::try_from(hint.min(cap)).unwrap_or(0));
+    file.take(cap.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .await
+        .map_err(|e| fail(e.to_string()))?;
+    if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > cap {
+        return Err(fail(format!(
+            "larger than {cap} bytes, the most import reads from one file ([arxiv] \
+             max_import_bytes); nothing imported"
+        )));
+    }
+    Ok(bytes)
 }
 
 fn import_error(path: &Path, e: &AtomError) -> AppError {

@@ -10,6 +10,13 @@
 //! [`AtomFeed::rejected`] with a reason while its siblings still parse, but a body that is not
 //! well-formed Atom (truncated download, HTML error page, `Rate exceeded` text) is an error, because
 //! a half-read page would silently lose papers.
+//!
+//! Bytes that are not UTF-8 are not a broken document: one bad byte in one title must not cost
+//! the page (nor a retry, since the same bytes come back). They are replaced with U+FFFD before
+//! the reader sees the body, and reported in [`AtomFeed::invalid_utf8`] with their offset in
+//! the body as received and the entry they were in.
+
+use std::borrow::Cow;
 
 use chrono::{DateTime, Utc};
 use quick_xml::NsReader;
@@ -46,6 +53,35 @@ pub struct AtomFeed {
     /// Entries that could not be turned into papers, with the reason (logged by callers), so one
     /// odd record never costs the whole page.
     pub rejected: Vec<RejectedEntry>,
+    /// Bytes that were not valid UTF-8 and were read as U+FFFD (logged by callers), one record
+    /// per entry that had any (and one for those outside every entry).
+    pub invalid_utf8: Vec<InvalidUtf8>,
+}
+
+/// Invalid UTF-8 in a feed body, replaced with U+FFFD so that the rest could be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidUtf8 {
+    /// Byte offset, in the body as received, of the first invalid sequence.
+    pub position: u64,
+    /// How many invalid sequences (each became one U+FFFD).
+    pub count: usize,
+    /// The `<id>` (Atom) or guid (RSS) of the entry they were in; `None` outside every entry,
+    /// or in one without an id.
+    pub entry: Option<String>,
+}
+
+impl std::fmt::Display for InvalidUtf8 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "invalid UTF-8 at byte {}", self.position)?;
+        if self.count > 1 {
+            write!(f, " (and {} more)", self.count - 1)?;
+        }
+        match &self.entry {
+            Some(id) => write!(f, " in entry {id}")?,
+            None => write!(f, " outside the entries")?,
+        }
+        f.write_str(", read as U+FFFD")
+    }
 }
 
 /// An entry the parser skipped, kept so callers can log what was lost and why.
@@ -69,8 +105,9 @@ pub enum AtomError {
         /// The error entry's `<summary>`, e.g. `incorrect id format for 1234.12345`.
         message: String,
     },
-    /// Not well-formed XML (truncated body, mismatched tags, bad encoding, ...): usually a transient
-    /// transport problem worth a retry.
+    /// Not well-formed XML (truncated body, mismatched tags, ...): usually a transient transport
+    /// problem worth a retry. (Invalid UTF-8 is not one: it is read as U+FFFD, see
+    /// [`AtomFeed::invalid_utf8`].)
     #[error("malformed Atom XML at byte {position}: {message}")]
     Xml {
         /// Byte offset into the body where the problem was detected.
@@ -83,15 +120,162 @@ pub enum AtomError {
     NotAtom(String),
 }
 
+/// One invalid sequence [`Decoded`] replaced with U+FFFD.
+#[derive(Debug, Clone, Copy)]
+struct Replacement {
+    /// Offset of the U+FFFD in the decoded text.
+    at: u64,
+    /// Offset of the invalid bytes in the body.
+    original: u64,
+    /// How many invalid bytes it stands for.
+    len: u64,
+}
+
+/// A body made valid UTF-8 for the XML reader (each invalid sequence replaced with U+FFFD,
+/// as `String::from_utf8_lossy` does), remembering where the replacements were so that
+/// offsets in the text can be given as offsets in the body as received.
+#[derive(Debug)]
+pub(crate) struct Decoded<'a> {
+    pub(crate) text: Cow<'a, str>,
+    replacements: Vec<Replacement>,
+}
+
+/// The UTF-8 encoding of U+FFFD is 3 bytes long.
+const REPLACEMENT_LEN: u64 = 3;
+
+impl Decoded<'_> {
+    pub(crate) fn new(body: &[u8]) -> Decoded<'_> {
+        if let Ok(text) = std::str::from_utf8(body) {
+            return Decoded {
+                text: Cow::Borrowed(text),
+                replacements: Vec::new(),
+            };
+        }
+        let mut text = String::with_capacity(body.len().saturating_add(64));
+        let mut replacements = Vec::new();
+        let mut original: usize = 0;
+        for chunk in body.utf8_chunks() {
+            text.push_str(chunk.valid());
+            original = original.saturating_add(chunk.valid().len());
+            if !chunk.invalid().is_empty() {
+                replacements.push(Replacement {
+                    at: to_u64(text.len()),
+                    original: to_u64(original),
+                    len: to_u64(chunk.invalid().len()),
+                });
+                text.push(char::REPLACEMENT_CHARACTER);
+                original = original.saturating_add(chunk.invalid().len());
+            }
+        }
+        Decoded {
+            text: Cow::Owned(text),
+            replacements,
+        }
+    }
+
+    /// The body offset of offset `p` of the decoded text.
+    pub(crate) fn original_offset(&self, p: u64) -> u64 {
+        let before = self.replacements.partition_point(|r| r.at < p);
+        match before.checked_sub(1).and_then(|i| self.replacements.get(i)) {
+            None => p,
+            // Inside the replacement character: the invalid bytes themselves.
+            Some(r) if p < r.at + REPLACEMENT_LEN => r.original,
+            Some(r) => r.original + r.len + (p - r.at - REPLACEMENT_LEN),
+        }
+    }
+
+    /// Attributes the replacements to entries, as the parser meets them.
+    pub(crate) fn repairs(&self) -> Utf8Repairs<'_> {
+        Utf8Repairs {
+            pending: &self.replacements,
+            outside: None,
+            found: Vec::new(),
+        }
+    }
+}
+
+fn to_u64(n: usize) -> u64 {
+    u64::try_from(n).unwrap_or(u64::MAX)
+}
+
+/// Collects [`InvalidUtf8`] records entry by entry (entries come in document order).
+#[derive(Debug)]
+pub(crate) struct Utf8Repairs<'a> {
+    /// Replacements not attributed yet, in order.
+    pending: &'a [Replacement],
+    outside: Option<InvalidUtf8>,
+    found: Vec<InvalidUtf8>,
+}
+
+impl Utf8Repairs<'_> {
+    /// An entry spanning `start..end` of the decoded text ended; `id` is its id. Replacements
+    /// before `start` were outside every entry.
+    pub(crate) fn entry(&mut self, start: u64, end: u64, id: Option<&str>) {
+        let mut inside: Option<InvalidUtf8> = None;
+        while let Some((r, rest)) = self.pending.split_first() {
+            if r.at >= end {
+                break;
+            }
+            let (slot, entry) = if r.at < start {
+                (&mut self.outside, None)
+            } else {
+                (&mut inside, id)
+            };
+            match slot {
+                Some(found) => found.count += 1,
+                None => {
+                    *slot = Some(InvalidUtf8 {
+                        position: r.original,
+                        count: 1,
+                        entry: entry.map(str::to_owned),
+                    });
+                }
+            }
+            self.pending = rest;
+        }
+        self.found.extend(inside);
+    }
+
+    /// Everything found, by position.
+    pub(crate) fn finish(mut self) -> Vec<InvalidUtf8> {
+        self.entry(u64::MAX, u64::MAX, None);
+        self.found.extend(self.outside);
+        self.found.sort_by_key(|r| r.position);
+        self.found
+    }
+}
+
+/// Where the reader's last error is, in the decoded text: quick-xml records the offset of
+/// syntax errors only, so otherwise the position it had reached.
+pub(crate) fn error_offset(reader: &NsReader<&[u8]>) -> u64 {
+    match reader.error_position() {
+        0 => reader.buffer_position(),
+        p => p,
+    }
+}
+
 /// Parses one API response body.
 ///
 /// Returns [`AtomError::Api`] whenever the body is arXiv's error feed, whatever else it holds;
 /// [`AtomError::Xml`] / [`AtomError::NotAtom`] for bodies that are not well-formed Atom. An empty
 /// result page (`totalResults` 0, no entries) is `Ok`.
-pub fn parse_feed(xml: &[u8]) -> Result<AtomFeed, AtomError> {
-    precheck_body(xml).map_err(AtomError::NotAtom)?;
+pub fn parse_feed(body: &[u8]) -> Result<AtomFeed, AtomError> {
+    precheck_body(body).map_err(AtomError::NotAtom)?;
+    let decoded = Decoded::new(body);
+    parse_decoded(&decoded).map_err(|e| match e {
+        AtomError::Xml { position, message } => AtomError::Xml {
+            position: decoded.original_offset(position),
+            message,
+        },
+        other => other,
+    })
+}
 
-    let mut reader = NsReader::from_reader(xml);
+/// [`parse_feed`] over the decoded body; error positions are offsets in the decoded text.
+fn parse_decoded(decoded: &Decoded<'_>) -> Result<AtomFeed, AtomError> {
+    let xml = decoded.text.as_bytes();
+    let mut repairs = decoded.repairs();
+    let mut reader = NsReader::from_str(&decoded.text);
     // No trimming: quick-xml reports `a &amp; b` as three events, and trimming each one would
     // glue the words around an entity together. Whitespace is collapsed per field instead.
     reader.config_mut().trim_text(false);
@@ -101,11 +285,14 @@ pub fn parse_feed(xml: &[u8]) -> Result<AtomFeed, AtomError> {
     let mut text = String::with_capacity(4096);
     let mut entry = EntryBuilder::default();
     let mut root_done = false;
+    // Where the current entry's start tag began, in the decoded text.
+    let mut entry_start: u64 = 0;
 
     loop {
+        let before = reader.buffer_position();
         let event = reader
             .read_event()
-            .map_err(|e| xml_error(reader.error_position(), &e))?;
+            .map_err(|e| xml_error(error_offset(&reader), &e))?;
         match event {
             Event::Start(start) => {
                 let tag = open_tag(&reader, &start, stack.last().copied(), root_done)?;
@@ -113,8 +300,11 @@ pub fn parse_feed(xml: &[u8]) -> Result<AtomFeed, AtomError> {
                     // Skip the whole unknown subtree without resolving its names.
                     reader
                         .read_to_end(start.name())
-                        .map_err(|e| xml_error(reader.error_position(), &e))?;
+                        .map_err(|e| xml_error(error_offset(&reader), &e))?;
                     continue;
+                }
+                if tag == Tag::Entry {
+                    entry_start = before;
                 }
                 start_tag(tag, &start, &mut entry);
                 if tag.captures_text() {
@@ -130,6 +320,9 @@ pub fn parse_feed(xml: &[u8]) -> Result<AtomFeed, AtomError> {
                 start_tag(tag, &start, &mut entry);
                 text.clear();
                 end_tag(tag, &text, &mut entry, &mut feed, xml.len())?;
+                if tag == Tag::Entry {
+                    repairs.entry(before, reader.buffer_position(), entry.id());
+                }
                 if tag == Tag::Feed {
                     root_done = true;
                 }
@@ -143,6 +336,9 @@ pub fn parse_feed(xml: &[u8]) -> Result<AtomFeed, AtomError> {
                     });
                 };
                 end_tag(tag, &text, &mut entry, &mut feed, xml.len())?;
+                if tag == Tag::Entry {
+                    repairs.entry(entry_start, reader.buffer_position(), entry.id());
+                }
                 if tag == Tag::Feed {
                     root_done = true;
                 }
@@ -185,6 +381,7 @@ pub fn parse_feed(xml: &[u8]) -> Result<AtomFeed, AtomError> {
     if !root_done {
         return Err(AtomError::NotAtom("no root element".into()));
     }
+    feed.invalid_utf8 = repairs.finish();
     Ok(feed)
 }
 
@@ -666,6 +863,11 @@ struct EntryBuilder {
 }
 
 impl EntryBuilder {
+    /// The entry's `<id>` text, when it had one.
+    fn id(&self) -> Option<&str> {
+        self.has_id.then_some(self.id.as_str())
+    }
+
     fn reset(&mut self) {
         let mut id = std::mem::take(&mut self.id);
         id.clear();
@@ -1132,12 +1334,43 @@ mod tests {
                 other => panic!("{xml}: expected Xml error, got {other:?}"),
             }
         }
-        // Invalid UTF-8 inside a title.
+    }
+
+    /// Invalid UTF-8 inside a title is not malformed XML (it used to fail the whole feed "at
+    /// byte 0"): the title reads U+FFFD and the report says where the byte was.
+    #[test]
+    fn invalid_utf8_is_read_as_u_fffd_and_reported() {
         let mut bytes = feed(&entry("2101.00001v1", "XX", "")).into_bytes();
-        if let Some(i) = bytes.windows(2).position(|w| w == b"XX") {
-            bytes[i] = 0xFF;
-        }
-        assert!(matches!(parse_feed(&bytes), Err(AtomError::Xml { .. })));
+        let i = bytes
+            .windows(2)
+            .position(|w| w == b"XX")
+            .expect("the title");
+        bytes[i] = 0xFF;
+        let f = parse_feed(&bytes).expect("parses");
+        assert_eq!(f.entries.len(), 1);
+        assert_eq!(f.entries[0].title, "\u{FFFD}X");
+        assert_eq!(
+            f.invalid_utf8,
+            [InvalidUtf8 {
+                position: u64::try_from(i).expect("small"),
+                count: 1,
+                entry: Some("http://arxiv.org/abs/2101.00001v1".into()),
+            }]
+        );
+    }
+
+    #[test]
+    fn decoded_offsets_map_back_to_the_body() {
+        // "a" FF "b" F0 9F 98 "c": two replacements (1 and 3 invalid bytes), each 3 bytes.
+        let body = b"a\xFFb\xF0\x9F\x98c";
+        let d = Decoded::new(body);
+        assert_eq!(d.text, "a\u{FFFD}b\u{FFFD}c");
+        let map: Vec<u64> = (0..=9).map(|p| d.original_offset(p)).collect();
+        // text: a(0) FFFD(1..4) b(4) FFFD(5..8) c(8) end(9)
+        assert_eq!(map, [0, 1, 1, 1, 2, 3, 3, 3, 6, 7]);
+        let clean = Decoded::new(b"plain");
+        assert!(matches!(clean.text, Cow::Borrowed("plain")));
+        assert_eq!(clean.original_offset(3), 3);
     }
 
     #[test]

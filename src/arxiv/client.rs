@@ -659,16 +659,20 @@ impl ArxivClient {
             )
             .await;
         let mut slot = lock(&slot);
-        match result {
-            Ok(_) => slot
-                .parsed
-                .take()
-                .ok_or_else(|| ArxivError::Parse("the RSS feed was accepted but not kept".into())),
-            Err(e) => Err(map_failure(e, slot.problem.take())),
+        let rss = match result {
+            Ok(_) => slot.parsed.take().ok_or_else(|| {
+                ArxivError::Parse("the RSS feed was accepted but not kept".into())
+            })?,
+            Err(e) => return Err(map_failure(e, slot.problem.take())),
+        };
+        for bad in &rss.invalid_utf8 {
+            tracing::warn!(feed, "arXiv RSS feed: {bad}");
         }
+        Ok(rss)
     }
 
-    /// One paced, retried API request; logs the entries the parser skipped.
+    /// One paced, retried API request; logs the entries the parser skipped and the invalid
+    /// UTF-8 it read as U+FFFD.
     async fn query(
         &self,
         params: &[(&str, String)],
@@ -697,6 +701,9 @@ impl ArxivClient {
                 reason = %r.reason,
                 "skipped an arXiv entry that could not be read"
             );
+        }
+        for bad in &feed.invalid_utf8 {
+            tracing::warn!("arXiv API feed: {bad}");
         }
         Ok(feed)
     }

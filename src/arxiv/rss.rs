@@ -8,6 +8,8 @@
 //!
 //! An item this parser cannot use (no id, unknown announce type) is skipped with a
 //! `tracing::warn!` and recorded in [`RssFeed::rejected`]; the rest of the feed still counts.
+//! Invalid UTF-8 is read as U+FFFD and reported in [`RssFeed::invalid_utf8`], as in the Atom
+//! parser.
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use chrono_tz::America::New_York;
@@ -17,7 +19,8 @@ use quick_xml::name::ResolveResult;
 
 use crate::arxiv::ArxivId;
 use crate::arxiv::atom::{
-    ARXIV_NS, DC_NS, RejectedEntry, collapse, precheck_body, push_reference, snippet,
+    ARXIV_NS, DC_NS, Decoded, InvalidUtf8, RejectedEntry, collapse, error_offset, precheck_body,
+    push_reference, snippet,
 };
 use crate::arxiv::paper::AnnounceType;
 
@@ -40,6 +43,9 @@ pub struct RssFeed {
     /// Items that were skipped (no usable id, unknown announce type), with the reason, so callers
     /// can tell "nothing announced" from "we could not read what was announced".
     pub rejected: Vec<RejectedEntry>,
+    /// Bytes that were not valid UTF-8 and were read as U+FFFD, one record per item that had
+    /// any (its guid as the entry) and one for those outside every item.
+    pub invalid_utf8: Vec<InvalidUtf8>,
 }
 
 /// One announced paper.
@@ -72,7 +78,8 @@ pub enum RssError {
     /// unknown category: retrying will not help, the subscription is wrong.
     #[error("arXiv RSS error: {0}")]
     Feed(String),
-    /// Not well-formed XML (truncated body, mismatched tags, bad encoding, ...).
+    /// Not well-formed XML (truncated body, mismatched tags, ...). Invalid UTF-8 is not: it is
+    /// read as U+FFFD ([`RssFeed::invalid_utf8`]).
     #[error("malformed RSS XML at byte {position}: {message}")]
     Xml {
         /// Byte offset into the body where the problem was detected.
@@ -89,10 +96,22 @@ pub enum RssError {
 ///
 /// Returns [`RssError::Feed`] for arXiv's error channel, `Xml`/`NotRss` for bodies that are not
 /// well-formed RSS 2.0. A channel without items (weekend/holiday feed) is `Ok`.
-pub fn parse_rss(xml: &[u8]) -> Result<RssFeed, RssError> {
-    precheck_body(xml).map_err(RssError::NotRss)?;
+pub fn parse_rss(body: &[u8]) -> Result<RssFeed, RssError> {
+    precheck_body(body).map_err(RssError::NotRss)?;
+    let decoded = Decoded::new(body);
+    parse_decoded(&decoded).map_err(|e| match e {
+        RssError::Xml { position, message } => RssError::Xml {
+            position: decoded.original_offset(position),
+            message,
+        },
+        other => other,
+    })
+}
 
-    let mut reader = NsReader::from_reader(xml);
+/// [`parse_rss`] over the decoded body; error positions are offsets in the decoded text.
+fn parse_decoded(decoded: &Decoded<'_>) -> Result<RssFeed, RssError> {
+    let mut repairs = decoded.repairs();
+    let mut reader = NsReader::from_str(&decoded.text);
     // Keep whitespace around entity references; fields are collapsed afterwards.
     reader.config_mut().trim_text(false);
 
@@ -100,19 +119,25 @@ pub fn parse_rss(xml: &[u8]) -> Result<RssFeed, RssError> {
     let mut stack: Vec<Tag> = Vec::with_capacity(8);
     let mut text = String::with_capacity(4096);
     let mut root_done = false;
+    // Where the current item's start tag began, in the decoded text.
+    let mut item_start: u64 = 0;
 
     loop {
+        let before = reader.buffer_position();
         let event = reader
             .read_event()
-            .map_err(|e| xml_error(reader.error_position(), e.to_string()))?;
+            .map_err(|e| xml_error(error_offset(&reader), e.to_string()))?;
         match event {
             Event::Start(start) => {
                 let tag = open_tag(&reader, &start, stack.last().copied(), root_done, &state)?;
                 if tag == Tag::Other {
                     reader
                         .read_to_end(start.name())
-                        .map_err(|e| xml_error(reader.error_position(), e.to_string()))?;
+                        .map_err(|e| xml_error(error_offset(&reader), e.to_string()))?;
                     continue;
+                }
+                if tag == Tag::Item {
+                    item_start = before;
                 }
                 state.start(tag);
                 text.clear();
@@ -125,7 +150,11 @@ pub fn parse_rss(xml: &[u8]) -> Result<RssFeed, RssError> {
                 }
                 state.start(tag);
                 text.clear();
+                let guid = state.item.guid.clone();
                 state.end(tag, &text)?;
+                if tag == Tag::Item {
+                    repairs.entry(before, reader.buffer_position(), guid.as_deref());
+                }
                 root_done |= tag == Tag::Rss;
             }
             Event::End(_) => {
@@ -135,7 +164,11 @@ pub fn parse_rss(xml: &[u8]) -> Result<RssFeed, RssError> {
                         "closing tag without an open element".into(),
                     ));
                 };
+                let guid = state.item.guid.clone();
                 state.end(tag, &text)?;
+                if tag == Tag::Item {
+                    repairs.entry(item_start, reader.buffer_position(), guid.as_deref());
+                }
                 root_done |= tag == Tag::Rss;
             }
             Event::Text(t) => {
@@ -179,7 +212,9 @@ pub fn parse_rss(xml: &[u8]) -> Result<RssFeed, RssError> {
     if !state.saw_channel {
         return Err(RssError::NotRss("<rss> has no <channel>".into()));
     }
-    Ok(state.feed)
+    let mut feed = state.feed;
+    feed.invalid_utf8 = repairs.finish();
+    Ok(feed)
 }
 
 /// The elements this parser understands, each resolved in the context of its parent.

@@ -529,7 +529,7 @@ impl<'de> Deserialize<'de> for CategoryFilter {
 }
 
 /// Levenshtein distance over ASCII-lower-cased bytes (inputs are short ids).
-fn edit_distance(a: &str, b: &str) -> usize {
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     let a: Vec<u8> = a.bytes().map(|c| c.to_ascii_lowercase()).collect();
     let b: Vec<u8> = b.bytes().map(|c| c.to_ascii_lowercase()).collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();

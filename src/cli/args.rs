@@ -128,7 +128,7 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = DigestView::Mailing)]
         view: DigestView,
         /// Trending view over N days back (implies --view trending; default: [ranking] trending_days).
-        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=60))]
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=i64::from(hotpapers::config::MAX_TRENDING_DAYS)))]
         days: Option<u32>,
     },
 

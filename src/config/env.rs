@@ -21,6 +21,7 @@ pub const DISCORD_TOKEN_ENV: &str = "DISCORD_TOKEN";
 /// Keys whose environment value is a list rather than a single value.
 const LIST_KEYS: &[&str] = &[
     "arxiv.categories",
+    "ranking.order",
     "arxiv.holidays",
     "sources.hn.hosts",
     "sources.x.url_patterns",
@@ -172,6 +173,7 @@ pub(super) fn assemble(
                 key,
                 origin: format!("environment variable {name}"),
                 expected: Vec::new(),
+                suggestion: None,
             });
         }
         let raw = values.get(name).copied().unwrap_or_default();

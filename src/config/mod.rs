@@ -11,16 +11,18 @@
 //!    separated by a double underscore; names without one (such as `HOTPAPERS_LOG`) are not
 //!    configuration and are ignored. Values are plain text: `true`/`false` and numbers are
 //!    converted when the key expects them, and list keys (`arxiv.categories`,
-//!    `arxiv.holidays`, `sources.hn.hosts`, `sources.x.url_patterns`,
+//!    `arxiv.holidays`, `ranking.order`, `sources.hn.hosts`, `sources.x.url_patterns`,
 //!    `sources.bluesky.bot_accounts`, `summaries.order`) take either `a,b,c` or a bracketed
 //!    `[a, b, c]`. The LLM's key is `HOTPAPERS_SUMMARIES__LLM__API_KEY`; an ambient
 //!    `OPENAI_API_KEY` is deliberately not read (it would go to whatever `base_url` says).
 //!
 //! The key names are a public contract (see `config.toml.example`). Unknown keys and values
 //! of the wrong type are errors naming the key and where it came from, because a silently
-//! ignored typo in a bot's configuration is a bug that surfaces days later. Values are then
-//! validated (URL schemes, batch sizes, non-zero durations) so that a bad setting fails at
-//! start-up rather than on the first request.
+//! ignored typo in a bot's configuration is a bug that surfaces days later; so are unknown
+//! source and metric names in `[ranking]` (with a "did you mean" suggestion). The
+//! `[ranking]` weight tables are merged with the defaults key by key, so setting one metric
+//! keeps the others. Values are then validated (URL schemes, and a range for every number and
+//! duration) so that a bad setting fails at start-up rather than on the first request.
 //!
 //! Secrets are held in [`Secret`], whose `Debug`, `Display` and `Serialize` print
 //! `[redacted]`, so `hotpapers config show` and logs cannot leak them.
@@ -56,7 +58,10 @@ pub mod x_query;
 
 pub use discord::{DiscordConfig, MAX_GRACE_PERIOD, MAX_MIN_AGE, MAX_PARALLEL_POSTS};
 pub use env::{DISCORD_TOKEN_ENV, ENV_PREFIX};
-pub use ranking::{RankingConfig, SourceWeights, default_source_weights};
+pub use ranking::{
+    MAX_TRENDING_DAYS, RankingConfig, SOURCE_METRICS, SourceWeights, default_source_weights,
+    is_known_metric, metric, source_metrics, source_name,
+};
 pub use secrets::Secret;
 pub use sections::{ArxivConfig, DigestConfig, HttpConfig, StoreConfig};
 pub use sources::{
@@ -201,6 +206,7 @@ mod tests {
         assert_eq!(c.arxiv.request_spacing, Duration::from_secs(3));
         assert_eq!(c.arxiv.page_size, 1000);
         assert_eq!(c.arxiv.id_batch_size, 200);
+        assert_eq!(c.arxiv.max_import_bytes, 268_435_456);
         assert_eq!(c.digest.top, 10);
         assert!(c.sources.hn.enabled && c.sources.hf.enabled && c.sources.bluesky.enabled);
         assert!(c.sources.semantic_scholar.enabled);
@@ -282,6 +288,7 @@ mod tests {
             "request_spacing",
             "page_size",
             "id_batch_size",
+            "max_import_bytes",
             "top",
             "enabled",
             "token",

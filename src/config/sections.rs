@@ -80,6 +80,9 @@ pub struct ArxivConfig {
     pub page_size: usize,
     /// Identifiers per `id_list` lookup.
     pub id_batch_size: usize,
+    /// Largest file `hotpapers import` reads, in bytes: a bigger one (or an endless stream such
+    /// as `/dev/zero`) is refused instead of filling memory.
+    pub max_import_bytes: u64,
 }
 
 impl Default for ArxivConfig {
@@ -92,6 +95,7 @@ impl Default for ArxivConfig {
             request_spacing: Duration::from_secs(3),
             page_size: 1000,
             id_batch_size: 200,
+            max_import_bytes: 256 * 1024 * 1024,
         }
     }
 }

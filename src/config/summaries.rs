@@ -9,6 +9,7 @@ use std::time::Duration;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::Secret;
+use super::validate::{MAX_DAILY_REQUESTS, check_range, closest};
 
 /// Where a summary came from; also the names of `[summaries] order`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -71,14 +72,30 @@ impl std::fmt::Display for SummarySource {
     }
 }
 
+/// Other names people give the providers of `[summaries] order`.
+const SUMMARY_ALIASES: &[(&str, SummarySource)] = &[
+    ("huggingface", SummarySource::HuggingFace),
+    ("hugging_face", SummarySource::HuggingFace),
+    ("s2", SummarySource::SemanticScholar),
+    ("semanticscholar", SummarySource::SemanticScholar),
+    ("tldr", SummarySource::SemanticScholar),
+];
+
 /// By [`SummarySource::name`], by hand so that an unknown name is reported with the valid ones
 /// (serde's derived message quotes them in backticks, nested in figment's own).
 impl<'de> Deserialize<'de> for SummarySource {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let name = String::deserialize(deserializer)?;
         SummarySource::from_name(name.trim()).ok_or_else(|| {
+            let names = SummarySource::ALL.map(SummarySource::name);
+            let hint = SUMMARY_ALIASES
+                .iter()
+                .find(|(alias, _)| alias.eq_ignore_ascii_case(name.trim()))
+                .map(|(_, s)| s.name())
+                .or_else(|| closest(name.trim(), &names))
+                .map_or_else(String::new, |s| format!(" did you mean {s:?}?"));
             serde::de::Error::custom(format!(
-                "unknown summary provider {name:?}; expected one of: {}",
+                "unknown summary provider {name:?};{hint} expected one of: {}",
                 SummarySource::names()
             ))
         })
@@ -266,6 +283,12 @@ impl LlmConfig {
                 ),
             );
         }
+        check_range(
+            "summaries.llm.daily_budget",
+            self.daily_budget,
+            0,
+            MAX_DAILY_REQUESTS,
+        )?;
         if !(self.temperature.is_finite() && (0.0..=2.0).contains(&self.temperature)) {
             return err(
                 "temperature",
@@ -461,6 +484,22 @@ mod tests {
             ),
             "{err}"
         );
+        for (name, meant) in [
+            ("huggingface", "hf"),
+            ("s2", "semantic_scholar"),
+            ("extractiv", "extractive"),
+        ] {
+            let err = Config::from_toml_str(&format!(
+                "[summaries]\norder = [\"{name}\", \"extractive\"]\n"
+            ))
+            .expect_err(name);
+            assert!(
+                err.to_string().contains(&format!(
+                    "\"{name}\"; did you mean \"{meant}\"? expected one of"
+                )),
+                "{err}"
+            );
+        }
         Config::from_toml_str("[summaries]\norder = [\"extractive\"]\n").expect("alone is fine");
     }
 

@@ -1,18 +1,46 @@
 //! Normalization and validation of a loaded [`Config`], and [`ConfigError`]: every failure as
 //! one line naming the key and where its value came from (a file, a variable, the defaults).
 
+use std::fmt::Display;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use figment::{Figment, Metadata, Source};
 
 use super::x_query::check_url_patterns;
 use super::{BlueskyConfig, Config, Secret};
+use crate::arxiv::taxonomy::edit_distance;
 
-/// Keys holding a humantime duration, for friendlier error messages.
 /// Most posts the Markdown export embeds under one paper: more is a wall of embeds, and
 /// each costs the reader's browser a widget.
 pub const MAX_EMBED_POSTS: usize = 20;
 
+/// Longest timeout, request spacing, retry delay or save interval: a wait of more than an
+/// hour is a typo, not a policy (and an unbounded one overflows date arithmetic).
+pub const MAX_WAIT: Duration = Duration::from_secs(3600);
+/// Longest `[digest] attention_window` and `max_signal_age`: a year (humantime's `1year`,
+/// 365.25 days). Attention after a year no longer changes a ranking.
+pub const MAX_WINDOW: Duration = Duration::from_secs(31_557_600);
+/// Longest `[sources.bluesky] retention`: ten years.
+pub const MAX_RETENTION: Duration = Duration::from_secs(10 * 31_557_600);
+/// Longest `[sources.bluesky] replay_overlap`: a day (a restart replays at most that much).
+pub const MAX_REPLAY_OVERLAP: Duration = Duration::from_secs(86_400);
+/// Largest `[http] max_response_bytes`: 1 GiB (every body is held in memory).
+pub const MAX_RESPONSE_BYTES: u64 = 1 << 30;
+/// Largest `[arxiv] max_import_bytes`: 4 GiB (a file is parsed in memory).
+pub const MAX_IMPORT_BYTES: u64 = 4 << 30;
+/// Most `[http] max_retries`: with backoff capped at an hour, more would retry for half a day.
+pub const MAX_RETRIES: u32 = 10;
+/// Most papers in a digest (`[digest] top`).
+pub const MAX_DIGEST_TOP: usize = 1000;
+/// Most `[sources.bluesky] cursor_save_events`.
+pub const MAX_CURSOR_SAVE_EVENTS: u32 = 1_000_000;
+/// Most `[sources.bluesky] max_search_pages` (100 posts each).
+pub const MAX_SEARCH_PAGES: u32 = 1000;
+/// Most `[sources.x] daily_request_budget` and `[summaries.llm] daily_budget`: requests per day.
+pub const MAX_DAILY_REQUESTS: u32 = 100_000;
+
+/// Keys holding a humantime duration, for friendlier error messages.
 const DURATION_KEYS: &[&str] = &[
     "http.timeout",
     "http.retry_base_delay",
@@ -58,7 +86,10 @@ pub enum ConfigError {
         message: String,
     },
     /// A key that hotpapers does not know (usually a typo).
-    #[error("unknown configuration key '{key}' in {origin}{}", expected_suffix(.expected))]
+    #[error(
+        "unknown configuration key '{key}' in {origin}{}",
+        expected_suffix(.expected, .suggestion.as_deref())
+    )]
     UnknownKey {
         /// Full dotted key, e.g. `arxiv.api_ulr`.
         key: String,
@@ -66,6 +97,8 @@ pub enum ConfigError {
         origin: String,
         /// The keys valid at that level.
         expected: Vec<String>,
+        /// The valid key the typo most likely meant (`api_url`; `x` for `twitter`).
+        suggestion: Option<String>,
     },
     /// A key with a value of the wrong type or out of range.
     #[error("invalid value for '{key}' in {origin}: {reason}")]
@@ -93,16 +126,40 @@ pub enum ConfigError {
     },
 }
 
-fn expected_suffix(expected: &[String]) -> String {
+fn expected_suffix(expected: &[String], suggestion: Option<&str>) -> String {
+    let hint = suggestion.map_or_else(String::new, |s| format!("; did you mean '{s}'?"));
     if expected.is_empty() {
-        String::new()
+        hint
     } else {
-        format!(" (expected one of: {})", expected.join(", "))
+        format!(" (expected one of: {}{hint})", expected.join(", "))
     }
 }
 
+/// Other names of configuration keys, by the table they are in: `[sources.twitter]` is
+/// `[sources.x]`.
+const KEY_ALIASES: &[(&str, &str, &str)] = &[
+    ("sources", "twitter", "x"),
+    ("sources", "s2", "semantic_scholar"),
+    ("sources", "semanticscholar", "semantic_scholar"),
+    ("sources", "huggingface", "hf"),
+    ("sources", "hackernews", "hn"),
+    ("sources", "bsky", "bluesky"),
+];
+
+/// The valid key an unknown `key` most likely meant: an alias, else the nearest of `expected`.
+fn suggest_key(key: &str, expected: &[&str]) -> Option<String> {
+    let (table, field) = key.rsplit_once('.').unwrap_or(("", key));
+    KEY_ALIASES
+        .iter()
+        .find(|(t, alias, _)| *t == table && alias.eq_ignore_ascii_case(field))
+        .map(|(_, _, name)| *name)
+        .or_else(|| closest(field, expected))
+        .map(str::to_owned)
+}
+
 /// Treats blank optional settings as unset and trims pasted secrets (a trailing newline from
-/// `cat token.txt` would otherwise be sent in an `Authorization` header).
+/// `cat token.txt` would otherwise be sent in an `Authorization` header); fills in the
+/// `[ranking]` weights and metrics a file or variable left out, key by key.
 pub(super) fn normalize(config: &mut Config) {
     fn secret(s: &mut Option<Secret>) {
         *s = s
@@ -136,35 +193,59 @@ pub(super) fn normalize(config: &mut Config) {
     }
     text(&mut config.discord.proxy_url);
     config.http.contact = config.http.contact.trim().to_owned();
+    super::ranking::fill_defaults(&mut config.ranking);
+}
+
+/// The result of one check: the key at fault and why.
+pub(super) type Check = Result<(), (String, String)>;
+
+/// `value` is at most `max`, and greater than zero when `positive`; the reason gives the
+/// allowed range the way it is written in the configuration (`1h`, `1year`).
+pub(super) fn check_duration(key: &str, value: Duration, positive: bool, max: Duration) -> Check {
+    if value <= max && !(positive && value.is_zero()) {
+        return Ok(());
+    }
+    let range = if positive {
+        "greater than zero and at most"
+    } else {
+        "at most"
+    };
+    Err((
+        key.to_owned(),
+        format!(
+            "must be {range} {}, got {}",
+            humantime::format_duration(max),
+            humantime::format_duration(value)
+        ),
+    ))
+}
+
+/// `value` lies in `min..=max` (for numbers: NaN and the infinities never do).
+pub(super) fn check_range<T: PartialOrd + Display>(key: &str, value: T, min: T, max: T) -> Check {
+    if min <= value && value <= max {
+        return Ok(());
+    }
+    Err((
+        key.to_owned(),
+        format!("must be between {min} and {max}, got {value}"),
+    ))
+}
+
+/// The candidate nearest to `name` by edit distance, when it is near enough to be a typo
+/// (at most 2 edits, and fewer than `name` has characters), for "did you mean" hints.
+pub(super) fn closest<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| (edit_distance(name, c), *c))
+        .filter(|(d, _)| *d <= 2 && *d < name.chars().count())
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
 }
 
 /// Checks values that deserialize fine but would fail later; returns (key, reason).
-pub(super) fn validate(c: &Config) -> Result<(), (String, String)> {
+pub(super) fn validate(c: &Config) -> Check {
     let err = |key: &str, reason: String| Err((key.to_owned(), reason));
-    for (source, w) in &c.ranking.weights {
-        if !w.is_finite() || *w < 0.0 {
-            return err(
-                &format!("ranking.weights.{source}"),
-                "must be a number >= 0".into(),
-            );
-        }
-    }
-    for (source, metrics) in &c.ranking.metrics {
-        for (metric, w) in metrics {
-            if !w.is_finite() {
-                return err(
-                    &format!("ranking.metrics.{source}.{metric}"),
-                    "must be a finite number".into(),
-                );
-            }
-        }
-    }
-    if !c.ranking.gravity.is_finite() || c.ranking.gravity < 0.0 {
-        return err("ranking.gravity", "must be a number >= 0".into());
-    }
-    if c.ranking.trending_days == 0 {
-        return err("ranking.trending_days", "must be at least 1".into());
-    }
+    super::ranking::validate(&c.ranking)?;
     let http = ["http", "https"];
     let urls: [(&str, &str, &[&str]); 10] = [
         ("arxiv.api_url", &c.arxiv.api_url, &http),
@@ -196,18 +277,61 @@ pub(super) fn validate(c: &Config) -> Result<(), (String, String)> {
     if c.store.path.as_os_str().is_empty() {
         return err("store.path", "must not be empty".into());
     }
-    if c.http.timeout.is_zero() {
-        return err("http.timeout", "must be greater than zero".into());
+    let durations = [
+        ("http.timeout", c.http.timeout, true, MAX_WAIT),
+        (
+            "http.retry_base_delay",
+            c.http.retry_base_delay,
+            true,
+            MAX_WAIT,
+        ),
+        (
+            "http.retry_max_delay",
+            c.http.retry_max_delay,
+            true,
+            MAX_WAIT,
+        ),
+        (
+            "arxiv.request_spacing",
+            c.arxiv.request_spacing,
+            false,
+            MAX_WAIT,
+        ),
+        (
+            "digest.max_signal_age",
+            c.digest.max_signal_age,
+            false,
+            MAX_WINDOW,
+        ),
+        (
+            "digest.attention_window",
+            c.digest.attention_window,
+            false,
+            MAX_WINDOW,
+        ),
+        (
+            "sources.semantic_scholar.request_spacing",
+            c.sources.semantic_scholar.request_spacing,
+            false,
+            MAX_WAIT,
+        ),
+    ];
+    for (key, value, positive, max) in durations {
+        check_duration(key, value, positive, max)?;
     }
-    if c.http.max_response_bytes == 0 {
-        return err(
-            "http.max_response_bytes",
-            "must be greater than zero".into(),
-        );
-    }
-    if c.http.retry_base_delay.is_zero() {
-        return err("http.retry_base_delay", "must be greater than zero".into());
-    }
+    check_range(
+        "http.max_response_bytes",
+        c.http.max_response_bytes,
+        1,
+        MAX_RESPONSE_BYTES,
+    )?;
+    check_range("http.max_retries", c.http.max_retries, 0, MAX_RETRIES)?;
+    check_range(
+        "arxiv.max_import_bytes",
+        c.arxiv.max_import_bytes,
+        1,
+        MAX_IMPORT_BYTES,
+    )?;
     if c.http.retry_max_delay < c.http.retry_base_delay {
         return err(
             "http.retry_max_delay",
@@ -246,9 +370,7 @@ pub(super) fn validate(c: &Config) -> Result<(), (String, String)> {
             format!("entries must be non-empty and without surrounding spaces, got {bad:?}"),
         );
     }
-    if c.digest.top == 0 {
-        return err("digest.top", "must be at least 1".into());
-    }
+    check_range("digest.top", c.digest.top, 1, MAX_DIGEST_TOP)?;
     if c.digest.embed_posts > MAX_EMBED_POSTS {
         return err(
             "digest.embed_posts",
@@ -261,6 +383,12 @@ pub(super) fn validate(c: &Config) -> Result<(), (String, String)> {
     c.sources.hn.validate()?;
     c.sources.hf.validate()?;
     c.sources.semantic_scholar.validate()?;
+    check_range(
+        "sources.x.daily_request_budget",
+        c.sources.x.daily_request_budget,
+        0,
+        MAX_DAILY_REQUESTS,
+    )?;
     c.discord.validate()?;
     c.summaries.validate()?;
     check_url_patterns(&c.sources.x.url_patterns)
@@ -295,7 +423,7 @@ pub(super) fn validate(c: &Config) -> Result<(), (String, String)> {
 }
 
 /// The `[sources.bluesky]` checks of [`validate`].
-fn validate_bluesky(b: &BlueskyConfig) -> Result<(), (String, String)> {
+fn validate_bluesky(b: &BlueskyConfig) -> Check {
     let err = |key: &str, reason: String| Err((format!("sources.bluesky.{key}"), reason));
     if let Some(bad) = b
         .bot_accounts
@@ -313,24 +441,38 @@ fn validate_bluesky(b: &BlueskyConfig) -> Result<(), (String, String)> {
             format!("must be between 0 and 1, got {}", b.bot_weight),
         );
     }
-    if b.cursor_save_events == 0 {
-        return err("cursor_save_events", "must be at least 1".into());
-    }
-    let positive = [
-        ("cursor_save_interval", b.cursor_save_interval),
-        ("idle_timeout", b.idle_timeout),
-        ("reconnect_max_delay", b.reconnect_max_delay),
-        ("retention", b.retention),
+    check_range(
+        "sources.bluesky.cursor_save_events",
+        b.cursor_save_events,
+        1,
+        MAX_CURSOR_SAVE_EVENTS,
+    )?;
+    let durations = [
+        (
+            "cursor_save_interval",
+            b.cursor_save_interval,
+            true,
+            MAX_WAIT,
+        ),
+        (
+            "replay_overlap",
+            b.replay_overlap,
+            false,
+            MAX_REPLAY_OVERLAP,
+        ),
+        ("idle_timeout", b.idle_timeout, true, MAX_WAIT),
+        ("reconnect_max_delay", b.reconnect_max_delay, true, MAX_WAIT),
+        ("retention", b.retention, true, MAX_RETENTION),
     ];
-    for (key, value) in positive {
-        if value.is_zero() {
-            return err(key, "must be greater than zero".into());
-        }
+    for (key, value, positive, max) in durations {
+        check_duration(&format!("sources.bluesky.{key}"), value, positive, max)?;
     }
-    if b.max_search_pages == 0 {
-        return err("max_search_pages", "must be at least 1".into());
-    }
-    Ok(())
+    check_range(
+        "sources.bluesky.max_search_pages",
+        b.max_search_pages,
+        1,
+        MAX_SEARCH_PAGES,
+    )
 }
 
 fn check_url(value: &str, schemes: &[&str]) -> Result<(), String> {
@@ -385,6 +527,7 @@ pub(super) fn convert_error(figment: &Figment, error: figment::Error) -> ConfigE
                 .find_metadata(&key)
                 .map_or(origin_from_error, describe);
             ConfigError::UnknownKey {
+                suggestion: suggest_key(&key, expected),
                 key,
                 origin,
                 expected: expected.iter().map(|s| (*s).to_owned()).collect(),
@@ -532,6 +675,21 @@ mod tests {
 
         let err = Config::from_toml_str("[sources.mastodon]\nenabled = true\n").expect_err("x");
         assert!(matches!(&err, ConfigError::UnknownKey { key, .. } if key == "sources.mastodon"));
+        assert!(!err.to_string().contains("did you mean"), "{err}");
+
+        // Near misses and other names of a source get a suggestion.
+        let err = Config::from_toml_str("[sources.twitter]\nenabled = true\n").expect_err("x");
+        assert_eq!(
+            err.to_string(),
+            "unknown configuration key 'sources.twitter' in inline TOML (expected one of: hn, \
+             hf, bluesky, x, semantic_scholar; did you mean 'x'?)"
+        );
+        let err =
+            Config::from_toml_str("[arxiv]\napi_ulr = \"https://x.example\"\n").expect_err("typo");
+        assert!(
+            err.to_string().ends_with("; did you mean 'api_url'?)"),
+            "{err}"
+        );
 
         let err = load(
             "[arxiv]\npage_size = 10\n",
@@ -682,6 +840,168 @@ mod tests {
             ),
             "{err}"
         );
+    }
+
+    /// A TOML document setting the dotted `key` to the TOML `value`.
+    fn setting(key: &str, value: &str) -> String {
+        let (table, leaf) = key.rsplit_once('.').expect("a dotted key");
+        format!("[{table}]\n{leaf} = {value}\n")
+    }
+
+    /// Every number key, with its allowed range (as TOML literals) and a value just outside.
+    const NUMBER_BOUNDS: &[(&str, &str, &str, &str)] = &[
+        ("http.max_response_bytes", "1", "1073741824", "1073741825"),
+        ("http.max_retries", "0", "10", "11"),
+        ("arxiv.page_size", "1", "2000", "2001"),
+        ("arxiv.id_batch_size", "1", "200", "201"),
+        ("arxiv.max_import_bytes", "1", "4294967296", "4294967297"),
+        ("digest.top", "1", "1000", "1001"),
+        ("digest.embed_posts", "0", "20", "21"),
+        ("ranking.trending_days", "1", "60", "61"),
+        ("ranking.gravity", "0.0", "10.0", "10.5"),
+        ("ranking.weights.x", "0.0", "1000.0", "1000.5"),
+        ("ranking.metrics.x.likes", "-1000.0", "1000.0", "1e9"),
+        ("sources.hn.hits_per_page", "1", "1000", "1001"),
+        ("sources.hn.max_split_depth", "0", "16", "17"),
+        ("sources.hf.page_size", "1", "100", "101"),
+        ("sources.bluesky.bot_weight", "0.0", "1.0", "1.5"),
+        (
+            "sources.bluesky.cursor_save_events",
+            "1",
+            "1000000",
+            "1000001",
+        ),
+        ("sources.bluesky.max_search_pages", "1", "1000", "1001"),
+        ("sources.x.daily_request_budget", "0", "100000", "100001"),
+        ("sources.semantic_scholar.batch_size", "1", "500", "501"),
+        ("discord.parallel_posts", "1", "32", "33"),
+        ("summaries.llm.max_concurrency", "1", "16", "17"),
+        ("summaries.llm.daily_budget", "0", "100000", "100001"),
+        ("summaries.llm.top", "1", "100", "101"),
+        ("summaries.llm.max_tokens", "1", "4096", "4097"),
+        ("summaries.llm.temperature", "0.0", "2.0", "2.5"),
+    ];
+
+    /// The dotted keys of every number and every duration (a string humantime reads) of
+    /// `value`, e.g. the defaults.
+    fn number_and_duration_keys(
+        prefix: &str,
+        value: &toml::Value,
+        numbers: &mut Vec<String>,
+        durations: &mut Vec<String>,
+    ) {
+        match value {
+            toml::Value::Table(t) => {
+                for (k, v) in t {
+                    let key = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
+                    number_and_duration_keys(&key, v, numbers, durations);
+                }
+            }
+            toml::Value::Integer(_) | toml::Value::Float(_) => numbers.push(prefix.to_owned()),
+            toml::Value::String(s) if humantime::parse_duration(s).is_ok() => {
+                durations.push(prefix.to_owned());
+            }
+            _ => {}
+        }
+    }
+
+    /// Defect 4 of the hardening issue: `attention_window = "300000years"` passed `config
+    /// check` and panicked in `collect`. Every number and duration has a range now; this
+    /// walks the whole configuration so that a new key without one fails here.
+    #[test]
+    fn every_number_and_duration_is_bounded() {
+        let defaults = toml::Value::try_from(Config::default()).expect("serializes");
+        let (mut numbers, mut durations) = (Vec::new(), Vec::new());
+        number_and_duration_keys("", &defaults, &mut numbers, &mut durations);
+        for key in &numbers {
+            let known = NUMBER_BOUNDS.iter().any(|(k, ..)| {
+                k == key
+                    || (k.starts_with("ranking.weights.") && key.starts_with("ranking.weights."))
+                    || (k.starts_with("ranking.metrics.") && key.starts_with("ranking.metrics."))
+            });
+            assert!(known, "{key} has no bound in NUMBER_BOUNDS");
+        }
+        for key in &durations {
+            assert!(
+                DURATION_KEYS.contains(&key.as_str()),
+                "{key} is not in DURATION_KEYS"
+            );
+        }
+        assert_eq!(durations.len(), DURATION_KEYS.len(), "{durations:?}");
+
+        for key in DURATION_KEYS {
+            match Config::from_toml_str(&setting(key, "\"300000years\"")) {
+                Err(ConfigError::InvalidValue { key: k, reason, .. }) => {
+                    assert_eq!(&k, key);
+                    assert!(reason.contains("at most"), "{key}: {reason}");
+                }
+                other => panic!("{key} = 300000years: expected InvalidValue, got {other:?}"),
+            }
+        }
+        for (key, min, max, outside) in NUMBER_BOUNDS {
+            for ok in [min, max] {
+                Config::from_toml_str(&setting(key, ok))
+                    .unwrap_or_else(|e| panic!("{key} = {ok} is valid: {e}"));
+            }
+            match Config::from_toml_str(&setting(key, outside)) {
+                Err(ConfigError::InvalidValue { key: k, reason, .. }) => {
+                    assert_eq!(&k, key);
+                    assert!(
+                        reason.contains("between") || reason.contains("at most"),
+                        "{key}: {reason}"
+                    );
+                }
+                other => panic!("{key} = {outside}: expected InvalidValue, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn out_of_range_durations_name_the_key_and_the_range() {
+        let err = load("", &[("HOTPAPERS_DIGEST__ATTENTION_WINDOW", "300000years")])
+            .expect_err("out of range");
+        assert_eq!(
+            err.to_string(),
+            "invalid value for 'digest.attention_window' in environment variable \
+             HOTPAPERS_DIGEST__ATTENTION_WINDOW: must be at most 1year, got 300000years"
+        );
+        let err = Config::from_toml_str("[http]\ntimeout = \"61m\"\n").expect_err("timeout");
+        assert_eq!(
+            err.to_string(),
+            "invalid value for 'http.timeout' in inline TOML: must be greater than zero and \
+             at most 1h, got 1h 1m"
+        );
+        for (toml, key) in [
+            ("[http]\ntimeout = \"0s\"\n", "http.timeout"),
+            (
+                "[sources.bluesky]\nretention = \"11years\"\n",
+                "sources.bluesky.retention",
+            ),
+            (
+                "[sources.bluesky]\nreplay_overlap = \"25h\"\n",
+                "sources.bluesky.replay_overlap",
+            ),
+            (
+                "[arxiv]\nrequest_spacing = \"2h\"\n",
+                "arxiv.request_spacing",
+            ),
+        ] {
+            match Config::from_toml_str(toml) {
+                Err(ConfigError::InvalidValue { key: k, .. }) => assert_eq!(k, key, "{toml}"),
+                other => panic!("{toml}: expected InvalidValue, got {other:?}"),
+            }
+        }
+        // The largest values pass.
+        Config::from_toml_str(
+            "[digest]\nattention_window = \"1year\"\nmax_signal_age = \"1year\"\n\
+             [http]\ntimeout = \"1h\"\nretry_max_delay = \"1h\"\n\
+             [sources.bluesky]\nretention = \"10years\"\nreplay_overlap = \"1day\"\n",
+        )
+        .expect("edge values are valid");
     }
 
     #[test]

@@ -29,19 +29,19 @@ use serde::Deserialize;
 
 use super::{Collection, Source, SourceError, Tally, Window};
 use crate::arxiv::ArxivId;
-use crate::config::{HfConfig, Secret};
+use crate::config::{HfConfig, Secret, metric, source_name};
 use crate::http::{HttpClient, HttpError, Response, accept_all, base_url};
 use crate::store::Extra;
 
 /// The source name in config and signal keys.
-pub const NAME: &str = "hf";
+pub const NAME: &str = source_name::HF;
 
 /// The paper's upvotes on Hugging Face.
-pub const METRIC_UPVOTES: &str = "upvotes";
+pub const METRIC_UPVOTES: &str = metric::UPVOTES;
 /// Comments in the paper's HF discussion.
-pub const METRIC_COMMENTS: &str = "comments";
+pub const METRIC_COMMENTS: &str = metric::COMMENTS;
 /// Stars of the paper's GitHub repository, as HF last saw them (informational).
-pub const METRIC_GITHUB_STARS: &str = "github_stars";
+pub const METRIC_GITHUB_STARS: &str = metric::GITHUB_STARS;
 
 /// Extra key: HF's one-paragraph AI summary.
 pub const EXTRA_AI_SUMMARY: &str = "ai_summary";

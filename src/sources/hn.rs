@@ -27,17 +27,17 @@ use serde::Deserialize;
 
 use super::{Collection, Source, SourceError, Tally, Window};
 use crate::arxiv::ArxivId;
-use crate::config::HnConfig;
+use crate::config::{HnConfig, metric, source_name};
 use crate::http::{HttpClient, accept_all, base_url};
 use crate::store::{Mention, MentionCounts};
 
 /// The source name in config and signal keys.
-pub const NAME: &str = "hn";
+pub const NAME: &str = source_name::HN;
 
 /// Σ points of the stories linking a paper.
-pub const METRIC_POINTS: &str = "points";
+pub const METRIC_POINTS: &str = metric::POINTS;
 /// Σ comments of the stories linking a paper.
-pub const METRIC_COMMENTS: &str = "comments";
+pub const METRIC_COMMENTS: &str = metric::COMMENTS;
 
 /// Algolia serves at most this many hits per query, whatever the page (`paginationLimitedTo`).
 pub const ALGOLIA_HIT_CAP: u64 = 1000;

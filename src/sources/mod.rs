@@ -145,12 +145,23 @@ impl Tally {
     }
 
     /// Snapshots of `source`, restricted to `papers` when it is not empty.
+    ///
+    /// Every metric must be one `[ranking]` accepts for `source`
+    /// ([`crate::config::SOURCE_METRICS`]); debug builds check it, so a source test fails
+    /// when a source records a metric the configuration would reject as unknown.
     pub fn into_signals(
         self,
         source: &str,
         papers: &BTreeSet<ArxivId>,
         now: DateTime<Utc>,
     ) -> Vec<Signal> {
+        debug_assert!(
+            self.sums
+                .values()
+                .flat_map(BTreeMap::keys)
+                .all(|m| crate::config::is_known_metric(source, m)),
+            "{source} records a metric missing from config::SOURCE_METRICS"
+        );
         self.sums
             .into_iter()
             .filter(|(id, _)| papers.is_empty() || papers.contains(id))
@@ -164,5 +175,56 @@ impl Tally {
                 })
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{SOURCE_METRICS, is_known_metric, source_metrics};
+
+    /// `[ranking]` validation accepts exactly the sources and metrics the sources record: the
+    /// table lives in the config layer (below this one), and this is where the two meet.
+    #[test]
+    fn every_source_and_metric_is_one_ranking_knows() {
+        let names = [
+            x::NAME,
+            bluesky::NAME,
+            hn::NAME,
+            hf::NAME,
+            semantic_scholar::NAME,
+        ];
+        assert_eq!(
+            SOURCE_METRICS.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
+            names
+        );
+        for name in names {
+            assert!(source_metrics(name).is_some(), "{name}");
+        }
+        let published = [
+            (hn::NAME, hn::METRIC_POINTS),
+            (hn::NAME, hn::METRIC_COMMENTS),
+            (hf::NAME, hf::METRIC_UPVOTES),
+            (hf::NAME, hf::METRIC_COMMENTS),
+            (hf::NAME, hf::METRIC_GITHUB_STARS),
+            (semantic_scholar::NAME, semantic_scholar::METRIC_CITATIONS),
+            (
+                semantic_scholar::NAME,
+                semantic_scholar::METRIC_INFLUENTIAL_CITATIONS,
+            ),
+        ];
+        for (source, metric) in published {
+            assert!(is_known_metric(source, metric), "{source}.{metric}");
+        }
+    }
+
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "missing from config::SOURCE_METRICS")]
+    fn a_metric_ranking_does_not_know_is_caught_in_debug_builds() {
+        let mut tally = Tally::default();
+        let paper = ArxivId::parse("2107.00641").expect("an id");
+        tally.add(&paper, "retweet", 1.0);
+        let _ = tally.into_signals(x::NAME, &BTreeSet::new(), DateTime::UNIX_EPOCH);
     }
 }

@@ -26,17 +26,17 @@ use serde::Deserialize;
 
 use super::{Collection, Source, SourceError, Tally, Window};
 use crate::arxiv::ArxivId;
-use crate::config::{Secret, SemanticScholarConfig};
+use crate::config::{Secret, SemanticScholarConfig, metric, source_name};
 use crate::http::{HttpClient, HttpError, Pacer, accept_all, base_url};
 use crate::store::Extra;
 
 /// The source name in signal keys (the config section is `semantic_scholar`).
-pub const NAME: &str = "s2";
+pub const NAME: &str = source_name::S2;
 
 /// Citation count.
-pub const METRIC_CITATIONS: &str = "citations";
+pub const METRIC_CITATIONS: &str = metric::CITATIONS;
 /// Influential citation count (Semantic Scholar's classifier).
-pub const METRIC_INFLUENTIAL_CITATIONS: &str = "influential_citations";
+pub const METRIC_INFLUENTIAL_CITATIONS: &str = metric::INFLUENTIAL_CITATIONS;
 
 /// Extra key: Semantic Scholar's one-sentence TL;DR.
 pub const EXTRA_TLDR: &str = "tldr";

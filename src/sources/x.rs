@@ -41,12 +41,12 @@ use crate::clock::Clock;
 pub use crate::config::x_query::{
     DEFAULT_URL_PATTERNS, MAX_QUERY_CHARS, check_url_patterns, search_query,
 };
-use crate::config::{Secret, XConfig};
+use crate::config::{Secret, XConfig, metric, source_name};
 use crate::http::{HttpClient, HttpError, Response, Verdict};
 use crate::store::{CursorStore, Mention, MentionCounts, StoreError};
 
 /// The source's name in config (`[sources.x]`) and signal keys (`x.retweets`, …).
-pub const NAME: &str = "x";
+pub const NAME: &str = source_name::X;
 
 /// Tweets asked for per page: the most both search endpoints serve with these fields.
 pub const PAGE_SIZE: u32 = 100;
@@ -74,11 +74,11 @@ const REACH_MARGIN: Duration = Duration::minutes(1);
 const END_TIME_LAG: Duration = Duration::seconds(30);
 
 /// Metrics written per paper (`x.<metric>`).
-const POSTS: &str = "posts";
-const RETWEETS: &str = "retweets";
-const LIKES: &str = "likes";
-const QUOTES: &str = "quotes";
-const REPLIES: &str = "replies";
+const POSTS: &str = metric::POSTS;
+const RETWEETS: &str = metric::RETWEETS;
+const LIKES: &str = metric::LIKES;
+const QUOTES: &str = metric::QUOTES;
+const REPLIES: &str = metric::REPLIES;
 
 /// The X search source. See the module docs.
 #[derive(Debug)]

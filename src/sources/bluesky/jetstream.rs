@@ -31,7 +31,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{self, Message};
 
 use super::records::{self, Event, EventKind, Operation, POST, Record, WANTED_COLLECTIONS};
-use crate::clock::Clock;
+use crate::clock::{Clock, saturating_sub};
 use crate::config::BlueskyConfig;
 use crate::http::sanitize_url;
 use crate::sources::SourceError;
@@ -280,10 +280,10 @@ impl JetstreamConsumer {
             return Ok(());
         }
         self.last_prune = Some(now);
-        let removed = self
-            .store
-            .bluesky_prune(now - to_chrono(self.retention))
-            .await?;
+        // Saturating, and never before 1970 (no Bluesky post is older; the store holds years
+        // 0000-9999 only): a huge retention prunes nothing instead of panicking or failing.
+        let cutoff = saturating_sub(now, self.retention).max(DateTime::UNIX_EPOCH);
+        let removed = self.store.bluesky_prune(cutoff).await?;
         if removed > 0 {
             tracing::info!(removed, "pruned Bluesky posts past the retention period");
         }

@@ -26,7 +26,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::arxiv::ArxivId;
-use crate::config::{BlueskyConfig, Secret};
+use crate::config::{BlueskyConfig, Secret, metric, source_name};
 use crate::http::{HttpClient, HttpError};
 use crate::sources::{Collection, Source, SourceError, Tally, Window};
 use crate::store::{
@@ -39,7 +39,7 @@ pub use jetstream::{ConsumerStats, JetstreamConsumer, Listener, listen};
 use appview::{GET_POSTS_BATCH, SearchError, Xrpc};
 
 /// Name in config and signal keys.
-pub const NAME: &str = "bluesky";
+pub const NAME: &str = source_name::BLUESKY;
 
 /// The domain searched by the backfill.
 const SEARCH_DOMAIN: &str = "arxiv.org";
@@ -373,11 +373,11 @@ impl BlueskySource {
             }
             mentions += 1;
             for paper in &post.papers {
-                tally.add(paper, "posts", weight);
-                tally.add(paper, "likes", weight * as_f64(counts.likes));
-                tally.add(paper, "reposts", weight * as_f64(counts.reposts));
-                tally.add(paper, "quotes", weight * as_f64(counts.quotes));
-                tally.add(paper, "replies", weight * as_f64(counts.replies));
+                tally.add(paper, metric::POSTS, weight);
+                tally.add(paper, metric::LIKES, weight * as_f64(counts.likes));
+                tally.add(paper, metric::REPOSTS, weight * as_f64(counts.reposts));
+                tally.add(paper, metric::QUOTES, weight * as_f64(counts.quotes));
+                tally.add(paper, metric::REPLIES, weight * as_f64(counts.replies));
             }
             // Who is talking lists people: bot accounts count (with their weight) but are
             // not shown.
