@@ -228,10 +228,13 @@ impl HttpError {
         }
     }
 
-    /// Whether another attempt could succeed (transport trouble, timeouts, 408/429/5xx).
+    /// Whether another attempt could succeed (transport trouble, timeouts, 408/429/5xx). A
+    /// host name that does not resolve is not: without a network (or with a typo in a URL)
+    /// retrying only makes the user wait; the next run or pass tries again.
     pub fn is_transient(&self) -> bool {
         match self {
-            HttpError::Timeout { .. } | HttpError::Connect { .. } => true,
+            HttpError::Connect { message, .. } => !is_dns_failure(message),
+            HttpError::Timeout { .. } => true,
             HttpError::Status { status, .. } => is_retryable_status(*status),
             _ => false,
         }
@@ -313,6 +316,12 @@ pub(crate) fn base_url(api_url: &str, key: &str) -> Result<String, HttpError> {
             sanitize_url(api_url)
         ))),
     }
+}
+
+/// Whether a connection error is a failed name lookup (no network, no DNS, a mistyped host).
+fn is_dns_failure(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    m.contains("dns error") || m.contains("failed to lookup address")
 }
 
 /// `text` with every secret (and its URL-encoded form) replaced by `[redacted]`.
@@ -645,7 +654,8 @@ impl HttpClient {
                 Some(d) => d.min(self.opts.retry.max_delay),
                 None => self.backoff(attempt - 1),
             };
-            tracing::warn!(
+            // A retry is routine; if they all fail, the caller reports the error once.
+            tracing::info!(
                 url = %url,
                 attempt,
                 max_retries,

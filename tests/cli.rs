@@ -449,3 +449,30 @@ async fn import_refuses_files_over_the_size_cap_even_endless_ones() {
         stderr(&out)
     );
 }
+
+/// A first run without network: one line saying arXiv could not be reached and what to check,
+/// no URL or OS error unless `-v`, and no empty store left behind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_first_run_without_network_says_so_in_one_line_and_leaves_no_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = hotpapers(dir.path(), "http://127.0.0.1:1", &["digest"]).await;
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 1, "{err}");
+    assert!(
+        lines[0].starts_with("error: arXiv could not be reached: the connection was refused"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("127.0.0.1") && !err.contains("os error"),
+        "{err}"
+    );
+    assert!(
+        !dir.path().join("test.db").exists(),
+        "an empty store was left behind"
+    );
+    // -v gives the details.
+    let out = hotpapers(dir.path(), "http://127.0.0.1:1", &["-v", "digest"]).await;
+    assert!(stderr(&out).contains("127.0.0.1:1"), "{}", stderr(&out));
+}

@@ -179,14 +179,35 @@ fn describe_http(e: &HttpError) -> String {
     let last = e.last();
     let rate_limited = e.status() == Some(429)
         || matches!(last, HttpError::Rejected { reason, .. } if reason == RATE_LIMITED);
+    // One line for people, without the URL (it may be long, or a configured mirror's): the
+    // source of this error, `HttpError`, has it, and `-v` shows it.
     if rate_limited {
-        format!("arXiv is rate-limiting; try again later ({e})")
-    } else if matches!(last, HttpError::Timeout { .. }) {
-        format!("arXiv did not answer in time; try again later ({e})")
-    } else if e.status().is_some_and(|s| s >= 500) {
-        format!("arXiv is unavailable; try again later ({e})")
+        "arXiv is rate-limiting; try again later".to_string()
+    } else if let HttpError::Timeout { .. } = last {
+        "arXiv could not be reached: it did not answer in time; check the network connection, \
+         or try again later"
+            .to_string()
+    } else if let HttpError::Connect { message, .. } = last {
+        let m = message.to_ascii_lowercase();
+        let why = if m.contains("dns") || m.contains("lookup") || m.contains("resolve") {
+            "its name did not resolve (DNS)"
+        } else if m.contains("refused") {
+            "the connection was refused"
+        } else if m.contains("certificate") || m.contains("tls") {
+            "the secure connection failed (TLS)"
+        } else {
+            "the connection failed"
+        };
+        format!(
+            "arXiv could not be reached: {why}; check the network connection (and [arxiv] \
+             api_url if you changed it)"
+        )
+    } else if let Some(status) = e.status().filter(|s| *s >= 500) {
+        format!("arXiv is unavailable (HTTP {status}); try again later")
+    } else if let Some(status) = e.status() {
+        format!("arXiv refused the request (HTTP {status})")
     } else {
-        format!("arXiv request failed: {e}")
+        "arXiv request failed".to_string()
     }
 }
 

@@ -38,7 +38,7 @@ pub fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {}", error_line(&e));
+            eprintln!("error: {}", error_line(&e, verbose > 0));
             ExitCode::FAILURE
         }
     }
@@ -104,9 +104,33 @@ fn shutdown_on_signals() -> std::io::Result<tokio::sync::watch::Receiver<bool>> 
 
 /// The error and its causes on one line, "a: b: c", skipping a cause whose text its parent
 /// already quotes (library errors often include their source's message).
-fn error_line(e: &anyhow::Error) -> String {
+/// Whether `e` comes from an upstream that could not be reached at all (connection or
+/// timeout), so nothing was fetched and nothing stored.
+fn unreachable(e: &anyhow::Error) -> bool {
+    use hotpapers::http::HttpError;
+    e.chain().any(|c| {
+        c.downcast_ref::<HttpError>().is_some_and(|h| {
+            matches!(
+                h.last(),
+                HttpError::Connect { .. } | HttpError::Timeout { .. }
+            )
+        })
+    })
+}
+
+/// The error and its causes on one line. Without `-v`, the chain stops at a transport
+/// error ([`hotpapers::http::HttpError`]: URLs, OS errors), with a hint that `-v` shows it:
+/// the layers above already said in words what failed and what to check.
+fn error_line(e: &anyhow::Error, verbose: bool) -> String {
     let mut line = String::new();
     for cause in e.chain() {
+        if !verbose
+            && !line.is_empty()
+            && cause.downcast_ref::<hotpapers::http::HttpError>().is_some()
+        {
+            line.push_str(" (-v shows the details)");
+            break;
+        }
         let text = cause.to_string().replace(['\n', '\r'], " ");
         if line.contains(&text) {
             continue;
@@ -144,93 +168,112 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::EvalSummaries { file } => return eval_summaries(&file),
         other => other,
     };
-    let app = App::open(config, Arc::new(SystemClock)).await?;
+    // A first run that cannot reach arXiv must not leave an empty store behind.
+    let store_path = config.store.path.clone();
+    let fresh_store = !store_path.exists();
+    let app = Arc::new(App::open(config, Arc::new(SystemClock)).await?);
     let progress = progress::TerminalProgress::new(!cli.quiet);
-    let mut stdout = std::io::stdout().lock();
-    match command {
-        Command::Ingest { date } => {
-            let report = app.ingest(date, &progress).await?;
-            writeln!(stdout, "{}", output::ingest_report(&report))?;
-        }
-        Command::Collect { date } => {
-            let report = app.collect(date, &progress).await?;
-            writeln!(stdout, "{}", output::collect_report(&report))?;
-        }
-        Command::Listen => {
-            app.listen(shutdown_signal()).await?;
-            writeln!(stdout, "listener stopped")?;
-        }
-        Command::Import { files } => {
-            let report = app.import(&files).await?;
-            writeln!(stdout, "{}", output::import_report(&report))?;
-        }
-        Command::Paper { id, format, chart } => {
-            let card = app.paper(&id).await?;
-            if let Some(path) = chart {
-                let png = card.chart_png().context("rendering the attention chart")?;
-                std::fs::write(&path, png)
-                    .with_context(|| format!("writing the chart to {}", path.display()))?;
-                tracing::info!(path = %path.display(), "attention chart written");
+    let result: anyhow::Result<()> = async {
+        let mut stdout = std::io::stdout().lock();
+        match command {
+            Command::Ingest { date } => {
+                let report = app.ingest(date, &progress).await?;
+                writeln!(stdout, "{}", output::ingest_report(&report))?;
             }
-            let text = match format {
-                PaperFormat::Text => hotpapers::console::paper_card(&card),
-                PaperFormat::Json => output::paper_json(&card),
-            };
-            write!(stdout, "{text}")?;
-        }
-        Command::Digest {
-            date,
-            top,
-            category,
-            format,
-            view,
-            days,
-        } => {
-            let req = DigestRequest {
+            Command::Collect { date } => {
+                let report = app.collect(date, &progress).await?;
+                writeln!(stdout, "{}", output::collect_report(&report))?;
+            }
+            Command::Listen => {
+                app.listen(shutdown_signal()).await?;
+                writeln!(stdout, "listener stopped")?;
+            }
+            Command::Import { files } => {
+                let report = app.import(&files).await?;
+                writeln!(stdout, "{}", output::import_report(&report))?;
+            }
+            Command::Paper { id, format, chart } => {
+                let card = app.paper(&id).await?;
+                if let Some(path) = chart {
+                    let png = card.chart_png().context("rendering the attention chart")?;
+                    std::fs::write(&path, png)
+                        .with_context(|| format!("writing the chart to {}", path.display()))?;
+                    tracing::info!(path = %path.display(), "attention chart written");
+                }
+                let text = match format {
+                    PaperFormat::Text => hotpapers::console::paper_card(&card),
+                    PaperFormat::Json => output::paper_json(&card),
+                };
+                write!(stdout, "{text}")?;
+            }
+            Command::Digest {
                 date,
                 top,
-                categories: category,
-                trending_days: match (view, days) {
-                    (args::DigestView::Mailing, None) => None,
-                    (_, days) => Some(days.unwrap_or(0)),
-                },
-                llm: LlmUse::Ask,
-            };
-            let digest = app.digest(&req, &progress).await?;
-            write!(stdout, "{}", format.render(&digest))?;
-        }
-        Command::Post {
-            channel,
-            webhook,
-            date,
-            top,
-            category,
-            force,
-        } => {
-            let req = DigestRequest {
+                category,
+                format,
+                view,
+                days,
+            } => {
+                let req = DigestRequest {
+                    date,
+                    top,
+                    categories: category,
+                    trending_days: match (view, days) {
+                        (args::DigestView::Mailing, None) => None,
+                        (_, days) => Some(days.unwrap_or(0)),
+                    },
+                    llm: LlmUse::Ask,
+                };
+                let digest = app.digest(&req, &progress).await?;
+                write!(stdout, "{}", format.render(&digest))?;
+            }
+            Command::Post {
+                channel,
+                webhook,
                 date,
                 top,
-                categories: category,
-                trending_days: None,
-                llm: LlmUse::Ask,
-            };
-            let line = post(&app, channel, webhook.as_deref(), &req, force, &progress).await?;
-            writeln!(stdout, "{line}")?;
+                category,
+                force,
+            } => {
+                let req = DigestRequest {
+                    date,
+                    top,
+                    categories: category,
+                    trending_days: None,
+                    llm: LlmUse::Ask,
+                };
+                let line = post(&app, channel, webhook.as_deref(), &req, force, &progress).await?;
+                writeln!(stdout, "{line}")?;
+            }
+            Command::Run { guild, no_register } => {
+                let shutdown =
+                    shutdown_on_signals().context("cannot listen for Ctrl-C / SIGTERM")?;
+                let options = hotpapers::discord::bot::BotOptions {
+                    guild,
+                    register: !no_register,
+                };
+                hotpapers::discord::bot::run(Arc::clone(&app), options, shutdown).await?;
+            }
+            Command::Config { action } => config_command(app.config(), action)?,
+            Command::EvalSummaries { file } => eval_summaries(&file)?,
+            Command::Console => hotpapers::console::run_stdio(&app, &mut stdout).await?,
         }
-        Command::Run { guild, no_register } => {
-            let shutdown = shutdown_on_signals().context("cannot listen for Ctrl-C / SIGTERM")?;
-            let options = hotpapers::discord::bot::BotOptions {
-                guild,
-                register: !no_register,
-            };
-            hotpapers::discord::bot::run(Arc::new(app), options, shutdown).await?;
-        }
-        Command::Config { action } => config_command(app.config(), action)?,
-        Command::EvalSummaries { file } => eval_summaries(&file)?,
-        Command::Console => hotpapers::console::run_stdio(&app, &mut stdout).await?,
+        stdout.flush().context("cannot write to stdout")?;
+        Ok(())
     }
-    stdout.flush().context("cannot write to stdout")?;
-    Ok(())
+    .await;
+    if let Err(e) = &result
+        && fresh_store
+        && unreachable(e)
+    {
+        drop(app);
+        for suffix in ["", "-wal", "-shm"] {
+            let mut p = store_path.clone().into_os_string();
+            p.push(suffix);
+            let _ = std::fs::remove_file(p);
+        }
+    }
+    result
 }
 
 /// `hotpapers eval-summaries FILE`: the extractive summarizer's ROUGE on a SciTLDR file,
@@ -396,7 +439,7 @@ mod tests {
     fn error_line_does_not_repeat_quoted_causes() {
         let e = anyhow::Error::new(Outer(Inner)).context("cannot fetch the mailing");
         assert_eq!(
-            error_line(&e),
+            error_line(&e, false),
             "cannot fetch the mailing: gave up after 5 attempts; last error: connection refused"
         );
     }

@@ -368,7 +368,10 @@ mod tests {
             .collect();
         assert_eq!(ranks, (1..=23).collect::<Vec<_>>());
         assert!(parts[0].content.contains("top 23 of 500"));
-        assert!(parts[0].content.contains("no hn data"));
+        // A missing source is only "unavailable": the reason (here "timeout @here") is not
+        // for the channel.
+        assert!(parts[0].content.contains("(Hacker News: unavailable)"));
+        assert!(!parts[0].content.contains("timeout"));
         assert!(parts[1].content.starts_with("(continued · part 2/"));
         let footer = parts[0].embeds.last().unwrap().footer.as_deref().unwrap();
         assert!(footer.contains("2021-07-02") && footer.contains("part 1/"));
