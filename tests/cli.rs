@@ -400,7 +400,7 @@ async fn import_reads_an_invalid_byte_as_u_fffd_and_says_where() {
     assert!(out.status.success(), "{}", stderr(&out));
     let shown = stdout(&out);
     assert!(
-        shown.starts_with("imported 6 papers from 1 file(s)"),
+        shown.starts_with("imported 6 papers from 1 file;"),
         "{shown}"
     );
     assert!(

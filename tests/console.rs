@@ -245,6 +245,10 @@ async fn hot_explains_dates_without_a_mailing() {
     let req = Request::from(Hot::new(None, None, Some("2021-07-07"), None).unwrap());
     let reply = handle(&f.app, req, &MEMBER).await;
     assert!(error_message(&reply).contains("not out yet"), "{reply:?}");
+    assert!(
+        error_message(&reply).contains("announced at 2021-07-07 00:00 UTC; it is not out yet"),
+        "said once, in UTC: {reply:?}"
+    );
 }
 
 // ------------------------------------------------------------------------------ /paper
@@ -939,4 +943,13 @@ async fn hot_and_paper_show_the_summary() {
         "{out}"
     );
     assert!(out.contains("(extractive)\n"), "{out}");
+}
+
+#[tokio::test]
+async fn an_over_long_line_counts_as_one_failed_command() {
+    let f = fixture().await;
+    let input = format!("/hot {}\n", "x".repeat(20 * 1024));
+    let (_, err, summary) = run_console(&f.app, &input, false).await;
+    assert!(err.contains("error:"), "{err}");
+    assert_eq!((summary.failed, summary.commands), (1, 1));
 }

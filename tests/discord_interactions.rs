@@ -981,3 +981,57 @@ async fn every_other_command_answers_within_limits() {
     let msg = ephemeral_error(&one_callback(&env.dispatch(&quick, interaction(dm)).await));
     assert!(msg.contains("direct messages"), "{msg}");
 }
+
+#[derive(Clone, Default)]
+struct LogBuf(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogBuf {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// `run` logs one line per interaction, with the command, its outcome and its latency.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_interaction_is_one_log_line_with_command_outcome_and_latency() {
+    use tracing::instrument::WithSubscriber as _;
+    let env = env().await;
+    let quick = env.quick();
+    let logs = LogBuf::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let dispatch = tracing::Dispatch::new(subscriber);
+    env.dispatch(&quick, interaction(fixture("command_hot.json")))
+        .with_subscriber(dispatch.clone())
+        .await;
+    env.dispatch(
+        &quick,
+        with_option("command_paper.json", "id", json!("2107.99999")),
+    )
+    .with_subscriber(dispatch)
+    .await;
+    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("interaction answered"))
+        .collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(
+        lines[0].contains("command=\"hot\"") && lines[0].contains("outcome=\"ok\""),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].contains("command=\"paper\"") && lines[1].contains("outcome=\"error\""),
+        "{}",
+        lines[1]
+    );
+    assert!(lines.iter().all(|l| l.contains("latency_ms=")), "{text}");
+}

@@ -52,7 +52,10 @@ pub enum AppError {
     UnknownCategory(#[from] UnknownCategory),
     #[error(transparent)]
     NoMailing(#[from] NoMailing),
-    #[error("the mailing of {date} is announced at {announced_at} (UTC); it is not out yet")]
+    #[error(
+        "the mailing of {date} is announced at {}; it is not out yet",
+        announced_at.format("%Y-%m-%d %H:%M UTC")
+    )]
     NotYetAnnounced {
         date: NaiveDate,
         announced_at: DateTime<Utc>,

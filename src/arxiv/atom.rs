@@ -494,14 +494,16 @@ fn open_tag(
         return if ns == ATOM_NS && local == "feed" {
             Ok(Tag::Feed)
         } else {
-            let shown = if ns.is_empty() {
-                format!("<{local}>")
-            } else {
-                format!("<{local}> in namespace {ns}")
-            };
-            Err(AtomError::NotAtom(format!(
-                "root element is {shown}, expected Atom <feed>"
-            )))
+            Err(AtomError::NotAtom(match (local == "feed", ns.is_empty()) {
+                (true, true) => {
+                    "root element <feed> has no Atom namespace (http://www.w3.org/2005/Atom)"
+                        .to_string()
+                }
+                (_, true) => format!("root element is <{local}>, expected Atom <feed>"),
+                (_, false) => {
+                    format!("root element is <{local}> in namespace {ns}, expected Atom <feed>")
+                }
+            }))
         };
     };
     // Compare the namespace URI once, not once per candidate element below.
@@ -1626,6 +1628,22 @@ mod tests {
         fn collapse_matches_on_any_string(s in ".{0,60}") {
             proptest::prop_assert_eq!(collapse(&s), collapse_whitespace(&s));
         }
+    }
+
+    #[test]
+    fn a_feed_without_the_atom_namespace_is_named_as_such() {
+        let e = parse_feed(b"<feed><entry/></feed>")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("<feed> has no Atom namespace"), "{e}");
+        assert!(!e.contains("expected Atom <feed>"), "{e}");
+        let e = parse_feed(b"<rss version=\"2.0\"/>")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("root element is <rss>, expected Atom <feed>"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -85,12 +85,21 @@ pub fn collect_report(r: &CollectReport) -> String {
     out
 }
 
+/// "1 paper", "6 papers".
+fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 pub fn import_report(r: &ImportReport) -> String {
     let dates: Vec<String> = r.mailings.iter().map(ToString::to_string).collect();
     let mut out = format!(
-        "imported {} papers from {} file(s); {} newly stored, {} updated; mailings: {}",
-        r.papers,
-        r.files,
+        "imported {} from {}; {} newly stored, {} updated; mailings: {}",
+        count(r.papers, "paper"),
+        count(r.files, "file"),
         r.inserted,
         r.updated,
         if dates.is_empty() {

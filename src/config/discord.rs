@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::Secret;
+use super::{Secret, duration};
 
 /// `[discord]`: the bot front end.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -23,11 +23,11 @@ pub struct DiscordConfig {
     /// How late a daily post may still go out after its time (the bot was down, the network
     /// was out); a post missed by more is skipped with a log line, so a channel never gets
     /// yesterday's digest in the middle of the night.
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::config::duration")]
     pub grace_period: Duration,
     /// How old a mailing must be before a daily post (and `/preview`) shows it, so attention
     /// has time to build.
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::config::duration")]
     pub min_age: Duration,
     /// Most daily posts sent at once when many subscriptions fire together.
     pub parallel_posts: usize,
@@ -62,7 +62,7 @@ impl DiscordConfig {
                 "grace_period",
                 format!(
                     "must be greater than zero and at most 24h, got {}",
-                    humantime::format_duration(self.grace_period)
+                    duration::display(self.grace_period)
                 ),
             );
         }
@@ -71,7 +71,7 @@ impl DiscordConfig {
                 "min_age",
                 format!(
                     "must be at most 7days, got {}",
-                    humantime::format_duration(self.min_age)
+                    duration::display(self.min_age)
                 ),
             );
         }

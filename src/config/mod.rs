@@ -45,6 +45,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 mod discord;
+pub mod duration;
 mod env;
 mod ranking;
 mod secrets;

@@ -30,17 +30,17 @@ impl Default for StoreConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct HttpConfig {
     /// Whole-request timeout.
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::config::duration")]
     pub timeout: Duration,
     /// Largest response body accepted, in bytes.
     pub max_response_bytes: u64,
     /// Retries after the first attempt for transient failures.
     pub max_retries: u32,
     /// First retry delay; doubles on each retry, with jitter.
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::config::duration")]
     pub retry_base_delay: Duration,
     /// Upper bound for any single retry delay.
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::config::duration")]
     pub retry_max_delay: Duration,
     /// Optional e-mail address or URL put in the User-Agent, as arXiv asks API users to do.
     pub contact: String,
@@ -74,7 +74,7 @@ pub struct ArxivConfig {
     pub holidays: Vec<NaiveDate>,
     /// Minimum spacing between requests to arXiv (its terms ask for one every 3 seconds).
     /// `0s` is only for local mirrors and tests.
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::config::duration")]
     pub request_spacing: Duration,
     /// Results per API page (arXiv allows at most 2000).
     pub page_size: usize,
@@ -115,11 +115,11 @@ pub struct DigestConfig {
     pub top: usize,
     /// A digest re-collects attention from a source whose last sweep of that mailing is older
     /// than this.
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::config::duration")]
     pub max_signal_age: Duration,
     /// Attention is swept from a mailing's submission window up to this long after its
     /// announcement (posts about older papers keep trickling in, but rarely change a ranking).
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::config::duration")]
     pub attention_window: Duration,
     /// How many of a paper's top posts the Markdown export embeds under it, the way the seed
     /// post does (0: none). Cards always link the top one.

@@ -158,20 +158,20 @@ pub struct BlueskyConfig {
     /// The listener saves its Jetstream cursor after this many events…
     pub cursor_save_events: u32,
     /// …or after this long, whichever comes first (and always on shutdown).
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::config::duration")]
     pub cursor_save_interval: Duration,
     /// On restart the listener resumes this far before its saved cursor, so events around a
     /// crash are replayed (replays are idempotent) rather than lost.
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::config::duration")]
     pub replay_overlap: Duration,
     /// A connection that delivers nothing for this long is considered dead and reopened.
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::config::duration")]
     pub idle_timeout: Duration,
     /// Longest wait between reconnection attempts (the wait doubles from 1 s up to it).
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::config::duration")]
     pub reconnect_max_delay: Duration,
     /// Stored posts (and their counts) older than this are deleted by the listener.
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::config::duration")]
     pub retention: Duration,
     /// Most `searchPosts` pages (of 100 posts) read per sweep when credentials are set.
     pub max_search_pages: u32,
@@ -251,7 +251,7 @@ pub struct SemanticScholarConfig {
     pub batch_size: u32,
     /// Minimum spacing between request starts: a key is granted 1 request per second, and the
     /// anonymous pool is shared, so bursts only earn 429s.
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::config::duration")]
     pub request_spacing: Duration,
 }
 

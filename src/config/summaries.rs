@@ -194,7 +194,7 @@ pub struct LlmConfig {
     pub api_key: Option<Secret>,
     /// Deadline for one whole request; a slower answer is given up and the next provider
     /// asked.
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::config::duration")]
     pub timeout: Duration,
     /// Most requests in flight at once.
     pub max_concurrency: usize,

@@ -166,6 +166,8 @@ where
             None => break,
             Some(Ok(line)) => line,
             Some(Err(e)) => {
+                // A rejected line is a command that failed: "1 of 1", never "1 of 0".
+                summary.commands += 1;
                 summary.failed += 1;
                 err.write_all(format!("error: {e}\n").as_bytes())?;
                 continue;

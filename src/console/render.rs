@@ -77,13 +77,18 @@ pub fn render(reply: &Reply) -> String {
 }
 
 /// `Sat 2021-07-03 08:00 CEST (06:00 UTC)`.
+/// "Fri 2021-07-02 08:30 CEST (06:30 UTC)"; in UTC itself just "Fri 2021-07-02 08:30 UTC".
 fn local_time(t: DateTime<Utc>, sub: &Subscription) -> String {
-    format!(
-        "{} ({} UTC)",
-        t.with_timezone(&sub.timezone)
-            .format("%a %Y-%m-%d %H:%M %Z"),
-        t.format("%H:%M")
-    )
+    let local = t
+        .with_timezone(&sub.timezone)
+        .format("%a %Y-%m-%d %H:%M %Z")
+        .to_string();
+    let utc = t.format("%a %Y-%m-%d %H:%M UTC").to_string();
+    if local == utc {
+        local
+    } else {
+        format!("{local} ({} UTC)", t.format("%H:%M"))
+    }
 }
 
 fn subscriptions(list: &[SubscriptionStatus]) -> String {

@@ -27,7 +27,7 @@ use serenity::model::id::{GuildId, InteractionId};
 use serenity::model::permissions::Permissions;
 use serenity::model::user::User;
 use tokio::sync::Notify;
-use tracing::{debug, warn};
+use tracing::{debug, info, warn};
 
 use super::escape::truncate_chars;
 use super::reply::{self, ButtonId, DiscordReply, HotQuery, RenderContext};
@@ -187,6 +187,8 @@ impl Interactions {
     ) {
         let hot = HotQuery::of(&req);
         let admin = req.is_admin();
+        let command = req.name();
+        let started = std::time::Instant::now();
         let app = Arc::clone(&self.app);
         let mut task = tokio::spawn(async move { handle(&app, req, &who).await });
         let early = if self.defer_after.is_zero() {
@@ -219,6 +221,15 @@ impl Interactions {
         };
         let reply = reply_of(joined);
         self.after(&reply);
+        // One line per interaction: what was asked, how it went, how long it took.
+        info!(
+            interaction = %target.id,
+            command,
+            outcome = if matches!(reply, Reply::Error { .. }) { "error" } else { "ok" },
+            deferred = deferred_ephemeral.is_some(),
+            latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            "interaction answered"
+        );
         let rendered = reply::render(&reply, &RenderContext { hot });
         let private = rendered.ephemeral;
         match deferred_ephemeral {
