@@ -1035,3 +1035,32 @@ async fn every_interaction_is_one_log_line_with_command_outcome_and_latency() {
     );
     assert!(lines.iter().all(|l| l.contains("latency_ms=")), "{text}");
 }
+
+/// A 429 on the interaction callback (Discord's body, without a `code`) is waited out and the
+/// answer goes through once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rate_limited_answer_is_retried_and_delivered_once() {
+    let env = env().await;
+    Mock::given(method("POST"))
+        .and(path_regex(r"^/api/v10/interactions/\d+/[^/]+/callback$"))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("Retry-After", "0.2")
+                .set_body_json(json!({"message": "You are being rate limited.", "retry_after": 0.2, "global": false})),
+        )
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&env.discord)
+        .await;
+    let quick = env.quick();
+    let reqs = env
+        .dispatch(&quick, interaction(fixture("command_hot.json")))
+        .await;
+    assert_eq!(reqs.len(), 2, "the 429 and the retry: {reqs:?}");
+    assert!(
+        reqs.iter()
+            .all(|(m, p, _)| m == "POST" && p.ends_with("/callback"))
+    );
+    assert_eq!(reqs[0].2, reqs[1].2, "the same answer again");
+    assert_eq!(reqs[1].2["type"], 4);
+}

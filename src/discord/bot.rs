@@ -131,10 +131,19 @@ pub async fn register_commands(
     guild: Option<GuildId>,
     definitions: Vec<CreateCommand>,
 ) -> Result<usize, BotError> {
-    let result = match guild {
-        Some(g) => g.set_commands(http, definitions).await,
-        None => Command::set_global_commands(http, definitions).await,
-    };
+    // Registration happens once at start-up; a 429 is waited out (see
+    // `rest::retry_rate_limited`) in real time.
+    let clock = crate::clock::SystemClock;
+    let result = super::rest::retry_rate_limited(&clock, "registering the commands", || {
+        let definitions = definitions.clone();
+        async move {
+            match guild {
+                Some(g) => g.set_commands(http, definitions).await,
+                None => Command::set_global_commands(http, definitions).await,
+            }
+        }
+    })
+    .await;
     match result {
         Ok(cmds) => Ok(cmds.len()),
         Err(serenity::Error::Http(HttpError::UnsuccessfulRequest(r)))

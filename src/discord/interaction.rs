@@ -110,7 +110,13 @@ impl Interactions {
             Ok(req) => self.run(http, &target, Origin::Command, req, who).await,
             Err(message) => {
                 let msg = DiscordReply::error(&message).into_response();
-                respond(http, &target, CreateInteractionResponse::Message(msg)).await;
+                respond(
+                    http,
+                    self.app.clock().as_ref(),
+                    &target,
+                    CreateInteractionResponse::Message(msg),
+                )
+                .await;
             }
         }
     }
@@ -140,12 +146,24 @@ impl Interactions {
                     }
                 };
                 let msg = reply.into_response();
-                respond(http, &target, CreateInteractionResponse::Message(msg)).await;
+                respond(
+                    http,
+                    self.app.clock().as_ref(),
+                    &target,
+                    CreateInteractionResponse::Message(msg),
+                )
+                .await;
             }
             Err(e) => {
                 debug!(interaction = %c.id, error = %e, "unusable button");
                 let msg = DiscordReply::error(OLD_BUTTON).into_response();
-                respond(http, &target, CreateInteractionResponse::Message(msg)).await;
+                respond(
+                    http,
+                    self.app.clock().as_ref(),
+                    &target,
+                    CreateInteractionResponse::Message(msg),
+                )
+                .await;
             }
         }
     }
@@ -172,7 +190,7 @@ impl Interactions {
             id: cmd.id,
             token: &cmd.token,
         };
-        respond(http, &target, response).await;
+        respond(http, self.app.clock().as_ref(), &target, response).await;
     }
 
     /// Runs the request in its own task and answers: directly if it finishes within
@@ -207,7 +225,7 @@ impl Interactions {
                     ),
                     Origin::Button => CreateInteractionResponse::Acknowledge,
                 };
-                if !respond(http, target, defer).await {
+                if !respond(http, self.app.clock().as_ref(), target, defer).await {
                     // The token is likely dead; finishing the command (it may store a
                     // subscription) is still right, but there is no one to answer.
                     let reply = reply_of(task.await);
@@ -240,7 +258,7 @@ impl Interactions {
                     }
                     _ => CreateInteractionResponse::Message(rendered.into_response()),
                 };
-                respond(http, target, response).await;
+                respond(http, self.app.clock().as_ref(), target, response).await;
             }
             Some(deferred_private) if private && !deferred_private => {
                 // The deferral is public but the answer (an error) must stay private: drop
@@ -253,16 +271,26 @@ impl Interactions {
                 {
                     log_failure(target, "deleting the deferred response", &e);
                 }
-                if let Err(e) = rendered
-                    .into_followup()
-                    .execute(http, (None, target.token))
-                    .await
+                let followup = rendered.into_followup();
+                if let Err(e) = super::rest::retry_rate_limited(
+                    self.app.clock().as_ref(),
+                    "sending the follow-up",
+                    || followup.clone().execute(http, (None, target.token)),
+                )
+                .await
                 {
                     log_failure(target, "sending the follow-up", &e);
                 }
             }
             Some(_) => {
-                if let Err(e) = rendered.into_edit().execute(http, target.token).await {
+                let edit = rendered.into_edit();
+                if let Err(e) = super::rest::retry_rate_limited(
+                    self.app.clock().as_ref(),
+                    "editing the deferred response",
+                    || edit.clone().execute(http, target.token),
+                )
+                .await
+                {
                     log_failure(target, "editing the deferred response", &e);
                 }
             }
@@ -288,9 +316,18 @@ fn reply_of(joined: Result<Reply, tokio::task::JoinError>) -> Reply {
 }
 
 /// Sends an interaction callback; returns whether Discord accepted it.
-async fn respond(http: &Http, target: &Target<'_>, response: CreateInteractionResponse) -> bool {
+async fn respond(
+    http: &Http,
+    clock: &dyn crate::clock::Clock,
+    target: &Target<'_>,
+    response: CreateInteractionResponse,
+) -> bool {
     // Through the builder, which sends its files (a chart) as multipart with the payload.
-    match response.execute(http, (target.id, target.token)).await {
+    let sent = super::rest::retry_rate_limited(clock, "answering the interaction", || {
+        response.clone().execute(http, (target.id, target.token))
+    })
+    .await;
+    match sent {
         Ok(()) => true,
         Err(e) => {
             log_failure(target, "answering the interaction", &e);

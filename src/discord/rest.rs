@@ -294,6 +294,48 @@ async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, RestErr
     Ok(out)
 }
 
+/// How many times a serenity call answered 429 is tried in all ([`retry_rate_limited`]).
+pub const SERENITY_ATTEMPTS: u32 = 4;
+
+/// Whether a serenity error is Discord's 429.
+pub fn is_rate_limited(e: &serenity::Error) -> bool {
+    matches!(
+        e,
+        serenity::Error::Http(serenity::http::HttpError::UnsuccessfulRequest(r))
+            if r.status_code.as_u16() == 429
+    )
+}
+
+/// Runs a serenity REST call (an interaction answer, a follow-up, command registration),
+/// trying again after a 429 that reached it: when talking to Discord directly serenity's
+/// limiter has already waited out the `Retry-After`; behind `[discord] proxy_url` it is off,
+/// and serenity drops the `retry_after` it could not decode, so this waits 1 s, 2 s, 3 s on
+/// `clock` ([`SERENITY_ATTEMPTS`] tries in all).
+pub async fn retry_rate_limited<T, F, Fut>(
+    clock: &dyn Clock,
+    what: &str,
+    mut call: F,
+) -> Result<T, serenity::Error>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, serenity::Error>>,
+{
+    let mut attempt = 1;
+    loop {
+        match call().await {
+            Err(e) if is_rate_limited(&e) && attempt < SERENITY_ATTEMPTS => {
+                warn!(
+                    what,
+                    attempt, "Discord rate limit (429); waiting before trying again"
+                );
+                clock.sleep(Duration::from_secs(u64::from(attempt))).await;
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
