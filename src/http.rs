@@ -515,6 +515,8 @@ pub struct HttpClient {
     clock: Arc<dyn Clock>,
     rng: Arc<Mutex<fastrand::Rng>>,
     secrets: Arc<Vec<String>>,
+    /// (host, source name) pairs naming upstreams in metrics.
+    source_names: Arc<Vec<(String, String)>>,
 }
 
 /// How one attempt ended.
@@ -544,7 +546,31 @@ impl HttpClient {
             clock,
             rng: Arc::new(Mutex::new(fastrand::Rng::new())),
             secrets: Arc::new(Vec::new()),
+            source_names: Arc::new(Vec::new()),
         })
+    }
+
+    /// Names upstreams by host in the `/metrics` request counts (`export.arxiv.org` →
+    /// `arxiv`); a host not named here is counted under its own name.
+    pub fn with_source_names(self, names: impl IntoIterator<Item = (String, String)>) -> Self {
+        HttpClient {
+            source_names: Arc::new(names.into_iter().collect()),
+            ..self
+        }
+    }
+
+    /// Counts one attempt in the process's metrics, by upstream and status.
+    fn count(&self, url: &str, result: &Result<Response, HttpError>) {
+        let host = url::Url::parse(url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_string))
+            .unwrap_or_default();
+        let source = self
+            .source_names
+            .iter()
+            .find(|(h, _)| *h == host)
+            .map_or(host.as_str(), |(_, name)| name.as_str());
+        crate::metrics::metrics().upstream(source, result.as_ref().ok().map(|r| r.status));
     }
 
     /// The secrets (tokens, passwords, keys) that must never appear in an error or a log:
@@ -603,6 +629,7 @@ impl HttpClient {
         let started = Instant::now();
         let result = self.execute(req, &url).await;
         log_attempt(&method, &url, &result, started);
+        self.count(&url, &result);
         result
     }
 
@@ -695,6 +722,7 @@ impl HttpClient {
         let started = Instant::now();
         let result = self.execute(req, &url).await;
         log_attempt(&method, &url, &result, started);
+        self.count(&url, &result);
         let resp = match result {
             Ok(r) => r,
             Err(e) if e.is_transient() => {

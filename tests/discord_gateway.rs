@@ -165,6 +165,7 @@ async fn fake_gateway(
     ws_url: String,
     identified: mpsc::UnboundedSender<Value>,
     close_with: Option<u16>,
+    interactions: usize,
 ) {
     while let Ok((tcp, _)) = listener.accept().await {
         let Ok(mut ws) = tokio_tungstenite::accept_async(tcp).await else {
@@ -195,14 +196,16 @@ async fn fake_gateway(
                 }
                 Some(2) => {
                     let _ = identified.send(frame["d"].clone());
-                    let r = ws.send(Message::Text(ready(&ws_url).to_string())).await;
-                    match r {
-                        Ok(()) => {
-                            ws.send(Message::Text(interaction_create().to_string()))
-                                .await
+                    let mut r = ws.send(Message::Text(ready(&ws_url).to_string())).await;
+                    for i in 0..interactions {
+                        if r.is_err() {
+                            break;
                         }
-                        e => e,
+                        let mut event = interaction_create();
+                        event["s"] = json!(2 + i);
+                        r = ws.send(Message::Text(event.to_string())).await;
                     }
+                    r
                 }
                 _ => Ok(()),
             };
@@ -246,6 +249,11 @@ struct Fakes {
 
 impl Fakes {
     async fn start(close_with: Option<u16>) -> Fakes {
+        Fakes::start_with(close_with, 1).await
+    }
+
+    /// As [`Fakes::start`], the gateway sending `interactions` slash commands after READY.
+    async fn start_with(close_with: Option<u16>, interactions: usize) -> Fakes {
         let arxiv = MockServer::start().await;
         Mock::given(wiremock::matchers::method("GET"))
             .and(wiremock::matchers::path("/api/query"))
@@ -260,6 +268,7 @@ impl Fakes {
             ws_url.clone(),
             identified_tx,
             close_with,
+            interactions,
         ));
         let discord = MockServer::start().await;
         let (hits_tx, hits) = mpsc::unbounded_channel();
@@ -476,4 +485,103 @@ async fn a_rejected_token_fails_before_the_gateway_without_showing_it() {
         .map(|r| r.url.path().to_string())
         .collect();
     assert_eq!(paths, ["/api/v10/users/@me"], "no gateway attempt");
+}
+
+/// With `[web] listen`, `run` serves /healthz (healthy once the gateway is connected) and
+/// /metrics, which counts the slash commands answered; `hotpapers health` says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_and_metrics_are_served_and_count_three_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut fakes = Fakes::start_with(None, 3).await;
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let addr = format!("127.0.0.1:{port}");
+    let child = run_command(dir.path(), &fakes.arxiv.uri())
+        .args(["run", "--no-register"])
+        .env("HOTPAPERS_DISCORD__PROXY_URL", fakes.discord.uri())
+        .env("DISCORD_TOKEN", TOKEN)
+        .env("HOTPAPERS_WEB__LISTEN", &addr)
+        .spawn()
+        .expect("start hotpapers run");
+    let pid = child.id().expect("pid");
+    fakes.identify().await;
+    // Three answers (direct, or deferred then edited).
+    let mut answered = 0;
+    while answered < 3 {
+        let hit = next_hit(&mut fakes.hits, |h| {
+            (h.method == "POST" && h.path.ends_with("/callback")) || h.method == "PATCH"
+        })
+        .await;
+        if hit.method == "PATCH" || hit.body["type"] == 4 {
+            answered += 1;
+        }
+    }
+    let client = reqwest::Client::new();
+    let metrics = client
+        .get(format!("http://{addr}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(r#"hotpapers_commands_total{command="hot",outcome="ok"} 3"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("hotpapers_gateway_connected 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(r#"hotpapers_command_duration_seconds_count{command="hot"} 3"#),
+        "{metrics}"
+    );
+    let health = client
+        .get(format!("http://{addr}/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status().as_u16(), 200);
+    let body: Value = health.json().await.unwrap();
+    assert_eq!(body["gateway_connected"], true, "{body}");
+    assert_eq!(body["store_writable"], true, "{body}");
+    // `hotpapers health`, as a container's HEALTHCHECK runs it.
+    let out = run_command(dir.path(), &fakes.arxiv.uri())
+        .args(["health", "--addr", &addr])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("healthy"));
+
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .expect("run kill");
+    assert!(killed.success());
+    let out = tokio::time::timeout(GUARD, child.wait_with_output())
+        .await
+        .expect("exits within the guard time")
+        .expect("wait");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Nobody answers now: `hotpapers health` fails with one line.
+    let out = run_command(dir.path(), &fakes.arxiv.uri())
+        .args(["health", "--addr", &addr])
+        .output()
+        .await
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not answer"));
+    fakes.gateway.abort();
 }

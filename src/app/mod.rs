@@ -19,6 +19,7 @@ mod browse;
 pub mod charts;
 mod daily_post;
 mod digests;
+pub mod health;
 mod sources;
 mod subscriptions;
 mod summaries;
@@ -247,7 +248,8 @@ impl App {
             },
             clock.clone(),
         )?
-        .with_secrets(config.secrets());
+        .with_secrets(config.secrets())
+        .with_source_names(source_hosts(&config));
         let arxiv = ArxivClient::new(
             ArxivOptions {
                 api_url: parse_url("arxiv.api_url", &config.arxiv.api_url)?,
@@ -505,6 +507,7 @@ impl App {
                 paper_count: u32::try_from(members.len()).unwrap_or(u32::MAX),
             };
             self.store.record_mailing(&record, members).await?;
+            crate::metrics::metrics().ingested(record.ingested_at.timestamp());
         }
         for w in &warnings {
             warn!("{w}");
@@ -723,6 +726,7 @@ impl App {
             };
             reports.push(report);
         }
+        crate::metrics::metrics().collected(self.clock.now().timestamp());
         Ok(reports)
     }
 
@@ -954,6 +958,27 @@ impl App {
         }
         Ok(missing)
     }
+}
+
+/// Each configured upstream's host with the name `/metrics` counts its requests under.
+fn source_hosts(config: &Config) -> Vec<(String, String)> {
+    let s = &config.sources;
+    [
+        (&config.arxiv.api_url, "arxiv"),
+        (&config.arxiv.rss_url, "arxiv"),
+        (&s.hn.api_url, "hn"),
+        (&s.hf.api_url, "hf"),
+        (&s.bluesky.api_url, "bluesky"),
+        (&s.x.api_url, "x"),
+        (&s.semantic_scholar.api_url, "s2"),
+        (&config.summaries.llm.base_url, "llm"),
+    ]
+    .into_iter()
+    .filter_map(|(url, name)| {
+        let host = url::Url::parse(url).ok()?.host_str()?.to_string();
+        Some((host, name.to_string()))
+    })
+    .collect()
 }
 
 /// The configured `[arxiv] categories` as filters, checked against the taxonomy.

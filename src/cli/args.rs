@@ -226,6 +226,16 @@ pub enum Command {
         #[arg(value_enum, default_value_t = ConfigAction::Check)]
         action: ConfigAction,
     },
+
+    /// Ask a running `hotpapers run` whether it is healthy (its `/healthz`): exit 0 when it
+    /// is, 1 with the reasons when not or when it does not answer. For container health
+    /// checks: no curl needed.
+    #[command(after_help = "Example:\n  HOTPAPERS_WEB__LISTEN=127.0.0.1:8088 hotpapers health")]
+    Health {
+        /// The instance's address (default: [web] listen of the configuration).
+        #[arg(long, value_name = "HOST:PORT")]
+        addr: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -104,6 +104,65 @@ fn shutdown_on_signals() -> std::io::Result<tokio::sync::watch::Receiver<bool>> 
 
 /// The error and its causes on one line, "a: b: c", skipping a cause whose text its parent
 /// already quotes (library errors often include their source's message).
+/// `hotpapers health`: GET `/healthz` of a running instance; prints its verdict (and the
+/// reasons when unhealthy); an error (exit 1) unless it answered 200.
+async fn health(config: &Config, addr: Option<&str>) -> anyhow::Result<()> {
+    let addr = match addr {
+        Some(a) => a.to_string(),
+        None => config
+            .web
+            .listen_addr()
+            .map_err(anyhow::Error::msg)?
+            .map(|a| a.to_string())
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "no address to ask: set [web] listen (HOTPAPERS_WEB__LISTEN) as the running \
+                     bot does, or pass --addr HOST:PORT"
+                )
+            })?,
+    };
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(5))
+        .build()
+        .context("cannot build an HTTP client")?;
+    let response = client
+        .get(format!("http://{addr}/healthz"))
+        .send()
+        .await
+        .map_err(|_| anyhow::anyhow!("hotpapers at {addr} does not answer /healthz"))?;
+    let status = response.status().as_u16();
+    let bytes = response.bytes().await.unwrap_or_default();
+    let body: serde_json::Value = serde_json::from_slice(&bytes[..bytes.len().min(64 * 1024)])
+        .map_err(|_| {
+            anyhow::anyhow!("{addr} answered /healthz with HTTP {status}, not hotpapers' JSON")
+        })?;
+    let reasons: Vec<String> = body["reasons"]
+        .as_array()
+        .map(|r| {
+            r.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    if status == 200 {
+        let age = body["last_ingest_age_seconds"].as_i64().map_or_else(
+            || "no ingest yet".to_string(),
+            |s| format!("last ingest {}h ago", s / 3600),
+        );
+        println!("healthy: {addr} ({age})");
+        Ok(())
+    } else {
+        anyhow::bail!(
+            "unhealthy: {addr} (HTTP {status}): {}",
+            if reasons.is_empty() {
+                "no reason given".to_string()
+            } else {
+                reasons.join("; ")
+            }
+        )
+    }
+}
+
 /// Whether `e` comes from an upstream that could not be reached at all (connection or
 /// timeout), so nothing was fetched and nothing stored.
 fn unreachable(e: &anyhow::Error) -> bool {
@@ -165,6 +224,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::load(cli.config.as_deref())?;
     let command = match cli.command {
         Command::Config { action } => return config_command(&config, action),
+        Command::Health { addr } => return health(&config, addr.as_deref()).await,
         Command::EvalSummaries { file } => return eval_summaries(&file),
         other => other,
     };
@@ -252,9 +312,35 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     guild,
                     register: !no_register,
                 };
-                hotpapers::discord::bot::run(Arc::clone(&app), options, shutdown).await?;
+                // /healthz and /metrics when `[web] listen` is set, bound before the bot
+                // starts so a taken port is an error at once.
+                let web = match app.config().web.listen_addr().map_err(anyhow::Error::msg)? {
+                    Some(addr) => {
+                        let listener = hotpapers::web::bind(addr).await?;
+                        tracing::info!("serving /healthz and /metrics on http://{addr}");
+                        let state = hotpapers::web::WebState {
+                            app: Arc::clone(&app),
+                            has_gateway: true,
+                        };
+                        let mut stop = shutdown.clone();
+                        Some(tokio::spawn(hotpapers::web::serve(
+                            listener,
+                            state,
+                            async move {
+                                let _ = stop.wait_for(|s| *s).await;
+                            },
+                        )))
+                    }
+                    None => None,
+                };
+                let ran = hotpapers::discord::bot::run(Arc::clone(&app), options, shutdown).await;
+                if let Some(web) = web {
+                    web.abort();
+                }
+                ran?;
             }
             Command::Config { action } => config_command(app.config(), action)?,
+            Command::Health { addr } => health(app.config(), addr.as_deref()).await?,
             Command::EvalSummaries { file } => eval_summaries(&file)?,
             Command::Console => hotpapers::console::run_stdio(&app, &mut stdout).await?,
         }

@@ -64,7 +64,7 @@ pub use ranking::{
     is_known_metric, metric, source_metrics, source_name,
 };
 pub use secrets::Secret;
-pub use sections::{ArxivConfig, DigestConfig, HttpConfig, StoreConfig};
+pub use sections::{ArxivConfig, DigestConfig, HttpConfig, StoreConfig, WebConfig};
 pub use sources::{
     BlueskyConfig, HfConfig, HnConfig, SemanticScholarConfig, SourcesConfig, XConfig,
 };
@@ -99,6 +99,8 @@ pub struct Config {
     pub discord: DiscordConfig,
     /// Who writes each hot paper's one-line summary, and the optional LLM.
     pub summaries: SummariesConfig,
+    /// The health and metrics server of `hotpapers run`.
+    pub web: WebConfig,
 }
 
 impl Config {

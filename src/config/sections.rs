@@ -24,6 +24,30 @@ impl Default for StoreConfig {
     }
 }
 
+/// `[web]`: the HTTP server `hotpapers run` starts for health checks and metrics.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebConfig {
+    /// `host:port` to serve `/healthz` and `/metrics` on (e.g. `127.0.0.1:8088`); unset (the
+    /// default): no server. `hotpapers health` asks this address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<String>,
+}
+
+impl WebConfig {
+    /// The listen address, parsed; `Ok(None)` when unset.
+    pub fn listen_addr(&self) -> Result<Option<std::net::SocketAddr>, String> {
+        match self.listen.as_deref().map(str::trim) {
+            None | Some("") => Ok(None),
+            Some(a) => a.parse().map(Some).map_err(|_| {
+                format!(
+                    "must be an address and port such as 127.0.0.1:8088 or [::1]:8088, got {a:?}"
+                )
+            }),
+        }
+    }
+}
+
 /// `[http]`: limits and retry policy applied to every upstream, so one slow or hostile server
 /// cannot stall or exhaust the bot.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -391,6 +391,9 @@ pub(super) fn validate(c: &Config) -> Check {
     )?;
     c.discord.validate()?;
     c.summaries.validate()?;
+    if let Err(reason) = c.web.listen_addr() {
+        return err("web.listen", reason);
+    }
     check_url_patterns(&c.sources.x.url_patterns)
         .or_else(|reason| err("sources.x.url_patterns", reason))?;
     validate_bluesky(&c.sources.bluesky)?;

@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use serenity::builder::CreateCommand;
 use serenity::client::{ClientBuilder, Context, EventHandler};
+use serenity::gateway::{ConnectionStage, ShardStageUpdateEvent};
 use serenity::http::{Http, HttpError};
 use serenity::model::application::{Command, Interaction};
 use serenity::model::gateway::{GatewayIntents, Ready};
@@ -170,7 +171,14 @@ struct Handler {
 
 #[serenity::async_trait]
 impl EventHandler for Handler {
+    async fn shard_stage_update(&self, _ctx: Context, event: ShardStageUpdateEvent) {
+        // /healthz and /metrics report the gateway: connected only in the Connected stage.
+        crate::metrics::metrics()
+            .set_gateway_connected(matches!(event.new, ConnectionStage::Connected));
+    }
+
     async fn ready(&self, ctx: Context, ready: Ready) {
+        crate::metrics::metrics().set_gateway_connected(true);
         info!(
             "connected to Discord as {} ({}), in {} servers",
             ready.user.name,
@@ -314,6 +322,7 @@ pub async fn run(
         }
     };
 
+    crate::metrics::metrics().set_gateway_connected(false);
     let _ = stop_tx.send(true);
     let aborts: Vec<_> = tasks.iter().map(|t| t.abort_handle()).collect();
     let joined = tokio::time::timeout(SHUTDOWN_GRACE, futures_util::future::join_all(tasks)).await;

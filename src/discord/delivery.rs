@@ -189,6 +189,24 @@ impl Deliverer {
         digest: &Digest,
         force: bool,
     ) -> Result<Delivery, DeliveryError> {
+        let result = self.deliver_once(store, clock, target, digest, force).await;
+        crate::metrics::metrics().post(match &result {
+            Ok(d) if d.sent_anything() => "sent",
+            Ok(_) => "skipped",
+            Err(_) => "failed",
+        });
+        result
+    }
+
+    /// [`Deliverer::deliver`] without the metrics.
+    async fn deliver_once(
+        &self,
+        store: &dyn Store,
+        clock: &dyn Clock,
+        target: &Target,
+        digest: &Digest,
+        force: bool,
+    ) -> Result<Delivery, DeliveryError> {
         let key = target.key();
         let mailing = digest.date;
         let now = clock.now();

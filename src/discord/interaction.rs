@@ -240,6 +240,11 @@ impl Interactions {
         let reply = reply_of(joined);
         self.after(&reply);
         // One line per interaction: what was asked, how it went, how long it took.
+        crate::metrics::metrics().command(
+            command,
+            !matches!(reply, Reply::Error { .. }),
+            started.elapsed().as_secs_f64(),
+        );
         info!(
             interaction = %target.id,
             command,

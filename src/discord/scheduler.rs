@@ -407,6 +407,7 @@ impl Scheduler {
                 grace_minutes = self.options.grace_period.num_minutes(),
                 "skipping a daily post missed by more than the grace period"
             );
+            crate::metrics::metrics().post("skipped");
             return Check::Report(FireOutcome {
                 subscription_id: sub.id,
                 channel_id: sub.channel_id,

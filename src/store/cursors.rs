@@ -29,6 +29,10 @@ pub trait CursorStore: Send + Sync + std::fmt::Debug {
     /// Saves the listener's position (Jetstream `time_us` of the last applied event).
     async fn set_jetstream_cursor(&self, time_us: i64) -> Result<(), StoreError>;
 
+    /// Proves the store takes writes now (`/healthz`): writes `at` under a health-check key.
+    /// Fails when the store is read-only, full, locked or gone.
+    async fn check_writable(&self, at: DateTime<Utc>) -> Result<(), StoreError>;
+
     /// How many X requests were charged to UTC day `day`; zero when none were.
     ///
     /// A stored count that is not a number is [`StoreError::Corrupt`] (naming the day), so the

@@ -229,6 +229,10 @@ impl JetstreamConsumer {
             }
         }
         self.stats.events += 1;
+        let lag = event.time().map_or(0.0, |t| {
+            (self.clock.now() - t).num_milliseconds() as f64 / 1000.0
+        });
+        crate::metrics::metrics().jetstream_event(lag);
         self.unsaved_events = self.unsaved_events.saturating_add(1);
         self.cursor = Some(self.cursor.map_or(event.time_us, |c| c.max(event.time_us)));
         Ok(())

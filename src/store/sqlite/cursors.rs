@@ -72,6 +72,10 @@ impl SqliteStore {
 
 #[async_trait]
 impl CursorStore for SqliteStore {
+    async fn check_writable(&self, at: DateTime<Utc>) -> Result<(), StoreError> {
+        self.kv_set("health_check", &at.to_rfc3339()).await
+    }
+
     /// Surrounding whitespace is ignored.
     async fn jetstream_cursor(&self) -> Result<Option<i64>, StoreError> {
         let Some(raw) = self.kv_get(JETSTREAM_CURSOR_KEY).await? else {
