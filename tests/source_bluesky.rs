@@ -1591,3 +1591,57 @@ async fn search_is_cut_by_max_search_pages_and_keeps_pages_before_a_failure() {
         "page 1 still counts"
     );
 }
+
+/// Likes of posts that link no paper (nearly all of Bluesky) are dropped in memory; a post
+/// stored by the search path is known to the listener after its next refresh.
+#[tokio::test]
+async fn likes_of_unknown_posts_never_reach_the_store_and_search_posts_are_picked_up() {
+    let store = store().await;
+    let clock = FakeClock::new(now());
+    let mut c = consumer(&store, &clock, &cfg()).await;
+    let t0 = now().timestamp_micros();
+    let link = uri("did:plc:alice", "3kpost1");
+    apply_all(
+        &mut c,
+        &[
+            post(
+                "did:plc:alice",
+                "3kpost1",
+                t0,
+                facet_post("https://arxiv.org/abs/2107.00641", t0),
+            ),
+            like("did:plc:bob", "3klike1", t0 + 1, &link),
+            like(
+                "did:plc:bob",
+                "3klike2",
+                t0 + 2,
+                &uri("did:plc:carol", "3kother"),
+            ),
+            like(
+                "did:plc:dan",
+                "3klike3",
+                t0 + 3,
+                &uri("did:plc:carol", "3kother"),
+            ),
+        ],
+    )
+    .await;
+    let stats = c.stats();
+    assert_eq!(stats.interactions, 1, "{stats:?}");
+    assert_eq!(stats.interactions_ignored, 2, "{stats:?}");
+    // The search path stores a post behind the listener's back; after the refresh its likes
+    // count.
+    let searched = uri("did:plc:erin", "3ksearch");
+    store
+        .bluesky_upsert_post(&BlueskyPost {
+            uri: searched.clone(),
+            author_did: "did:plc:erin".into(),
+            created_at: now(),
+            papers: vec![id("2107.00641")],
+        })
+        .await
+        .unwrap();
+    clock.advance(hotpapers::sources::bluesky::jetstream::KNOWN_POSTS_REFRESH);
+    apply_all(&mut c, &[like("did:plc:fay", "3klike4", t0 + 4, &searched)]).await;
+    assert_eq!(c.stats().interactions, 2, "{:?}", c.stats());
+}

@@ -147,4 +147,8 @@ pub trait BlueskyStore: Send + Sync + std::fmt::Debug {
     /// Bluesky: removes posts created before `before` (and their interactions), so the tables
     /// keep a bounded history. Returns the number of posts removed.
     async fn bluesky_prune(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
+
+    /// Bluesky: the URI of every stored post. The listener keeps them in memory, so the likes
+    /// and reposts of the other 99.9% of Bluesky never reach the store.
+    async fn bluesky_post_uris(&self) -> Result<Vec<String>, StoreError>;
 }

@@ -62,6 +62,9 @@ pub struct ConsumerStats {
     pub interactions: u64,
     /// Counted interactions removed by deletes.
     pub interactions_deleted: u64,
+    /// Likes, reposts, quotes and replies of posts that are not stored, dropped in memory
+    /// without asking the store (nearly all of them).
+    pub interactions_ignored: u64,
 }
 
 /// Applies Jetstream events to the store, one at a time, and keeps the cursor.
@@ -84,7 +87,17 @@ pub struct JetstreamConsumer {
     last_save: DateTime<Utc>,
     last_prune: Option<DateTime<Utc>>,
     stats: ConsumerStats,
+    /// The URIs of the stored posts (loaded on the first event, kept in step with this
+    /// consumer's stores and deletes, and reloaded every [`KNOWN_POSTS_REFRESH`] for the
+    /// posts the `bluesky` source's search stores): an interaction whose subject is not here
+    /// is dropped in memory.
+    known_posts: Option<std::collections::HashSet<String>>,
+    /// When `known_posts` was loaded.
+    known_loaded: Option<DateTime<Utc>>,
 }
+
+/// How often the listener reloads the stored posts' URIs (see `known_posts`).
+pub const KNOWN_POSTS_REFRESH: Duration = Duration::from_secs(60);
 
 impl JetstreamConsumer {
     /// A consumer with no cursor yet; call [`JetstreamConsumer::load_cursor`] to resume.
@@ -102,6 +115,8 @@ impl JetstreamConsumer {
             unsaved_events: 0,
             last_save,
             last_prune: None,
+            known_posts: None,
+            known_loaded: None,
             stats: ConsumerStats::default(),
         }
     }
@@ -163,8 +178,23 @@ impl JetstreamConsumer {
         Ok(())
     }
 
+    /// Loads the stored posts' URIs on first use (see `known_posts`).
+    async fn known_posts(&mut self) -> Result<(), SourceError> {
+        let now = self.clock.now();
+        let stale = self
+            .known_loaded
+            .is_none_or(|t| now - t >= to_chrono(KNOWN_POSTS_REFRESH));
+        if self.known_posts.is_none() || stale {
+            let uris = self.store.bluesky_post_uris().await?;
+            self.known_posts = Some(uris.into_iter().collect());
+            self.known_loaded = Some(now);
+        }
+        Ok(())
+    }
+
     /// Applies one parsed event and advances the cursor past it.
     pub async fn apply(&mut self, event: &Event) -> Result<(), SourceError> {
+        self.known_posts().await?;
         if let EventKind::Commit(commit) = &event.kind
             && WANTED_COLLECTIONS.contains(&commit.collection.as_str())
         {
@@ -184,6 +214,9 @@ impl JetstreamConsumer {
                     if collection == POST && self.store.bluesky_delete_post(&uri).await? {
                         self.stats.posts_deleted += 1;
                     }
+                    if let Some(known) = self.known_posts.as_mut() {
+                        known.remove(&uri);
+                    }
                 }
                 (_, Some(Record::Post(post))) => {
                     let papers = post.papers();
@@ -196,10 +229,16 @@ impl JetstreamConsumer {
                         };
                         self.store.bluesky_upsert_post(&stored).await?;
                         self.stats.posts_stored += 1;
-                    } else if commit.operation == Operation::Update
-                        && self.store.bluesky_delete_post(&uri).await?
-                    {
-                        self.stats.posts_deleted += 1;
+                        if let Some(known) = self.known_posts.as_mut() {
+                            known.insert(uri.clone());
+                        }
+                    } else if commit.operation == Operation::Update {
+                        if self.store.bluesky_delete_post(&uri).await? {
+                            self.stats.posts_deleted += 1;
+                        }
+                        if let Some(known) = self.known_posts.as_mut() {
+                            known.remove(&uri);
+                        }
                     }
                     if let Some(quoted) = &post.quoted_uri {
                         self.interact(event, BlueskyInteractionKind::Quote, quoted)
@@ -248,6 +287,16 @@ impl JetstreamConsumer {
         let EventKind::Commit(commit) = &event.kind else {
             return Ok(false);
         };
+        // Nearly every like and repost is of a post that links no paper: dropped here, in
+        // memory, without a query.
+        if !self
+            .known_posts
+            .as_ref()
+            .is_none_or(|known| known.contains(subject))
+        {
+            self.stats.interactions_ignored += 1;
+            return Ok(false);
+        }
         let interaction = BlueskyInteraction {
             did: event.did.clone(),
             collection: commit.collection.clone(),
@@ -289,6 +338,8 @@ impl JetstreamConsumer {
         let cutoff = saturating_sub(now, self.retention).max(DateTime::UNIX_EPOCH);
         let removed = self.store.bluesky_prune(cutoff).await?;
         if removed > 0 {
+            // Reloaded on the next event.
+            self.known_posts = None;
             tracing::info!(removed, "pruned Bluesky posts past the retention period");
         }
         Ok(())

@@ -215,6 +215,13 @@ impl BlueskyStore for SqliteStore {
         rows.into_iter().map(BlueskyPostRow::decode).collect()
     }
 
+    async fn bluesky_post_uris(&self) -> Result<Vec<String>, StoreError> {
+        sqlx::query_scalar("SELECT uri FROM bluesky_posts")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(query_error)
+    }
+
     async fn bluesky_prune(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
         let before = encode_timestamp(&before)?;
         let mut tx = self.begin_write().await?;
