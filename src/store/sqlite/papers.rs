@@ -1,9 +1,11 @@
 //! [`PaperStore`] on SQLite: the `papers`, `paper_versions`, `paper_categories`, `paper_extras`
 //! tables and the `papers_fts` index.
 
+use std::collections::{HashMap, HashSet};
+
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
-use sqlx::{Sqlite, Transaction};
+use sqlx::{AssertSqlSafe, Sqlite, Transaction};
 
 use super::{SqliteStore, corrupt, decode_id, decode_timestamp, encode_timestamp, query_error};
 use crate::arxiv::ArxivId;
@@ -29,37 +31,104 @@ impl PaperStore for SqliteStore {
             .map(|p| PaperRow::encode(p).map(|row| (row, p)))
             .collect::<Result<Vec<_>, _>>()?;
         let mut tx = self.begin_write().await?;
+        // A batch is a few statements per few hundred papers, not several per paper: every
+        // statement is a round trip to sqlx's SQLite thread. Decisions are made in order
+        // against what is stored (and what this batch wrote before), as one-by-one upserts
+        // would.
+        let ids: Vec<&str> = rows.iter().map(|(r, _)| r.id.as_str()).collect();
+        let mut stored = stored_rows(&mut tx, &ids).await?;
+        let mut writes: Vec<&PaperRow> = Vec::new();
+        let mut written: HashMap<&str, usize> = HashMap::new();
+        let mut categories: HashMap<&str, &[String]> = HashMap::new();
+        let mut clear_categories: HashSet<&str> = HashSet::new();
         for (row, paper) in &rows {
-            let stored: Option<PaperRow> = sqlx::query_as(SELECT_PAPER_BY_ID)
-                .bind(&row.id)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(query_error)?;
-            match stored {
+            let before = stored.get(row.id.as_str());
+            let write = match before {
                 None => {
-                    write_paper(&mut tx, row).await?;
-                    replace_categories(&mut tx, &row.id, &paper.categories).await?;
                     stats.inserted += 1;
+                    true
                 }
-                Some(stored) if row.version >= stored.version && *row != stored => {
-                    write_paper(&mut tx, row).await?;
-                    if row.categories != stored.categories {
-                        replace_categories(&mut tx, &row.id, &paper.categories).await?;
-                    }
+                Some(old) if row.version >= old.version && *row != *old => {
                     stats.updated += 1;
+                    true
                 }
-                Some(_) => stats.unchanged += 1,
+                Some(_) => {
+                    stats.unchanged += 1;
+                    false
+                }
+            };
+            if !write {
+                continue;
             }
-            sqlx::query(
-                "INSERT INTO paper_versions (paper_id, version, updated) VALUES (?1, ?2, ?3) \
+            let categories_changed = before.is_none_or(|old| old.categories != row.categories);
+            if categories_changed {
+                if before.is_some() {
+                    clear_categories.insert(row.id.as_str());
+                }
+                categories.insert(row.id.as_str(), &paper.categories);
+            }
+            match written.get(row.id.as_str()) {
+                Some(&i) => writes[i] = row,
+                None => {
+                    written.insert(row.id.as_str(), writes.len());
+                    writes.push(row);
+                }
+            }
+            stored.insert(row.id.clone(), row.clone());
+        }
+        for chunk in writes.chunks(PAPERS_PER_STATEMENT) {
+            write_papers(&mut tx, chunk).await?;
+        }
+        let clear: Vec<&str> = clear_categories.into_iter().collect();
+        for chunk in clear.chunks(IDS_PER_STATEMENT) {
+            let sql = format!(
+                "DELETE FROM paper_categories WHERE paper_id IN ({})",
+                placeholders(chunk.len(), 1)
+            );
+            // Only placeholders are interpolated: the values are bound.
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            q.execute(&mut *tx).await.map_err(query_error)?;
+        }
+        let mut category_rows: Vec<(&str, &str, i64)> = Vec::new();
+        for row in &writes {
+            if let Some(cats) = categories.get(row.id.as_str()) {
+                for (position, c) in cats.iter().enumerate() {
+                    category_rows.push((
+                        row.id.as_str(),
+                        c.as_str(),
+                        i64::try_from(position).unwrap_or(i64::MAX),
+                    ));
+                }
+            }
+        }
+        for chunk in category_rows.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "INSERT INTO paper_categories (paper_id, category, position) VALUES {} \
+                 ON CONFLICT (paper_id, category) DO NOTHING",
+                tuples(chunk.len(), 3)
+            );
+            // Only placeholders are interpolated: the values are bound.
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for (id, c, pos) in chunk {
+                q = q.bind(*id).bind(*c).bind(*pos);
+            }
+            q.execute(&mut *tx).await.map_err(query_error)?;
+        }
+        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "INSERT INTO paper_versions (paper_id, version, updated) VALUES {} \
                  ON CONFLICT (paper_id, version) DO NOTHING",
-            )
-            .bind(&row.id)
-            .bind(row.version)
-            .bind(&row.updated)
-            .execute(&mut *tx)
-            .await
-            .map_err(query_error)?;
+                tuples(chunk.len(), 3)
+            );
+            // Only placeholders are interpolated: the values are bound.
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for (row, _) in chunk {
+                q = q.bind(&row.id).bind(row.version).bind(&row.updated);
+            }
+            q.execute(&mut *tx).await.map_err(query_error)?;
         }
         tx.commit().await.map_err(query_error)?;
         Ok(stats)
@@ -189,66 +258,98 @@ impl PaperStore for SqliteStore {
 const SELECT_PAPER_BY_ID: &str = "SELECT id, version, title, abstract, authors, primary_category, \
      categories, published, updated, comment, journal_ref, doi, links FROM papers WHERE id = ?1";
 
-/// Writes a paper's row: a new row, or new metadata for an existing one (the caller has decided
-/// that the incoming data should win). `rowid` is kept on update, which the FTS index relies on.
-async fn write_paper(
+/// Papers per multi-row upsert (13 values each; SQLite allows 32,766 variables).
+const PAPERS_PER_STATEMENT: usize = 500;
+/// Ids per `IN (…)` list.
+const IDS_PER_STATEMENT: usize = 900;
+/// Rows per multi-row insert of three values.
+const ROWS_PER_STATEMENT: usize = 900;
+
+/// `?1, ?2, …, ?n` starting at `first`.
+fn placeholders(n: usize, first: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("?{i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `(?1, ?2, ?3), (?4, ?5, ?6), …`: `rows` tuples of `width` placeholders.
+fn tuples(rows: usize, width: usize) -> String {
+    (0..rows)
+        .map(|r| format!("({})", placeholders(width, r * width + 1)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The stored rows of `ids`, by id, in a few `IN (…)` queries.
+async fn stored_rows(
     tx: &mut Transaction<'static, Sqlite>,
-    row: &PaperRow,
+    ids: &[&str],
+) -> Result<HashMap<String, PaperRow>, StoreError> {
+    let mut out = HashMap::with_capacity(ids.len());
+    let unique: Vec<&str> = ids
+        .iter()
+        .copied()
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    for chunk in unique.chunks(IDS_PER_STATEMENT) {
+        let sql = format!(
+            "SELECT id, version, title, abstract, authors, primary_category, categories, \
+             published, updated, comment, journal_ref, doi, links FROM papers WHERE id IN ({})",
+            placeholders(chunk.len(), 1)
+        );
+        let mut q = sqlx::query_as::<_, PaperRow>(AssertSqlSafe(sql));
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        for row in q.fetch_all(&mut **tx).await.map_err(query_error)? {
+            out.insert(row.id.clone(), row);
+        }
+    }
+    Ok(out)
+}
+
+/// Writes papers' rows in one multi-row upsert: new rows, or new metadata for existing ones
+/// (the caller has decided that the incoming data should win). `rowid` is kept on update,
+/// which the FTS index relies on.
+async fn write_papers(
+    tx: &mut Transaction<'static, Sqlite>,
+    rows: &[&PaperRow],
 ) -> Result<(), StoreError> {
-    sqlx::query(
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
         "INSERT INTO papers (id, version, title, abstract, authors, primary_category, categories, \
-         published, updated, comment, journal_ref, doi, links) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) \
+         published, updated, comment, journal_ref, doi, links) VALUES {} \
          ON CONFLICT (id) DO UPDATE SET version = excluded.version, title = excluded.title, \
          abstract = excluded.abstract, authors = excluded.authors, \
          primary_category = excluded.primary_category, categories = excluded.categories, \
          published = excluded.published, updated = excluded.updated, \
          comment = excluded.comment, journal_ref = excluded.journal_ref, doi = excluded.doi, \
          links = excluded.links",
-    )
-    .bind(&row.id)
-    .bind(row.version)
-    .bind(&row.title)
-    .bind(&row.abstract_text)
-    .bind(&row.authors)
-    .bind(&row.primary_category)
-    .bind(&row.categories)
-    .bind(&row.published)
-    .bind(&row.updated)
-    .bind(&row.comment)
-    .bind(&row.journal_ref)
-    .bind(&row.doi)
-    .bind(&row.links)
-    .execute(&mut **tx)
-    .await
-    .map_err(query_error)?;
-    Ok(())
-}
-
-/// Rewrites `paper_categories` for one paper from its category list. A category listed twice
-/// keeps its first position.
-async fn replace_categories(
-    tx: &mut Transaction<'static, Sqlite>,
-    id: &str,
-    categories: &[String],
-) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM paper_categories WHERE paper_id = ?1")
-        .bind(id)
-        .execute(&mut **tx)
-        .await
-        .map_err(query_error)?;
-    for (position, category) in categories.iter().enumerate() {
-        sqlx::query(
-            "INSERT INTO paper_categories (paper_id, category, position) VALUES (?1, ?2, ?3) \
-             ON CONFLICT (paper_id, category) DO NOTHING",
-        )
-        .bind(id)
-        .bind(category)
-        .bind(i64::try_from(position).unwrap_or(i64::MAX))
-        .execute(&mut **tx)
-        .await
-        .map_err(query_error)?;
+        tuples(rows.len(), 13)
+    );
+    // Only placeholders are interpolated: the values are bound.
+    let mut q = sqlx::query(AssertSqlSafe(sql));
+    for row in rows {
+        q = q
+            .bind(&row.id)
+            .bind(row.version)
+            .bind(&row.title)
+            .bind(&row.abstract_text)
+            .bind(&row.authors)
+            .bind(&row.primary_category)
+            .bind(&row.categories)
+            .bind(&row.published)
+            .bind(&row.updated)
+            .bind(&row.comment)
+            .bind(&row.journal_ref)
+            .bind(&row.doi)
+            .bind(&row.links);
     }
+    q.execute(&mut **tx).await.map_err(query_error)?;
     Ok(())
 }
 
