@@ -240,7 +240,11 @@ pub use crate::number::display as number;
 /// raw HTML, code spans, strikethrough, headings.
 const SPECIAL: &[char] = &['\\', '`', '*', '_', '[', ']', '<', '~', '#'];
 
-/// Escapes inline Markdown (and raw HTML) so upstream text renders literally.
+/// Escapes inline Markdown (and raw HTML) so upstream text renders literally, on one line.
+///
+/// Hidden characters (terminal escape sequences, C1 controls, bidirectional overrides,
+/// zero-width characters: [`crate::sanitize::is_hidden`]) are dropped first and line breaks
+/// become spaces, as in the text format.
 ///
 /// It escapes no more than it must, so text without Markdown in it stays byte-for-byte what
 /// arXiv sent (LaTeX such as `$\\sim 15\\%$` is common in abstracts):
@@ -248,7 +252,7 @@ const SPECIAL: &[char] = &['\\', '`', '*', '_', '[', ']', '<', '~', '#'];
 ///   (`\\%` is left alone; it cannot start any structure);
 /// - a backtick run only when a later run of the same length could close a code span.
 pub fn escape(s: &str) -> String {
-    let chars: Vec<char> = s.chars().collect();
+    let chars: Vec<char> = crate::sanitize::clean(s).chars().collect();
     let mut out = String::with_capacity(s.len() + 8);
     let mut i = 0;
     while i < chars.len() {
@@ -273,8 +277,9 @@ pub fn escape(s: &str) -> String {
                 i += run;
                 continue;
             }
-            // Line breaks would end the heading or list item they sit in.
-            '\n' | '\r' => out.push(' '),
+            // Line breaks would end the heading or list item they sit in (`clean` made every
+            // line break a `\n`).
+            '\n' => out.push(' '),
             c if SPECIAL.contains(&c) => {
                 out.push('\\');
                 out.push(c);
@@ -483,6 +488,65 @@ mod tests {
             changed, 1,
             "only the abstract with a real code span needs escaping"
         );
+    }
+
+    /// Terminal escapes, BEL, a C1 CSI, bidi overrides and isolates, zero-width characters.
+    const HOSTILE: &str = "\u{1b}[2J\u{7}\u{9b}31m\u{202e}\u{2066}\u{200b}\u{feff}";
+
+    #[test]
+    fn hidden_characters_never_reach_the_markdown() {
+        let mut e = entry();
+        e.paper.title = format!("Variational{HOSTILE} Diffusion Models");
+        e.paper.authors[0].name = format!("Diederik{HOSTILE} P. Kingma");
+        e.paper.abstract_text = format!("Diffusion{HOSTILE} models.\nA second line.");
+        e.summary = Some(crate::summary::Summary {
+            text: format!("We{HOSTILE} show it."),
+            source: crate::summary::SummarySource::Extractive,
+        });
+        let t = Utc.with_ymd_and_hms(2021, 7, 2, 3, 0, 0).unwrap();
+        for source in ["x", "bluesky", "hn"] {
+            e.mentions.push(crate::store::Mention {
+                paper: e.paper.id.clone(),
+                source: source.into(),
+                post_id: "1".into(),
+                author_handle: Some(format!("ak{HOSTILE}")),
+                author_name: Some(format!("AK{HOSTILE}")),
+                text: format!("Look{HOSTILE} at this"),
+                url: "https://twitter.com/ak92501/status/1".into(),
+                posted_at: t,
+                counts: Default::default(),
+                observed_at: t,
+            });
+        }
+        let d = Digest {
+            date: NaiveDate::from_ymd_opt(2021, 7, 2).unwrap(),
+            view: crate::digest::View::Mailing,
+            generated_at: t,
+            categories: vec![],
+            candidates: 1,
+            entries: vec![e],
+            sources: vec![crate::digest::SourceStatus {
+                name: "hn".into(),
+                missing: Some(format!("HTTP 500{HOSTILE} from upstream")),
+            }],
+            embed_posts: 3,
+        };
+        let md = render(&d);
+        let bad: Vec<char> = md
+            .chars()
+            .filter(|&c| crate::sanitize::is_hidden(c))
+            .collect();
+        assert!(bad.is_empty(), "{bad:?} in\n{md}");
+        for want in [
+            "# 3. Variational\\[2J31m Diffusion Models\n",
+            "\nDiederik\\[2J31m P. Kingma, Tim Salimans",
+            "TL;DR: We\\[2J31m show it.\n",
+            "\nDiffusion\\[2J31m models. A second line.\n",
+            "hn (HTTP 500\\[2J31m from upstream)",
+            "Look\\[2J31m at this",
+        ] {
+            assert!(md.contains(want), "{want:?} not in\n{md}");
+        }
     }
 
     #[test]
