@@ -1,6 +1,15 @@
 //! The blog format of the post that inspired hotpapers (`shared/seed/hot-papers-2021-07-02.md`):
 //! front matter, then per paper `# N. Title`, authors, one attention line per source in the
 //! seed's style, links, categories, the abstract and the top posts embedded (`embeds`).
+//!
+//! Upstream text renders as the literal text it is: hidden characters are dropped
+//! ([`crate::sanitize`]), inline Markdown, raw HTML and character references (`&amp;`) are
+//! escaped ([`escape`]), and a line that starts a block of its own (the authors, the
+//! abstract) has its block start escaped too ([`escape_block`]: quotes, lists, rules, setext
+//! underlines, fences, indented code). The title and the TL;DR follow a fixed prefix
+//! (`# N. `, `TL;DR: `), so only inline markup matters there. Every upstream field is
+//! written on one line between blank lines or after such a prefix, so none can complete a
+//! table (a GFM table needs a delimiter row on the next line) and `|` needs no escape.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -119,8 +128,10 @@ fn paper(out: &mut String, e: &DigestEntry, embed_posts: usize) {
     let p = &e.paper;
     let _ = writeln!(out, "# {}. {}", e.rank, escape(&p.title));
     let _ = writeln!(out);
-    let authors: Vec<String> = p.author_names().map(escape).collect();
-    let _ = writeln!(out, "{}", authors.join(", "));
+    // One line, so escaped as one: a backtick in one name may close a code span in another,
+    // and only the first name starts the block.
+    let authors: Vec<&str> = p.author_names().collect();
+    let _ = writeln!(out, "{}", escape_block(&authors.join(", ")));
     let _ = writeln!(out);
     let lines = attention_lines(e);
     if !lines.is_empty() {
@@ -237,8 +248,9 @@ fn seed_time(t: &DateTime<Utc>) -> String {
 pub use crate::number::display as number;
 
 /// Characters that can start Markdown structure inside a line: emphasis, links and images,
-/// raw HTML, code spans, strikethrough, headings.
-const SPECIAL: &[char] = &['\\', '`', '*', '_', '[', ']', '<', '~', '#'];
+/// raw HTML, code spans, strikethrough, headings, and `&` (an entity or character reference
+/// such as `&amp;` would render as the character it names).
+const SPECIAL: &[char] = &['\\', '`', '*', '_', '[', ']', '<', '~', '#', '&'];
 
 /// Escapes inline Markdown (and raw HTML) so upstream text renders literally, on one line.
 ///
@@ -277,6 +289,12 @@ pub fn escape(s: &str) -> String {
                 i += run;
                 continue;
             }
+            '&' => {
+                if starts_reference(&chars[i + 1..]) {
+                    out.push('\\');
+                }
+                out.push('&');
+            }
             // Line breaks would end the heading or list item they sit in (`clean` made every
             // line break a `\n`).
             '\n' => out.push(' '),
@@ -289,6 +307,24 @@ pub fn escape(s: &str) -> String {
         i += 1;
     }
     out
+}
+
+/// Whether `rest` (what follows a `&`) makes it an entity or numeric character reference:
+/// `name;`, `#123;` or `#x1F;`, as CommonMark reads them.
+fn starts_reference(rest: &[char]) -> bool {
+    let end = rest.iter().take(34).position(|&c| c == ';');
+    let Some(end) = end.filter(|&e| e > 0) else {
+        return false;
+    };
+    let body = &rest[..end];
+    match body {
+        ['#', 'x' | 'X', hex @ ..] => {
+            (1..=6).contains(&hex.len()) && hex.iter().all(char::is_ascii_hexdigit)
+        }
+        ['#', dec @ ..] => (1..=7).contains(&dec.len()) && dec.iter().all(char::is_ascii_digit),
+        [first, ..] => first.is_ascii_alphabetic() && body.iter().all(char::is_ascii_alphanumeric),
+        [] => false,
+    }
 }
 
 /// Whether `rest` contains a backtick run of exactly `len` (which would close a code span).
@@ -308,21 +344,33 @@ fn closes_later(rest: &[char], len: usize) -> bool {
     false
 }
 
-/// Escapes a paragraph: inline escaping, plus a leading character that would start a list or
-/// a rule (headings and quotes are already escaped inline).
+/// Escapes a line that starts a block of its own (a paragraph: the authors, the abstract):
+/// [`escape`], without leading whitespace (four spaces would make an indented code block),
+/// plus whatever at its start would turn it into structure — a block quote (`>`), a bullet
+/// list item or a thematic break or setext underline (`-`, `+`, `=`; `*`, `_` and `#` are
+/// escaped inline already), an ordered list item (`1.`, `1)`) or a code fence (a run of
+/// backticks; `~` is escaped inline). The result is one line.
 pub fn escape_block(s: &str) -> String {
     let escaped = escape(s);
+    let escaped = escaped.trim_start();
     if escaped.starts_with(['-', '+', '=', '>']) {
         return format!("\\{escaped}");
     }
+    if escaped.starts_with('`') {
+        // An unclosed run stays raw inline, but three at the start of a line open a fence.
+        let run = escaped.chars().take_while(|&c| c == '`').count();
+        return format!("{}{}", "\\`".repeat(run), &escaped[run..]);
+    }
     // "1. text" or "1) text" would start an ordered list: escape the delimiter.
-    if let Some(pos) = escaped.find(['.', ')']) {
-        let head = &escaped[..pos];
-        if !head.is_empty() && head.len() <= 9 && head.bytes().all(|b| b.is_ascii_digit()) {
-            return format!("{head}\\{}", &escaped[pos..]);
+    let digits = escaped.bytes().take_while(u8::is_ascii_digit).count();
+    if (1..=9).contains(&digits) {
+        let rest = &escaped[digits..];
+        if rest.starts_with(['.', ')']) && rest[1..].chars().next().is_none_or(char::is_whitespace)
+        {
+            return format!("{}\\{rest}", &escaped[..digits]);
         }
     }
-    escaped
+    escaped.to_string()
 }
 
 fn yaml_escape(s: &str) -> String {
@@ -453,6 +501,11 @@ mod tests {
         assert_eq!(escape_block("- not a list"), "\\- not a list");
         assert_eq!(escape_block("Plain text."), "Plain text.");
         assert_eq!(escape("two\nlines"), "two lines");
+        // Character references are made literal; a lone `&` is left alone.
+        assert_eq!(escape("AT&amp;T &#x41; R&D"), "AT\\&amp;T \\&\\#x41; R&D");
+        assert_eq!(escape_block("```rust"), "\\`\\`\\`rust");
+        assert_eq!(escape_block("    code"), "code");
+        assert_eq!(escape_block("1.5 million"), "1.5 million");
     }
 
     #[test]
@@ -487,6 +540,139 @@ mod tests {
         assert_eq!(
             changed, 1,
             "only the abstract with a real code span needs escaping"
+        );
+    }
+
+    /// The top-level blocks of `md` as a CommonMark (+ GFM tables) parser reads them: each
+    /// block's kind and its text with the markup removed; raw HTML is its own block.
+    fn blocks(md: &str) -> Vec<(String, String)> {
+        use pulldown_cmark::{Event, Options, Parser, Tag};
+        let options =
+            Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
+        let mut out: Vec<(String, String)> = Vec::new();
+        let mut depth = 0;
+        for event in Parser::new_ext(md, options) {
+            match event {
+                Event::Start(tag) => {
+                    if depth == 0 {
+                        let kind = match tag {
+                            Tag::Paragraph => "paragraph".to_string(),
+                            Tag::Heading(..) => "heading".to_string(),
+                            Tag::List(None) => "list".to_string(),
+                            other => format!("{other:?}"),
+                        };
+                        out.push((kind, String::new()));
+                    } else if !matches!(tag, Tag::Item | Tag::Paragraph | Tag::Link(..)) {
+                        // Inline markup inside a block: say so in its text.
+                        if let Some(last) = out.last_mut() {
+                            last.1.push_str(&format!("<{tag:?}>"));
+                        }
+                    }
+                    depth += 1;
+                }
+                Event::End(_) => depth -= 1,
+                Event::Text(t) => {
+                    if let Some(last) = out.last_mut() {
+                        last.1.push_str(&t);
+                    }
+                }
+                Event::Code(t) => {
+                    if let Some(last) = out.last_mut() {
+                        last.1.push_str(&format!("<code>{t}"));
+                    }
+                }
+                Event::SoftBreak | Event::HardBreak => {
+                    if let Some(last) = out.last_mut() {
+                        last.1.push(' ');
+                    }
+                }
+                Event::Html(h) => out.push(("html".into(), h.to_string())),
+                Event::Rule => out.push(("rule".into(), String::new())),
+                _ => {}
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn upstream_lines_never_become_structure() {
+        // Block starts (quotes, lists, headings, rules, setext underlines, fences, indented
+        // code), raw HTML, references and inline markup, as a title, first author, TL;DR
+        // and abstract.
+        let hostile = [
+            "> quoted",
+            "- listed",
+            "+ plus",
+            "* star",
+            "# heading",
+            "1. numbered",
+            "1) numbered",
+            "2021. A year of papers",
+            "---",
+            "=====",
+            "***",
+            "___",
+            "-",
+            ">",
+            "```rust",
+            "~~~",
+            "    indented code",
+            "<div>raw html</div>",
+            "<script>alert(1)</script>",
+            "<https://example.com>",
+            "| a | b |",
+            "AT&amp;T &#x41; &#65; &copy;",
+            "Closing hashes ##",
+            "[link](http://x) ![img](y)",
+            "*emph* __strong__ `code` ~~gone~~",
+            "back\\slash \\*",
+        ];
+        for h in hostile {
+            let mut e = entry();
+            e.paper.title = h.to_string();
+            e.paper.authors[0].name = h.to_string();
+            e.paper.abstract_text = h.to_string();
+            e.summary = Some(crate::summary::Summary {
+                text: h.to_string(),
+                source: crate::summary::SummarySource::Extractive,
+            });
+            let mut md = String::new();
+            paper(&mut md, &e, 3);
+            // Runs of spaces inside a line are not structure; compare words.
+            let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+            let got: Vec<(String, String)> = blocks(&md)
+                .into_iter()
+                .map(|(k, t)| (k, norm(&t)))
+                .collect();
+            let want = norm(h);
+            let kinds: Vec<&str> = got.iter().map(|(k, _)| k.as_str()).collect();
+            assert_eq!(
+                kinds,
+                ["heading", "paragraph", "list", "paragraph", "paragraph"],
+                "{h:?}:\n{md}"
+            );
+            assert_eq!(got[0].1, format!("3. {want}"), "{h:?}:\n{md}");
+            assert_eq!(
+                got[1].1,
+                format!("{want}, Tim Salimans, Ben Poole, Jonathan Ho"),
+                "{h:?}:\n{md}"
+            );
+            assert_eq!(got[3].1, format!("TL;DR: {want}"), "{h:?}:\n{md}");
+            assert_eq!(got[4].1, want, "{h:?}:\n{md}");
+        }
+    }
+
+    #[test]
+    fn a_code_span_across_two_author_names_is_escaped() {
+        let mut e = entry();
+        e.paper.authors[0].name = "A `x".into();
+        e.paper.authors[1].name = "y` B".into();
+        let mut md = String::new();
+        paper(&mut md, &e, 3);
+        assert_eq!(
+            blocks(&md)[1].1,
+            "A `x, y` B, Ben Poole, Jonathan Ho",
+            "{md}"
         );
     }
 
