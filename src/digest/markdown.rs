@@ -11,7 +11,6 @@
 //! written on one line between blank lines or after such a prefix, so none can complete a
 //! table (a GFM table needs a delimiter row on the next line) and `|` needs no escape.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
@@ -85,7 +84,17 @@ fn front_matter(out: &mut String, d: &Digest) {
     let _ = writeln!(out);
 }
 
-/// "arXiv", the sources that have data, then the most frequent category and group names.
+/// The front matter's tags: "arXiv"; the blog tag of each source with data for a shown paper
+/// (X is "Twitter", the blog's existing tag); then the name of the category listed by most of
+/// the digest's candidates and the name of the group most of their primary categories are
+/// in ([`super::Topics`]).
+///
+/// The category and group are counted over every candidate — every paper of the mailing (or
+/// trending window) that passed the category filters, cross-lists included, before `top` —
+/// not over the papers shown, so `--top 1` and `--top 14` describe the mailing alike (the
+/// seed's 2021-07-02 mailing is "Machine Learning", "Computer Science"). Every category a
+/// paper lists counts, cross-lists included, since that is where arXiv lists it. Ties go to
+/// the category whose papers have the higher summed score, then to the lower id.
 fn tags(d: &Digest) -> Vec<String> {
     let mut tags = vec!["arXiv".to_string()];
     for (source, tag) in SOURCE_ORDER {
@@ -98,26 +107,15 @@ fn tags(d: &Digest) -> Vec<String> {
             tags.push((*tag).to_string());
         }
     }
-    let mut cats: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut groups: BTreeMap<&'static str, usize> = BTreeMap::new();
-    for e in &d.entries {
-        for c in &e.paper.categories {
-            *cats.entry(c.as_str()).or_default() += 1;
-        }
-        if let Some(cat) = taxonomy::get(&e.paper.primary_category) {
-            *groups.entry(cat.group.name()).or_default() += 1;
-        }
-    }
-    // Highest count first; ties by name so the output is deterministic.
-    fn top<'a>(m: &BTreeMap<&'a str, usize>) -> Option<&'a str> {
-        m.iter()
-            .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
-            .map(|(k, _)| *k)
-    }
-    if let Some(name) = top(&cats).and_then(taxonomy::get).map(|c| c.name) {
+    if let Some(name) = d
+        .topics
+        .top_category()
+        .and_then(taxonomy::get)
+        .map(|c| c.name)
+    {
         tags.push(name.to_string());
     }
-    if let Some(group) = top(&groups) {
+    if let Some(group) = d.topics.top_group() {
         tags.push(group.to_string());
     }
     tags.dedup();
@@ -462,6 +460,7 @@ mod tests {
             entries: vec![entry()],
             sources: vec![],
             embed_posts: 3,
+            topics: Default::default(),
         };
         let md = render(&d);
         assert!(md.starts_with(
@@ -469,6 +468,72 @@ mod tests {
              draft: false\nslug: \"hot-papers-2021-07-02\"\ncategory: \"arXiv\"\ntags:\n  - \"arXiv\"\n  - \"Twitter\"\n"
         ));
         assert!(md.contains("description: \"Hot papers 2021-07-02\"\nsocialImage: \"/media/flying-marine.jpg\"\n\n---\n\n# 3."));
+    }
+
+    #[test]
+    fn tags_describe_every_candidate_whatever_top_keeps() {
+        use crate::store::{MailingPaper, Signal};
+        // The hottest paper is cs.CV/cs.AI; the mailing is mostly machine learning.
+        let t = Utc.with_ymd_and_hms(2021, 7, 1, 17, 0, 0).unwrap();
+        let papers: Vec<MailingPaper> = [
+            ("2107.00641", vec!["cs.CV", "cs.AI"], 2805.0),
+            ("2107.00630", vec!["cs.LG", "stat.ML"], 892.0),
+            ("2107.00652", vec!["cs.CV", "cs.LG"], 500.0),
+            ("2107.00700", vec!["cs.LG"], 15.0),
+            ("2107.00701", vec!["math.OC", "cs.LG"], 0.0),
+        ]
+        .into_iter()
+        .map(|(id, cats, _)| {
+            let mut p = entry().paper;
+            p.id = ArxivId::parse(id).unwrap();
+            p.primary_category = cats[0].to_string();
+            p.categories = cats.iter().map(|c| c.to_string()).collect();
+            MailingPaper {
+                paper: p,
+                announce_type: crate::arxiv::paper::AnnounceType::New,
+            }
+        })
+        .collect();
+        let signals: Vec<Signal> = [("2107.00641", 2805.0), ("2107.00630", 892.0)]
+            .into_iter()
+            .map(|(id, v)| Signal {
+                paper: ArxivId::parse(id).unwrap(),
+                source: "x".into(),
+                metric: "likes".into(),
+                value: v,
+                observed_at: t,
+            })
+            .collect();
+        let config = crate::config::Config::default();
+        let rule = crate::ranking::RankingRule::from_config(&config.ranking);
+        let tags_at = |top: usize| {
+            let d = crate::digest::build(
+                papers.clone(),
+                &signals,
+                |_| true,
+                crate::digest::BuildOptions {
+                    date: NaiveDate::from_ymd_opt(2021, 7, 2).unwrap(),
+                    generated_at: t,
+                    top,
+                    categories: vec![],
+                    rule: &rule,
+                    sources: vec![],
+                    include_cross_lists: true,
+                    trending: None,
+                },
+            );
+            assert_eq!(d.entries.len(), if top == 0 { 5 } else { top });
+            tags(&d)
+        };
+        let want = ["arXiv", "Twitter", "Machine Learning", "Computer Science"];
+        for top in [0, 1, 2, 3] {
+            assert_eq!(tags_at(top), want, "top {top}");
+        }
+        // A tie in count goes to the category with more attention, then the lower id.
+        let tie = crate::digest::Topics::of([(&papers[0].paper, 7.9), (&papers[1].paper, 6.8)]);
+        // cs.CV, cs.AI (7.9) against cs.LG, stat.ML (6.8): one paper each.
+        assert_eq!(tie.top_category(), Some("cs.AI"));
+        assert_eq!(crate::digest::Topics::default().top_category(), None);
     }
 
     #[test]
@@ -716,6 +781,7 @@ mod tests {
                 missing: Some(format!("HTTP 500{HOSTILE} from upstream")),
             }],
             embed_posts: 3,
+            topics: Default::default(),
         };
         let md = render(&d);
         let bad: Vec<char> = md

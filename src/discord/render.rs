@@ -332,6 +332,7 @@ mod tests {
                 missing: Some("timeout @here".into()),
             }],
             embed_posts: 3,
+            topics: Default::default(),
         }
     }
 

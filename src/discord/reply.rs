@@ -1067,6 +1067,7 @@ mod tests {
             entries,
             sources: vec![],
             embed_posts: 3,
+            topics: Default::default(),
         };
         let hot = RenderContext {
             hot: Some(HotQuery {
