@@ -119,6 +119,7 @@ async fn ingest_stores_exactly_the_mailing_and_digest_lists_it() {
     )
     .await;
     assert!(out.status.success(), "stderr: {}", stderr(&out));
+    common::assert_no_duplicate_keys(&stdout(&out));
     let doc: Value = serde_json::from_str(&stdout(&out)).expect("json");
     assert_eq!(doc["date"], "2021-07-02");
     let mut ids: Vec<&str> = doc["papers"]
@@ -223,8 +224,17 @@ async fn paper_answers_for_every_id_form() {
         )
         .await;
         assert!(out.status.success(), "{form}: {}", stderr(&out));
+        common::assert_no_duplicate_keys(&stdout(&out));
         let doc: Value = serde_json::from_str(&stdout(&out)).expect("json");
         assert_eq!(doc["id"], key, "{form}");
+        // One shape with the digest's papers: authors are names, links an object.
+        let first_author = if key == "2107.00630" {
+            "Diederik P. Kingma"
+        } else {
+            "A. Author"
+        };
+        assert_eq!(doc["authors"][0].as_str(), Some(first_author), "{form}");
+        assert!(doc["links"]["abs"].is_string(), "{form}: {doc}");
     }
     let out = hotpapers(dir.path(), &server.uri(), &["paper", "2107.00630"]).await;
     let text = stdout(&out);

@@ -59,6 +59,19 @@ struct JsonPaper<'a> {
     links: BTreeMap<&'static str, String>,
 }
 
+/// A paper's `links` object: `abs`, `pdf`, `html` and, with a publisher DOI, `doi`. The same
+/// in the digest's papers and in `hotpapers paper --format json`.
+pub fn links(p: &crate::arxiv::paper::Paper) -> BTreeMap<&'static str, String> {
+    let mut links = BTreeMap::new();
+    links.insert("abs", p.abs_url());
+    links.insert("pdf", p.pdf_url());
+    links.insert("html", p.html_url());
+    if let Some(doi) = &p.doi {
+        links.insert("doi", format!("https://doi.org/{doi}"));
+    }
+    links
+}
+
 /// Renders the digest as pretty-printed JSON.
 pub fn render(d: &Digest) -> String {
     let doc = JsonDigest {
@@ -73,13 +86,7 @@ pub fn render(d: &Digest) -> String {
             .iter()
             .map(|e| {
                 let p = &e.paper;
-                let mut links = BTreeMap::new();
-                links.insert("abs", p.abs_url());
-                links.insert("pdf", p.pdf_url());
-                links.insert("html", p.html_url());
-                if let Some(doi) = &p.doi {
-                    links.insert("doi", format!("https://doi.org/{doi}"));
-                }
+                let links = links(p);
                 JsonPaper {
                     rank: e.rank,
                     id: p.id.to_string(),
