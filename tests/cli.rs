@@ -120,6 +120,7 @@ async fn ingest_stores_exactly_the_mailing_and_digest_lists_it() {
     .await;
     assert!(out.status.success(), "stderr: {}", stderr(&out));
     common::assert_no_duplicate_keys(&stdout(&out));
+    common::assert_integral_numbers_are_integers(&stdout(&out));
     let doc: Value = serde_json::from_str(&stdout(&out)).expect("json");
     assert_eq!(doc["date"], "2021-07-02");
     let mut ids: Vec<&str> = doc["papers"]
@@ -225,6 +226,7 @@ async fn paper_answers_for_every_id_form() {
         .await;
         assert!(out.status.success(), "{form}: {}", stderr(&out));
         common::assert_no_duplicate_keys(&stdout(&out));
+        common::assert_integral_numbers_are_integers(&stdout(&out));
         let doc: Value = serde_json::from_str(&stdout(&out)).expect("json");
         assert_eq!(doc["id"], key, "{form}");
         // One shape with the digest's papers: authors are names, links an object.

@@ -31,7 +31,9 @@ struct JsonCard<'a> {
     journal_ref: Option<&'a str>,
     doi: Option<&'a str>,
     versions: &'a [u32],
+    #[serde(serialize_with = "hotpapers::number::serialize_json")]
     score: f64,
+    #[serde(serialize_with = "hotpapers::number::serialize_json_map")]
     signals: &'a BTreeMap<String, f64>,
     measured_at: &'a BTreeMap<String, DateTime<Utc>>,
     contributions: &'a [hotpapers::ranking::Contribution],

@@ -356,3 +356,30 @@ pub fn assert_no_duplicate_keys(json: &str) {
         panic!("{e} in\n{json}");
     }
 }
+
+/// Panics naming the first number of `json` written with a fraction although it is integral
+/// (`259.0`): counts are integers in every JSON output.
+pub fn assert_integral_numbers_are_integers(json: &str) {
+    fn walk(v: &serde_json::Value, path: &str) {
+        match v {
+            serde_json::Value::Number(n) => {
+                if n.is_f64() && n.as_f64().is_some_and(|f| f.fract() == 0.0) {
+                    panic!("{path} is {n}, an integer written as a float");
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    walk(item, &format!("{path}[{i}]"));
+                }
+            }
+            serde_json::Value::Object(map) => {
+                for (k, item) in map {
+                    walk(item, &format!("{path}.{k}"));
+                }
+            }
+            _ => {}
+        }
+    }
+    let v: serde_json::Value = serde_json::from_str(json).expect("JSON");
+    walk(&v, "$");
+}
