@@ -198,6 +198,32 @@ async fn hot_filters_by_category_and_shows_trending() {
 }
 
 #[tokio::test]
+async fn trending_of_a_date_decays_from_that_date_not_from_today() {
+    let f = fixture().await;
+    async fn trending(f: &Fixture) -> Vec<(String, f64, Option<f64>)> {
+        let req =
+            Request::from(Hot::new(None, Some(3), Some("2021-07-02"), Some("trending")).unwrap());
+        let Reply::Digest { digest, .. } = handle(&f.app, req, &MEMBER).await else {
+            panic!("not a digest")
+        };
+        digest
+            .entries
+            .iter()
+            .map(|e| (e.paper.id.to_string(), e.score.total, e.age_hours))
+            .collect()
+    }
+    // Saturday noon: Friday's listing day (ET) is over; its papers are 28 h old at its end
+    // (announced Thu 20:00 ET, the day ends Sat 00:00 ET).
+    let saturday = trending(&f).await;
+    assert_eq!(saturday[0].0, "2107.00630");
+    assert_eq!(saturday[0].2, Some(28.0));
+    assert!(saturday[0].1 >= 0.005, "shows as 0.00: {saturday:?}");
+    // Years later, the same date is the same view, not every score 0.00.
+    f.clock.set(t(2026, 3, 6, 12, 0));
+    assert_eq!(trending(&f).await, saturday);
+}
+
+#[tokio::test]
 async fn hot_explains_dates_without_a_mailing() {
     let f = fixture().await;
     // Saturday: names Friday's mailing.

@@ -203,6 +203,12 @@ impl MailingCalendar {
         self.build(date)
     }
 
+    /// The end of listing day `date` in America/New_York (midnight after it), as a UTC
+    /// instant: "as of `date`" for views that age papers (the trending view).
+    pub fn end_of_listing_day(&self, date: NaiveDate) -> DateTime<Utc> {
+        et_instant(date.succ_opt().unwrap_or(date), NaiveTime::MIN)
+    }
+
     /// The mailing in which a v1 submitted at `submitted` is listed: the first mailing whose
     /// window ends after that instant. A submission made during a skipped mailing's window
     /// lands in the next actual mailing.

@@ -44,6 +44,8 @@ pub enum View {
 #[derive(Clone, Debug)]
 pub struct Trending<'a> {
     pub gravity: f64,
+    /// The instant ages are counted to: now for the latest view, the end of the requested
+    /// listing day for a dated one (never the wall clock for an old date).
     pub now: DateTime<Utc>,
     /// Paper key → when its mailing was announced.
     pub announced_at: &'a BTreeMap<String, DateTime<Utc>>,
