@@ -214,3 +214,46 @@ api_url = "{uri}/bsky"
     assert_eq!(digest.date, NaiveDate::from_ymd_opt(2021, 7, 2).unwrap());
     assert_eq!(server.received_requests().await.unwrap().len(), before);
 }
+
+/// A trending view covers a week of mailings. Those arXiv has no papers for (here every day
+/// but 2021-07-02) are asked for once and remembered, not on every view: each such query used
+/// to cost seconds of arXiv's pacing per `/hot view:trending`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn empty_mailings_are_asked_once_not_on_every_trending_view() {
+    let server = MockServer::start().await;
+    let arxiv = FakeArxiv::new(common::seed_entries());
+    Mock::given(method("GET"))
+        .and(path("/api/query"))
+        .respond_with(arxiv.clone())
+        .mount(&server)
+        .await;
+    let mut config = Config::default();
+    config.arxiv.api_url = format!("{}/api/query", server.uri());
+    config.arxiv.rss_url = format!("{}/rss", server.uri());
+    config.arxiv.request_spacing = std::time::Duration::ZERO;
+    let store: Arc<dyn hotpapers::store::Store> =
+        Arc::new(hotpapers::store::SqliteStore::in_memory().await.unwrap());
+    // Monday noon: 2021-07-02 and the week before it are all older than a day.
+    let clock = FakeClock::new(Utc.with_ymd_and_hms(2021, 7, 5, 12, 0, 0).unwrap());
+    let app = App::with_store(config, store, Arc::new(clock.clone())).unwrap();
+    let req = DigestRequest {
+        date: NaiveDate::from_ymd_opt(2021, 7, 2),
+        top: Some(3),
+        trending_days: Some(7),
+        ..DigestRequest::default()
+    };
+    let digest = app.digest(&req, &NoProgress).await.expect("digest");
+    assert_eq!(digest.candidates, 14);
+    // 2021-07-02 and the four empty mailings before it (07-01, 06-30, 06-29, 06-28).
+    let first = arxiv.requests();
+    assert_eq!(first.len(), 5, "{first:#?}");
+    for later in [Duration::minutes(1), Duration::hours(3), Duration::days(2)] {
+        clock.advance(later.to_std().unwrap());
+        let digest = app.digest(&req, &NoProgress).await.expect("digest");
+        assert_eq!(digest.candidates, 14);
+        assert_eq!(arxiv.requests().len(), first.len(), "after {later}");
+    }
+    // An empty mailing's record is no "latest mailing" (`/categories`).
+    let latest = app.store().latest_mailing().await.unwrap().map(|m| m.date);
+    assert_eq!(latest, NaiveDate::from_ymd_opt(2021, 7, 2));
+}

@@ -549,15 +549,27 @@ async fn mailing_with_unknown_members_is_refused_atomically() {
 async fn latest_mailing_is_by_date_not_insertion_order() {
     let store = SqliteStore::in_memory().await.unwrap();
     assert_eq!(store.latest_mailing().await.unwrap(), None);
+    store
+        .upsert_papers(&[paper("2107.00641", 1, "Focal")])
+        .await
+        .unwrap();
     let ingested = t(2021, 7, 10, 0, 0, 0);
     for d in [date(2021, 7, 2), date(2021, 7, 6), date(2021, 7, 5)] {
         store
-            .record_mailing(&mailing(d, ingested), &[])
+            .record_mailing(
+                &mailing(d, ingested),
+                &[(id("2107.00641"), AnnounceType::New)],
+            )
             .await
             .unwrap();
     }
+    // A later mailing without papers is not the latest mailing.
+    store
+        .record_mailing(&mailing(date(2021, 7, 7), ingested), &[])
+        .await
+        .unwrap();
     let latest = store.latest_mailing().await.unwrap().unwrap();
-    assert_eq!((latest.date, latest.paper_count), (date(2021, 7, 6), 0));
+    assert_eq!((latest.date, latest.paper_count), (date(2021, 7, 6), 1));
     assert_eq!(store.mailing(date(2021, 7, 3)).await.unwrap(), None);
     assert!(
         store
@@ -566,12 +578,9 @@ async fn latest_mailing_is_by_date_not_insertion_order() {
             .unwrap()
             .is_empty()
     );
-    assert!(
-        store
-            .mailing_papers(date(2021, 7, 5))
-            .await
-            .unwrap()
-            .is_empty()
+    assert_eq!(
+        store.mailing_papers(date(2021, 7, 5)).await.unwrap().len(),
+        1
     );
 }
 

@@ -19,6 +19,7 @@ mod browse;
 pub mod charts;
 mod daily_post;
 mod digests;
+mod mailings;
 mod sources;
 mod subscriptions;
 mod summaries;
@@ -360,7 +361,7 @@ impl App {
         let mut warnings = Vec::new();
         if papers.is_empty() {
             warnings.push(format!(
-                "arXiv returned no papers for the mailing of {date}; nothing recorded (a holiday missing from [arxiv] holidays, or the API has not caught up yet)"
+                "arXiv returned no papers for the mailing of {date}; recorded as empty (a holiday missing from [arxiv] holidays, or the API has not caught up yet: asked again within a day of the announcement)"
             ));
         }
         self.record(
@@ -490,6 +491,11 @@ impl App {
         warnings: Vec<String>,
     ) -> Result<IngestReport, AppError> {
         let stats = self.store.upsert_papers(papers).await?;
+        if members.is_empty() && source == MailingSource::Api {
+            // The API's window for a mailing of known dates: remember the empty answer. (An
+            // empty RSS feed may be for another day, so it records nothing.)
+            self.record_empty(date, window_start, window_end).await?;
+        }
         if !members.is_empty() {
             let record = MailingRecord {
                 date,
@@ -596,7 +602,8 @@ impl App {
     }
 
     /// Makes sure mailing `date` (default: the latest announced) is in the store, fetching it
-    /// when missing, and returns its listing date.
+    /// when missing (or recorded empty by an answer that may not be final: see
+    /// `app::mailings`), and returns its listing date.
     async fn ensure_mailing(
         &self,
         date: Option<NaiveDate>,
@@ -609,10 +616,15 @@ impl App {
             }
             None => self.calendar.latest_announced(self.clock.now()).date,
         };
-        if self.store.mailing(date).await?.is_none() {
+        if self.mailing_needs_fetch(date).await? {
             if date == self.calendar.latest_announced(self.clock.now()).date {
                 let report = self.ingest_latest(progress).await?;
-                if report.date != date || self.store.mailing(date).await?.is_none() {
+                let has_papers = self
+                    .store
+                    .mailing(date)
+                    .await?
+                    .is_some_and(|m| m.paper_count > 0);
+                if report.date != date || !has_papers {
                     // The feeds are for another day (not rebuilt yet): use the API window.
                     self.ingest_window(date, progress).await?;
                 }
@@ -803,7 +815,12 @@ impl App {
                 all.entry(p.id.versionless())
                     .or_insert_with(|| self.announce_type_of(p));
             }
-            let existing = self.store.mailing(date).await?;
+            // A mailing recorded empty was never ingested: the import is its first source.
+            let existing = self
+                .store
+                .mailing(date)
+                .await?
+                .filter(|m| m.paper_count > 0);
             let record = MailingRecord {
                 date,
                 window_start: mailing.window_start,
