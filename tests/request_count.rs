@@ -257,3 +257,98 @@ async fn empty_mailings_are_asked_once_not_on_every_trending_view() {
     let latest = app.store().latest_mailing().await.unwrap().map(|m| m.date);
     assert_eq!(latest, NaiveDate::from_ymd_opt(2021, 7, 2));
 }
+
+/// A source that finds attention for one paper of 2021-07-02 and one of another mailing,
+/// whatever it is asked (a real source answers for any paper when asked about none), and
+/// counts its sweeps.
+#[derive(Debug, Default)]
+struct EveryPaperSource {
+    sweeps: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl hotpapers::sources::Source for EveryPaperSource {
+    fn name(&self) -> &'static str {
+        "hn"
+    }
+
+    async fn collect(
+        &self,
+        _window: hotpapers::sources::Window,
+        _papers: &std::collections::BTreeSet<ArxivId>,
+        now: chrono::DateTime<Utc>,
+    ) -> Result<hotpapers::sources::Collection, hotpapers::sources::SourceError> {
+        self.sweeps
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let signals = ["2107.00641", "2106.99999"]
+            .into_iter()
+            .map(|k| ArxivId::parse(k).unwrap())
+            .map(|paper| hotpapers::store::Signal {
+                paper,
+                source: "hn".into(),
+                metric: "points".into(),
+                value: 100.0,
+                observed_at: now,
+            })
+            .collect();
+        Ok(hotpapers::sources::Collection {
+            signals,
+            requests: 1,
+            ..Default::default()
+        })
+    }
+
+    async fn lookup(
+        &self,
+        _paper: &ArxivId,
+        _now: chrono::DateTime<Utc>,
+    ) -> Result<hotpapers::sources::Collection, hotpapers::sources::SourceError> {
+        Ok(hotpapers::sources::Collection::default())
+    }
+}
+
+/// `collect --date D` reports D's papers only: none (and no sweep) for a mailing with no
+/// papers, and not the other mailings' papers a sweep also finds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn collect_reports_only_the_mailings_papers() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/query"))
+        .respond_with(FakeArxiv::new(common::seed_entries()))
+        .mount(&server)
+        .await;
+    let mut config = Config::default();
+    config.arxiv.api_url = format!("{}/api/query", server.uri());
+    config.arxiv.rss_url = format!("{}/rss", server.uri());
+    config.arxiv.request_spacing = std::time::Duration::ZERO;
+    let store: Arc<dyn hotpapers::store::Store> =
+        Arc::new(hotpapers::store::SqliteStore::in_memory().await.unwrap());
+    let clock = FakeClock::new(Utc.with_ymd_and_hms(2021, 7, 5, 12, 0, 0).unwrap());
+    let source = Arc::new(EveryPaperSource::default());
+    let app = App::with_store(config, store, Arc::new(clock))
+        .unwrap()
+        .with_sources(vec![source.clone()]);
+
+    // 2021-07-01: arXiv has no papers for it.
+    let report = app
+        .collect(NaiveDate::from_ymd_opt(2021, 7, 1), &NoProgress)
+        .await
+        .unwrap();
+    assert_eq!(report.sources.len(), 1);
+    let hn = &report.sources[0];
+    assert_eq!((hn.papers, hn.signals, hn.requests), (0, 0, 0), "{hn:?}");
+    assert_eq!(hn.error, None);
+    assert_eq!(
+        source.sweeps.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "no sweep for no papers"
+    );
+
+    // 2021-07-02: one of its papers, not the other mailing's paper the sweep also found.
+    let report = app
+        .collect(NaiveDate::from_ymd_opt(2021, 7, 2), &NoProgress)
+        .await
+        .unwrap();
+    let hn = &report.sources[0];
+    assert_eq!((hn.papers, hn.signals, hn.requests), (1, 1, 1), "{hn:?}");
+}

@@ -149,6 +149,8 @@ pub struct SourceReport {
     pub requests: u32,
     /// Papers of the mailing with at least one signal from this source.
     pub papers: usize,
+    /// Values measured for the mailing's papers (others the sweep found are stored, not
+    /// counted here).
     pub signals: usize,
     /// Why the sweep failed, if it did.
     pub error: Option<String>,
@@ -674,6 +676,23 @@ impl App {
             }
         }
         let now = self.clock.now();
+        if papers.is_empty() {
+            // To a source, no papers means "any paper": sweeping would report (and cost)
+            // attention for other mailings. There is nothing of these mailings to measure.
+            return Ok(self
+                .sources
+                .iter()
+                .filter(|s| names.contains(&s.name()))
+                .map(|s| SourceReport {
+                    name: s.name().to_string(),
+                    requests: 0,
+                    papers: 0,
+                    signals: 0,
+                    error: None,
+                    notes: vec!["the mailing has no papers: nothing to measure".into()],
+                })
+                .collect());
+        }
         let since = since.unwrap_or(now);
         // Attention is measured up to `attention_window` after the announcement: sweeping an
         // old mailing up to today would cost requests for nothing (and HF asks per day).
@@ -698,8 +717,14 @@ impl App {
                     for date in dates {
                         self.store.set_collected_at(name, *date, now).await?;
                     }
-                    let covered: BTreeSet<&str> =
-                        collection.signals.iter().map(|s| s.paper.key()).collect();
+                    // What the sweep found for these mailings' papers: a source may also
+                    // return (and we store) attention for papers of other mailings.
+                    let ours: Vec<&crate::store::Signal> = collection
+                        .signals
+                        .iter()
+                        .filter(|s| papers.contains(&s.paper.versionless()))
+                        .collect();
+                    let covered: BTreeSet<&str> = ours.iter().map(|s| s.paper.key()).collect();
                     info!(
                         source = name,
                         requests = collection.requests,
@@ -710,7 +735,7 @@ impl App {
                         name: name.to_string(),
                         requests: collection.requests,
                         papers: covered.len(),
-                        signals: collection.signals.len(),
+                        signals: ours.len(),
                         error: None,
                         notes: collection.notes,
                     }
