@@ -272,6 +272,15 @@ async fn bad_input_fails_with_one_clear_line() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("2021-07-02"), "{err}");
 
+    let out = hotpapers(dir.path(), &server.uri(), &["paper", "2107.00630v2"]).await;
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("no version v2 of 2107.00630") && err.contains("latest version is v1"),
+        "{err}"
+    );
+
     let out = hotpapers(dir.path(), &server.uri(), &["paper", "2107.99999"]).await;
     assert!(!out.status.success());
     assert!(stderr(&out).contains("2107.99999"), "{}", stderr(&out));

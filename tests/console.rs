@@ -243,6 +243,27 @@ async fn hot_explains_dates_without_a_mailing() {
 // ------------------------------------------------------------------------------ /paper
 
 #[tokio::test]
+async fn paper_says_when_arxiv_lacks_the_version_asked_for() {
+    let f = fixture().await;
+    // The store and the fake arXiv have v1 only.
+    for asked in ["2107.00630v2", "https://arxiv.org/abs/2107.00630v3"] {
+        let reply = handle(&f.app, Request::from(Paper::new(asked).unwrap()), &MEMBER).await;
+        let msg = error_message(&reply);
+        let v = &asked[asked.len() - 2..];
+        assert!(
+            msg.contains(&format!("no version {v} of 2107.00630"))
+                && msg.contains("latest version is v1"),
+            "{asked}: {msg}"
+        );
+    }
+    // v1 and no version are the paper.
+    for asked in ["2107.00630v1", "2107.00630"] {
+        let reply = handle(&f.app, Request::from(Paper::new(asked).unwrap()), &MEMBER).await;
+        assert!(matches!(reply, Reply::Paper(_)), "{asked}: {reply:?}");
+    }
+}
+
+#[tokio::test]
 async fn paper_answers_from_the_store_and_says_when_arxiv_has_none() {
     let f = fixture().await;
     let reply = handle(

@@ -60,6 +60,15 @@ pub enum AppError {
     },
     #[error("arXiv has no paper {0}")]
     PaperNotFound(ArxivId),
+    #[error("arXiv has no version v{asked} of {id}; its latest version is v{latest}")]
+    VersionNotFound {
+        /// The paper, version-less.
+        id: ArxivId,
+        /// The version asked for.
+        asked: u32,
+        /// The latest version arXiv has.
+        latest: u32,
+    },
     #[error(transparent)]
     Arxiv(#[from] ArxivError),
     #[error(transparent)]
@@ -864,7 +873,8 @@ impl App {
     }
 
     /// A paper by any id or URL form: from the store, else fetched from arXiv and cached.
-    /// Asking for a version newer than the stored one refetches.
+    /// Asking for a version newer than the stored one refetches; a version arXiv does not
+    /// have (yet) is [`AppError::VersionNotFound`], naming the latest one.
     pub async fn paper(&self, input: &str) -> Result<PaperCard, AppError> {
         let id = ArxivId::parse(input)?;
         let stored = self.store.paper(&id).await?;
@@ -884,6 +894,13 @@ impl App {
             self.store
                 .upsert_papers(std::slice::from_ref(&paper))
                 .await?;
+            if let Some(asked) = id.version().filter(|v| *v > paper.version) {
+                return Err(AppError::VersionNotFound {
+                    id: id.versionless(),
+                    asked,
+                    latest: paper.version,
+                });
+            }
             (paper, true)
         } else {
             match stored {

@@ -50,7 +50,8 @@ impl CommandError {
             | AppError::UnknownCategory(_)
             | AppError::NoMailing(_)
             | AppError::NotYetAnnounced { .. }
-            | AppError::PaperNotFound(_) => Reply::error(app.to_string()),
+            | AppError::PaperNotFound(_)
+            | AppError::VersionNotFound { .. } => Reply::error(app.to_string()),
             AppError::Arxiv(ArxivError::Api { message }) => {
                 warn!(command, %message, "arXiv rejected a request");
                 Reply::error(format!("arXiv rejected the request: {message}"))
