@@ -362,10 +362,10 @@ pub fn assert_no_duplicate_keys(json: &str) {
 pub fn assert_integral_numbers_are_integers(json: &str) {
     fn walk(v: &serde_json::Value, path: &str) {
         match v {
-            serde_json::Value::Number(n) => {
-                if n.is_f64() && n.as_f64().is_some_and(|f| f.fract() == 0.0) {
-                    panic!("{path} is {n}, an integer written as a float");
-                }
+            serde_json::Value::Number(n)
+                if n.is_f64() && n.as_f64().is_some_and(|f| f.fract() == 0.0) =>
+            {
+                panic!("{path} is {n}, an integer written as a float");
             }
             serde_json::Value::Array(items) => {
                 for (i, item) in items.iter().enumerate() {
