@@ -399,7 +399,7 @@ async fn categories_without_any_mailing_have_no_counts() {
 #[tokio::test]
 async fn search_finds_stored_papers_ranked() {
     let f = fixture().await;
-    let Reply::Search { query, hits } = handle(
+    let Reply::Search { query, hits, .. } = handle(
         &f.app,
         Request::from(Search::new("diffusion models", None).unwrap()),
         &MEMBER,
@@ -434,6 +434,49 @@ async fn search_finds_stored_papers_ranked() {
     };
     assert!(hits.is_empty());
     assert!(console::render(&reply).contains("No stored paper matches \"zzzqqq nothing\""));
+}
+
+#[tokio::test]
+async fn search_says_how_many_match_and_speaks_fts5() {
+    let f = fixture().await;
+    let search = |q: &str, limit: Option<i64>| {
+        let req = Request::from(Search::new(q, limit).unwrap());
+        let app = &f.app;
+        async move { handle(app, req, &MEMBER).await }
+    };
+    let reply = search("transformer", Some(3)).await;
+    let Reply::Search { hits, total, .. } = &reply else {
+        panic!("not a search: {reply:?}")
+    };
+    assert_eq!(hits.len(), 3);
+    assert!(*total > 3, "{total}");
+    let text = console::render(&reply);
+    assert!(
+        text.starts_with(&format!("3 of {total} papers matching \"transformer\":")),
+        "{text}"
+    );
+    // All of them: no "of".
+    let reply = search("transformer", Some(25)).await;
+    assert!(
+        console::render(&reply).starts_with(&format!("{total} papers matching")),
+        "{reply:?}"
+    );
+    // OR is an operator, a trailing * a prefix.
+    let count = |reply: &Reply| match reply {
+        Reply::Search { total, .. } => *total,
+        other => panic!("not a search: {other:?}"),
+    };
+    let kingma = count(&search("kingma", None).await);
+    let narasimhan = count(&search("narasimhan", None).await);
+    assert!(kingma > 0 && narasimhan > 0);
+    assert_eq!(
+        count(&search("kingma OR narasimhan", None).await),
+        kingma + narasimhan
+    );
+    assert!(count(&search("vis*", None).await) > count(&search("vision", None).await));
+    // Broken syntax is a clear error before anything runs.
+    let e = Search::new("transformer OR", None).unwrap_err().to_string();
+    assert!(e.contains("OR needs a word on each side"), "{e}");
 }
 
 // ------------------------------------------------------------------------------ subscriptions

@@ -4,6 +4,7 @@ use chrono::NaiveDate;
 
 use crate::arxiv::paper::Paper;
 use crate::arxiv::taxonomy::{self, Group};
+use crate::store::SearchQuery;
 
 use super::{App, AppError};
 
@@ -22,18 +23,20 @@ pub struct CategoryRow {
 }
 
 impl App {
-    /// Stored papers matching every word of `query` (literal text, never query syntax), best
-    /// first, at most `limit`.
-    pub async fn search(&self, query: &str, limit: usize) -> Result<Vec<Paper>, AppError> {
-        let ids = self.store.search(query, limit).await?;
-        let mut hits = Vec::with_capacity(ids.len());
-        for id in &ids {
+    /// Stored papers matching `query` (the search syntax of [`SearchQuery`]: words,
+    /// "phrases", prefix*, AND, OR, NOT, parentheses), best first, at most `limit`; and how
+    /// many match in all.
+    pub async fn search(&self, query: &str, limit: usize) -> Result<(Vec<Paper>, usize), AppError> {
+        let query = SearchQuery::parse(query)?;
+        let found = self.store.search(&query, limit).await?;
+        let mut hits = Vec::with_capacity(found.ids.len());
+        for id in &found.ids {
             // A paper deleted between the two queries is simply not listed.
             if let Some(p) = self.store.paper(id).await? {
                 hits.push(p);
             }
         }
-        Ok(hits)
+        Ok((hits, found.total))
     }
 
     /// Active canonical categories (of one group) with their paper counts in the latest

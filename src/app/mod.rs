@@ -60,6 +60,8 @@ pub enum AppError {
     },
     #[error("arXiv has no paper {0}")]
     PaperNotFound(ArxivId),
+    #[error(transparent)]
+    BadQuery(#[from] crate::store::QueryError),
     #[error("arXiv has no version v{asked} of {id}; its latest version is v{latest}")]
     VersionNotFound {
         /// The paper, version-less.

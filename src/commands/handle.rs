@@ -51,7 +51,8 @@ impl CommandError {
             | AppError::NoMailing(_)
             | AppError::NotYetAnnounced { .. }
             | AppError::PaperNotFound(_)
-            | AppError::VersionNotFound { .. } => Reply::error(app.to_string()),
+            | AppError::VersionNotFound { .. }
+            | AppError::BadQuery(_) => Reply::error(app.to_string()),
             AppError::Arxiv(ArxivError::Api { message }) => {
                 warn!(command, %message, "arXiv rejected a request");
                 Reply::error(format!("arXiv rejected the request: {message}"))

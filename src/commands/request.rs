@@ -115,6 +115,9 @@ pub enum RequestError {
     /// Nothing searchable (only punctuation or spaces).
     #[error("the search query needs at least one word with a letter or digit")]
     EmptyQuery,
+    /// Not a valid search query (an unclosed quote, `OR` without a side, …).
+    #[error(transparent)]
+    BadQuery(#[from] crate::store::QueryError),
     /// Over [`MAX_QUERY_CHARS`](crate::commands::search::MAX_QUERY_CHARS) characters.
     #[error("the search query is too long ({0} characters; at most 300)")]
     QueryTooLong(usize),

@@ -310,7 +310,7 @@ pub fn render(reply: &Reply, ctx: &RenderContext) -> DiscordReply {
         } => digest_page(digest, *page, *per_page, ctx.hot.as_ref()),
         Reply::Paper(card) => paper_card(card),
         Reply::Categories { rows, date, group } => categories(rows, *date, *group),
-        Reply::Search { query, hits } => search(query, hits),
+        Reply::Search { query, hits, total } => search(query, hits, *total),
         Reply::Subscribed { status, replaced } => {
             let sub = &status.subscription;
             let mut s = format!(
@@ -747,7 +747,7 @@ fn categories(
     }
 }
 
-fn search(query: &str, hits: &[Paper]) -> DiscordReply {
+fn search(query: &str, hits: &[Paper], total: usize) -> DiscordReply {
     let q = truncate_chars(&escape(query), 100);
     if hits.is_empty() {
         return text(&format!(
@@ -786,7 +786,10 @@ fn search(query: &str, hits: &[Paper]) -> DiscordReply {
         embeds: vec![
             CreateEmbed::new()
                 .title(truncate_chars(
-                    &format!("{} paper(s) matching “{q}”", hits.len()),
+                    &format!(
+                        "{} “{q}”",
+                        crate::commands::reply::search_heading(hits.len(), total)
+                    ),
                     limits::TITLE,
                 ))
                 .description(truncate_chars(&lines.join("\n"), limits::DESCRIPTION))
@@ -1089,6 +1092,7 @@ mod tests {
             &Reply::Search {
                 query: "@everyone ".repeat(40),
                 hits,
+                total: 3,
             },
             &RenderContext::default(),
         ));
