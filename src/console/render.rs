@@ -120,8 +120,12 @@ fn categories(
             .to_string(),
     };
     if rows.is_empty() {
-        let g = group.map(|g| g.id()).unwrap_or("all");
-        let _ = writeln!(out, "  (no active categories in {g})");
+        let g = group.map(|g| g.id()).unwrap_or("any group");
+        if date.is_some() {
+            let _ = writeln!(out, "  (no papers in {g} in this mailing)");
+        } else {
+            let _ = writeln!(out, "  (no active categories in {g})");
+        }
     }
     let mut current = None;
     for r in rows {

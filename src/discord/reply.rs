@@ -661,8 +661,12 @@ fn categories(
         content.push_str(". Pick a group for the full names, e.g. /categories group:cs");
     }
     if rows.is_empty() {
-        let g = group.map_or("all", |g| g.id());
-        content.push_str(&format!("\n(no active categories in {g})"));
+        let g = group.map_or("any group", |g| g.id());
+        if date.is_some() {
+            content.push_str(&format!("\n(no papers in {g} in this mailing)"));
+        } else {
+            content.push_str(&format!("\n(no active categories in {g})"));
+        }
     }
     // Names only for one group: all ~150 with names would not fit one message.
     let with_names = group.is_some();
