@@ -250,7 +250,40 @@ async fn paper_answers_for_every_id_form() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_fails_with_one_clear_line() {
     let dir = tempfile::tempdir().unwrap();
-    let (server, _fake) = fake_arxiv(mailing_2021_07_02()).await;
+    let (server, fake) = fake_arxiv(mailing_2021_07_02()).await;
+
+    // Dates: a four-digit year, from arXiv's first mailing to tomorrow; refused before
+    // anything is asked upstream, in every command that takes one.
+    for (args, want) in [
+        (
+            &["digest", "--date", "21-07-02"][..],
+            "not a date; use YYYY-MM-DD",
+        ),
+        (
+            &["digest", "--date", "1000-01-01"],
+            "before arXiv's first mailing (1991-08-14)",
+        ),
+        (
+            &["ingest", "--date", "0021-07-02"],
+            "before arXiv's first mailing",
+        ),
+        (
+            &["collect", "--date", "2999-01-01"],
+            "not out yet: listing dates go up to",
+        ),
+        (
+            &["digest", "--date", "2999-01-04", "--view", "trending"],
+            "not out yet",
+        ),
+    ] {
+        let out = hotpapers(dir.path(), &server.uri(), args).await;
+        assert!(!out.status.success(), "{args:?}");
+        // The first line says it (clap adds a hint line to a usage error).
+        let err = stderr(&out);
+        let first = err.lines().next().unwrap_or_default();
+        assert!(first.contains(want), "{args:?}: {err}");
+    }
+    assert!(fake.requests().is_empty(), "{:?}", fake.requests());
 
     let out = hotpapers(dir.path(), &server.uri(), &["paper", "not-an-id"]).await;
     assert!(!out.status.success());

@@ -238,6 +238,17 @@ async fn hot_explains_dates_without_a_mailing() {
     let req = Request::from(Hot::new(None, None, Some("2021-07-07"), None).unwrap());
     let reply = handle(&f.app, req, &MEMBER).await;
     assert!(error_message(&reply).contains("not out yet"), "{reply:?}");
+    // Two-digit years and dates before arXiv are refused as typed, on every front end.
+    let e = Hot::new(None, None, Some("21-07-02"), None).unwrap_err();
+    assert!(e.to_string().contains("'21-07-02' is not a date"), "{e}");
+    let e = Hot::new(None, None, Some("1000-01-01"), None).unwrap_err();
+    assert!(e.to_string().contains("1991-08-14"), "{e}");
+    let outcome = console::answer(&f.app, "/hot date:21-07-02").await;
+    assert!(
+        matches!(&outcome, console::Outcome::Reply { text, failed: true }
+            if text.contains("'21-07-02' is not a date")),
+        "{outcome:?}"
+    );
 }
 
 // ------------------------------------------------------------------------------ /paper

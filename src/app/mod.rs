@@ -53,6 +53,8 @@ pub enum AppError {
     UnknownCategory(#[from] UnknownCategory),
     #[error(transparent)]
     NoMailing(#[from] NoMailing),
+    #[error(transparent)]
+    DateOutOfRange(#[from] crate::arxiv::DateOutOfRange),
     #[error("the mailing of {date} is announced at {announced_at} (UTC); it is not out yet")]
     NotYetAnnounced {
         date: NaiveDate,
@@ -334,8 +336,11 @@ impl App {
         }
     }
 
-    /// Resolves a listing date to a mailing that has been announced.
+    /// Resolves a listing date to a mailing that has been announced. Every date a user gives
+    /// passes here first: one before arXiv's first mailing or after tomorrow is refused
+    /// before anything is asked upstream.
     fn announced_mailing(&self, date: NaiveDate) -> Result<crate::arxiv::Mailing, AppError> {
+        crate::arxiv::calendar::check_listing_date(date, self.clock.now())?;
         let mailing = self.calendar.mailing(date)?;
         if mailing.announced_at > self.clock.now() {
             return Err(AppError::NotYetAnnounced {

@@ -269,9 +269,10 @@ pub enum ConfigAction {
     Show,
 }
 
+/// A listing date, as the bot's commands take it (`commands::request::parse_date`): exactly
+/// YYYY-MM-DD, not before arXiv's first mailing; after tomorrow is the app's refusal.
 fn parse_date(s: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-        .map_err(|_| format!("'{s}' is not a date; use YYYY-MM-DD, e.g. 2021-07-02"))
+    hotpapers::commands::request::parse_date(s).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -311,5 +312,7 @@ mod tests {
     fn dates_must_be_iso() {
         assert!(parse_date("2021-07-02").is_ok());
         assert!(parse_date("07/02/2021").unwrap_err().contains("YYYY-MM-DD"));
+        assert!(parse_date("21-07-02").unwrap_err().contains("YYYY-MM-DD"));
+        assert!(parse_date("1000-01-01").unwrap_err().contains("1991-08-14"));
     }
 }

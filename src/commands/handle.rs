@@ -49,6 +49,7 @@ impl CommandError {
             AppError::InvalidId(_)
             | AppError::UnknownCategory(_)
             | AppError::NoMailing(_)
+            | AppError::DateOutOfRange(_)
             | AppError::NotYetAnnounced { .. }
             | AppError::PaperNotFound(_)
             | AppError::VersionNotFound { .. }

@@ -64,9 +64,12 @@ pub enum RequestError {
         /// The largest accepted value.
         max: i64,
     },
-    /// Not a `YYYY-MM-DD` date.
+    /// Not a `YYYY-MM-DD` date (four-digit year, two-digit month and day).
     #[error("'{0}' is not a date; use YYYY-MM-DD, e.g. 2021-07-02")]
     BadDate(String),
+    /// A date before arXiv's first mailing.
+    #[error(transparent)]
+    DateOutOfRange(#[from] crate::arxiv::DateOutOfRange),
     /// Not a 24-hour `HH:MM` time.
     #[error("'{0}' is not a time of day; use 24-hour HH:MM, e.g. 08:00 or 17:30")]
     BadTime(String),
@@ -184,9 +187,25 @@ pub(crate) fn parse_bounded(
         })
 }
 
-/// A listing date, `YYYY-MM-DD`.
+/// A listing date, exactly `YYYY-MM-DD` (a four-digit year: `21-07-02` is not the year 21),
+/// not before arXiv's first mailing (1991-08-14). Whether it is after tomorrow depends on
+/// the clock, which the app checks (`DateOutOfRange::TooLate`).
 pub fn parse_date(s: &str) -> Result<NaiveDate, RequestError> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| RequestError::BadDate(echo(s)))
+    let t = s.trim();
+    let shaped = t.len() == 10
+        && t.bytes().enumerate().all(|(i, b)| match i {
+            4 | 7 => b == b'-',
+            _ => b.is_ascii_digit(),
+        });
+    if !shaped {
+        return Err(RequestError::BadDate(echo(s)));
+    }
+    let date =
+        NaiveDate::parse_from_str(t, "%Y-%m-%d").map_err(|_| RequestError::BadDate(echo(s)))?;
+    if date < crate::arxiv::calendar::FIRST_LISTING_DATE {
+        return Err(crate::arxiv::DateOutOfRange::TooEarly(date).into());
+    }
+    Ok(date)
 }
 
 /// A 24-hour time of day, `H:MM` or `HH:MM`.
@@ -421,6 +440,29 @@ mod tests {
                 .to_string()
                 .contains("YYYY-MM-DD")
         );
+        assert_eq!(
+            parse_date(" 1991-08-14 "),
+            Ok(NaiveDate::from_ymd_opt(1991, 8, 14).unwrap())
+        );
+        // Four-digit years, two-digit months and days: "21-07-02" is not the year 21.
+        for bad in [
+            "21-07-02",
+            "021-07-02",
+            "2021-7-2",
+            "+2021-07-02",
+            "20210702",
+            "2021-07-02x",
+        ] {
+            assert_eq!(
+                parse_date(bad),
+                Err(RequestError::BadDate(bad.into())),
+                "{bad}"
+            );
+        }
+        for early in ["1000-01-01", "0021-07-02", "1991-08-13"] {
+            let e = parse_date(early).unwrap_err().to_string();
+            assert!(e.contains(early) && e.contains("1991-08-14"), "{e}");
+        }
         assert_eq!(parse_group("q-bio"), Ok(Group::QBio));
         let e = parse_group("biology").unwrap_err().to_string();
         assert!(
