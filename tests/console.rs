@@ -532,6 +532,28 @@ async fn search_says_how_many_match_and_speaks_fts5() {
     assert!(e.contains("OR needs a word on each side"), "{e}");
 }
 
+// ------------------------------------------------------------------------------ channels
+
+#[tokio::test]
+async fn every_command_taking_a_channel_refuses_channel_zero() {
+    let f = fixture().await;
+    for line in [
+        "/subscribe channel:0 time:08:00 timezone:UTC",
+        "/subscribe channel:<#0> time:08:00 timezone:UTC",
+        "/subscribe channel:9223372036854775808 time:08:00 timezone:UTC",
+        "/unsubscribe 0",
+        "/preview <#0>",
+    ] {
+        let outcome = console::answer(&f.app, line).await;
+        assert!(
+            matches!(&outcome, console::Outcome::Reply { text, failed: true }
+                if text.contains("is not a channel")),
+            "{line}: {outcome:?}"
+        );
+    }
+    assert!(f.store.guild_subscriptions(0).await.unwrap().is_empty());
+}
+
 // ------------------------------------------------------------------------------ subscriptions
 
 fn subscribe(channel: u64, time: &str, zone: &str, count: Option<i64>) -> Request {

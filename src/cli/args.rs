@@ -144,7 +144,7 @@ pub enum Command {
             value_name = "ID",
             required_unless_present = "webhook",
             conflicts_with = "webhook",
-            value_parser = clap::value_parser!(u64).range(1..)
+            value_parser = clap::value_parser!(u64).range(1..=hotpapers::commands::request::MAX_SNOWFLAKE)
         )]
         channel: Option<u64>,
         /// Post through this Discord webhook URL instead (https://discord.com/api/webhooks/ID/TOKEN;
@@ -188,7 +188,7 @@ pub enum Command {
     Run {
         /// Register the commands on this server only; they appear at once (global
         /// registration, the default, can take up to an hour).
-        #[arg(long, value_name = "ID", value_parser = clap::value_parser!(u64).range(1..))]
+        #[arg(long, value_name = "ID", value_parser = clap::value_parser!(u64).range(1..=hotpapers::commands::request::MAX_SNOWFLAKE))]
         guild: Option<u64>,
         /// Do not (re-)register the slash commands at start.
         #[arg(long)]
@@ -306,6 +306,17 @@ mod tests {
         ));
         assert!(Cli::try_parse_from(["hotpapers", "run", "--guild", "0"]).is_err());
         assert!(Cli::try_parse_from(["hotpapers", "run", "--guild", "abc"]).is_err());
+        // Discord ids are snowflakes: 1 to 2^63 - 1, for the server and the channel alike.
+        assert!(
+            Cli::try_parse_from(["hotpapers", "run", "--guild", "9223372036854775808"]).is_err()
+        );
+        for bad in ["0", "9223372036854775808"] {
+            assert!(
+                Cli::try_parse_from(["hotpapers", "post", "--channel", bad]).is_err(),
+                "{bad}"
+            );
+        }
+        assert!(Cli::try_parse_from(["hotpapers", "post", "--channel", "42"]).is_ok());
     }
 
     #[test]

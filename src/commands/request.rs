@@ -19,6 +19,15 @@ pub const MAX_COUNT: u8 = 25;
 /// The most category filters one subscription may have.
 pub const MAX_SUBSCRIPTION_CATEGORIES: usize = 20;
 
+/// The largest Discord id (snowflake): Discord's API takes ids as signed 64-bit integers.
+pub const MAX_SNOWFLAKE: u64 = i64::MAX as u64;
+
+/// Whether `id` can be a Discord id (channel, server, webhook): a snowflake from 1 to
+/// [`MAX_SNOWFLAKE`]. 0 is never an id.
+pub fn is_snowflake(id: u64) -> bool {
+    (1..=MAX_SNOWFLAKE).contains(&id)
+}
+
 /// How much of a rejected value an error message echoes (characters).
 const ECHO_CHARS: usize = 40;
 
@@ -124,7 +133,7 @@ pub enum RequestError {
     /// Over [`MAX_QUERY_CHARS`](crate::commands::search::MAX_QUERY_CHARS) characters.
     #[error("the search query is too long ({0} characters; at most 300)")]
     QueryTooLong(usize),
-    /// Not a channel id or `<#id>` mention.
+    /// Not a channel id (a Discord snowflake, 1 to 2^63 - 1) or `<#id>` mention.
     #[error("'{0}' is not a channel; give its id (e.g. 123456789012345678) or <#id> mention")]
     BadChannel(String),
     /// Negative or not a finite number.
@@ -303,7 +312,8 @@ pub fn parse_group(s: &str) -> Result<Group, RequestError> {
     Group::from_id(s.trim()).ok_or_else(|| RequestError::UnknownGroup(echo(s)))
 }
 
-/// A channel as typed in text: its id, or Discord's `<#id>` mention form.
+/// A channel as typed in text: its id, or Discord's `<#id>` mention form; a valid snowflake
+/// ([`is_snowflake`]: not 0, not over 2^63 - 1).
 pub fn parse_channel(s: &str) -> Result<u64, RequestError> {
     let t = s.trim();
     let inner = t
@@ -316,7 +326,18 @@ pub fn parse_channel(s: &str) -> Result<u64, RequestError> {
     }
     inner
         .parse::<u64>()
-        .map_err(|_| RequestError::BadChannel(echo(s)))
+        .ok()
+        .filter(|id| is_snowflake(*id))
+        .ok_or_else(|| RequestError::BadChannel(echo(s)))
+}
+
+/// A channel Discord's client picked (an id already): refused unless a valid snowflake.
+pub fn check_channel(id: u64) -> Result<u64, RequestError> {
+    if is_snowflake(id) {
+        Ok(id)
+    } else {
+        Err(RequestError::BadChannel(id.to_string()))
+    }
 }
 
 /// A minimum score: finite and at least 0.
@@ -475,10 +496,32 @@ mod tests {
         );
         assert_eq!(parse_channel("<#42>"), Ok(42));
         assert_eq!(parse_channel("#42"), Ok(42));
-        for bad in ["", "general", "<#>", "-5", "99999999999999999999", "<@42>"] {
+        assert_eq!(
+            parse_channel("9223372036854775807"),
+            Ok(9_223_372_036_854_775_807)
+        );
+        for bad in [
+            "",
+            "general",
+            "<#>",
+            "-5",
+            "99999999999999999999",
+            "<@42>",
+            "0",
+            "<#0>",
+            "#000",
+            "9223372036854775808",
+        ] {
             assert!(
                 matches!(parse_channel(bad), Err(RequestError::BadChannel(_))),
                 "{bad}"
+            );
+        }
+        assert_eq!(check_channel(42), Ok(42));
+        for bad in [0, 9_223_372_036_854_775_808, u64::MAX] {
+            assert_eq!(
+                check_channel(bad),
+                Err(RequestError::BadChannel(bad.to_string()))
             );
         }
         assert_eq!(parse_min_score(2.5), Ok(2.5));
