@@ -156,7 +156,7 @@ impl PaperStore for SqliteStore {
     /// best first (FTS5 bm25 with title matches weighted 3x and author matches 2x abstract
     /// matches; ties by id), and the number of matches, counted in the index alone.
     ///
-    /// The query is written as an FTS5 expression by [`fts_expression`]: every word and phrase
+    /// The query is written as an FTS5 expression by `fts_expression`: every word and phrase
     /// a quoted string, every operator's operands in parentheses, so no user text can be FTS5
     /// syntax of its own (column filters, `NEAR`, `^`).
     async fn search(&self, query: &SearchQuery, limit: usize) -> Result<SearchHits, StoreError> {
