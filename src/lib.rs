@@ -10,9 +10,9 @@
 //! Modules are layered, lowest first; a module uses only modules of lower layers
 //! (`tests/layers.rs` checks it, ARCHITECTURE.md draws it):
 //!
-//! 1. [`clock`], [`progress`], [`number`]; then [`http`]; then [`arxiv`] (ids, taxonomy,
-//!    calendar, paper model, parsers, client); then [`subscription`] (the subscription model
-//!    and its firing times);
+//! 1. [`clock`], [`progress`], [`number`], [`sanitize`]; then [`http`]; then [`arxiv`] (ids,
+//!    taxonomy, calendar, paper model, parsers, client); then [`subscription`] (the
+//!    subscription model and its firing times);
 //! 2. [`config`];
 //! 3. [`store`];
 //! 4. [`ranking`], then [`summary`] and [`chart`] (a paper's attention over time as a PNG),
@@ -37,6 +37,7 @@ pub mod metrics;
 pub mod number;
 pub mod progress;
 pub mod ranking;
+pub mod sanitize;
 pub mod sources;
 pub mod store;
 pub mod subscription;

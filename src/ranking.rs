@@ -64,8 +64,10 @@ pub fn decayed(score: f64, age_hours: f64, gravity: f64) -> f64 {
 pub struct Contribution {
     pub source: String,
     /// Weighted sum of the source's metrics.
+    #[serde(serialize_with = "crate::number::serialize_json")]
     pub engagement: f64,
     /// `weight × ln(1 + engagement)`.
+    #[serde(serialize_with = "crate::number::serialize_json")]
     pub points: f64,
 }
 

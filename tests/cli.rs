@@ -119,6 +119,8 @@ async fn ingest_stores_exactly_the_mailing_and_digest_lists_it() {
     )
     .await;
     assert!(out.status.success(), "stderr: {}", stderr(&out));
+    common::assert_no_duplicate_keys(&stdout(&out));
+    common::assert_integral_numbers_are_integers(&stdout(&out));
     let doc: Value = serde_json::from_str(&stdout(&out)).expect("json");
     assert_eq!(doc["date"], "2021-07-02");
     let mut ids: Vec<&str> = doc["papers"]
@@ -223,8 +225,18 @@ async fn paper_answers_for_every_id_form() {
         )
         .await;
         assert!(out.status.success(), "{form}: {}", stderr(&out));
+        common::assert_no_duplicate_keys(&stdout(&out));
+        common::assert_integral_numbers_are_integers(&stdout(&out));
         let doc: Value = serde_json::from_str(&stdout(&out)).expect("json");
         assert_eq!(doc["id"], key, "{form}");
+        // One shape with the digest's papers: authors are names, links an object.
+        let first_author = if key == "2107.00630" {
+            "Diederik P. Kingma"
+        } else {
+            "A. Author"
+        };
+        assert_eq!(doc["authors"][0].as_str(), Some(first_author), "{form}");
+        assert!(doc["links"]["abs"].is_string(), "{form}: {doc}");
     }
     let out = hotpapers(dir.path(), &server.uri(), &["paper", "2107.00630"]).await;
     let text = stdout(&out);
@@ -238,7 +250,40 @@ async fn paper_answers_for_every_id_form() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_fails_with_one_clear_line() {
     let dir = tempfile::tempdir().unwrap();
-    let (server, _fake) = fake_arxiv(mailing_2021_07_02()).await;
+    let (server, fake) = fake_arxiv(mailing_2021_07_02()).await;
+
+    // Dates: a four-digit year, from arXiv's first mailing to tomorrow; refused before
+    // anything is asked upstream, in every command that takes one.
+    for (args, want) in [
+        (
+            &["digest", "--date", "21-07-02"][..],
+            "not a date; use YYYY-MM-DD",
+        ),
+        (
+            &["digest", "--date", "1000-01-01"],
+            "before arXiv's first mailing (1991-08-14)",
+        ),
+        (
+            &["ingest", "--date", "0021-07-02"],
+            "before arXiv's first mailing",
+        ),
+        (
+            &["collect", "--date", "2999-01-01"],
+            "not out yet: listing dates go up to",
+        ),
+        (
+            &["digest", "--date", "2999-01-04", "--view", "trending"],
+            "not out yet",
+        ),
+    ] {
+        let out = hotpapers(dir.path(), &server.uri(), args).await;
+        assert!(!out.status.success(), "{args:?}");
+        // The first line says it (clap adds a hint line to a usage error).
+        let err = stderr(&out);
+        let first = err.lines().next().unwrap_or_default();
+        assert!(first.contains(want), "{args:?}: {err}");
+    }
+    assert!(fake.requests().is_empty(), "{:?}", fake.requests());
 
     let out = hotpapers(dir.path(), &server.uri(), &["paper", "not-an-id"]).await;
     assert!(!out.status.success());
@@ -259,6 +304,15 @@ async fn bad_input_fails_with_one_clear_line() {
     let err = stderr(&out);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("2021-07-02"), "{err}");
+
+    let out = hotpapers(dir.path(), &server.uri(), &["paper", "2107.00630v2"]).await;
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("no version v2 of 2107.00630") && err.contains("latest version is v1"),
+        "{err}"
+    );
 
     let out = hotpapers(dir.path(), &server.uri(), &["paper", "2107.99999"]).await;
     assert!(!out.status.success());

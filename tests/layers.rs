@@ -18,8 +18,8 @@ use std::path::{Path, PathBuf};
 
 /// Top-level modules by layer, lowest first. A module may use modules of lower layers only.
 const LAYERS: &[&[&str]] = &[
-    // 1. Foundations: time, progress reporting, number formatting.
-    &["clock", "progress", "number", "metrics"],
+    // 1. Foundations: time, progress reporting, number formatting, metrics, what upstream text may show.
+    &["clock", "progress", "number", "metrics", "sanitize"],
     // The one HTTP client (timeouts, size caps, retries) every upstream uses.
     &["http"],
     // arXiv: ids, taxonomy, calendar, the paper model, parsers and client.

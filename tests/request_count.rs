@@ -214,3 +214,141 @@ api_url = "{uri}/bsky"
     assert_eq!(digest.date, NaiveDate::from_ymd_opt(2021, 7, 2).unwrap());
     assert_eq!(server.received_requests().await.unwrap().len(), before);
 }
+
+/// A trending view covers a week of mailings. Those arXiv has no papers for (here every day
+/// but 2021-07-02) are asked for once and remembered, not on every view: each such query used
+/// to cost seconds of arXiv's pacing per `/hot view:trending`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn empty_mailings_are_asked_once_not_on_every_trending_view() {
+    let server = MockServer::start().await;
+    let arxiv = FakeArxiv::new(common::seed_entries());
+    Mock::given(method("GET"))
+        .and(path("/api/query"))
+        .respond_with(arxiv.clone())
+        .mount(&server)
+        .await;
+    let mut config = Config::default();
+    config.arxiv.api_url = format!("{}/api/query", server.uri());
+    config.arxiv.rss_url = format!("{}/rss", server.uri());
+    config.arxiv.request_spacing = std::time::Duration::ZERO;
+    let store: Arc<dyn hotpapers::store::Store> =
+        Arc::new(hotpapers::store::SqliteStore::in_memory().await.unwrap());
+    // Monday noon: 2021-07-02 and the week before it are all older than a day.
+    let clock = FakeClock::new(Utc.with_ymd_and_hms(2021, 7, 5, 12, 0, 0).unwrap());
+    let app = App::with_store(config, store, Arc::new(clock.clone())).unwrap();
+    let req = DigestRequest {
+        date: NaiveDate::from_ymd_opt(2021, 7, 2),
+        top: Some(3),
+        trending_days: Some(7),
+        ..DigestRequest::default()
+    };
+    let digest = app.digest(&req, &NoProgress).await.expect("digest");
+    assert_eq!(digest.candidates, 14);
+    // 2021-07-02 and the four empty mailings before it (07-01, 06-30, 06-29, 06-28).
+    let first = arxiv.requests();
+    assert_eq!(first.len(), 5, "{first:#?}");
+    for later in [Duration::minutes(1), Duration::hours(3), Duration::days(2)] {
+        clock.advance(later.to_std().unwrap());
+        let digest = app.digest(&req, &NoProgress).await.expect("digest");
+        assert_eq!(digest.candidates, 14);
+        assert_eq!(arxiv.requests().len(), first.len(), "after {later}");
+    }
+    // An empty mailing's record is no "latest mailing" (`/categories`).
+    let latest = app.store().latest_mailing().await.unwrap().map(|m| m.date);
+    assert_eq!(latest, NaiveDate::from_ymd_opt(2021, 7, 2));
+}
+
+/// A source that finds attention for one paper of 2021-07-02 and one of another mailing,
+/// whatever it is asked (a real source answers for any paper when asked about none), and
+/// counts its sweeps.
+#[derive(Debug, Default)]
+struct EveryPaperSource {
+    sweeps: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl hotpapers::sources::Source for EveryPaperSource {
+    fn name(&self) -> &'static str {
+        "hn"
+    }
+
+    async fn collect(
+        &self,
+        _window: hotpapers::sources::Window,
+        _papers: &std::collections::BTreeSet<ArxivId>,
+        now: chrono::DateTime<Utc>,
+    ) -> Result<hotpapers::sources::Collection, hotpapers::sources::SourceError> {
+        self.sweeps
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let signals = ["2107.00641", "2106.99999"]
+            .into_iter()
+            .map(|k| ArxivId::parse(k).unwrap())
+            .map(|paper| hotpapers::store::Signal {
+                paper,
+                source: "hn".into(),
+                metric: "points".into(),
+                value: 100.0,
+                observed_at: now,
+            })
+            .collect();
+        Ok(hotpapers::sources::Collection {
+            signals,
+            requests: 1,
+            ..Default::default()
+        })
+    }
+
+    async fn lookup(
+        &self,
+        _paper: &ArxivId,
+        _now: chrono::DateTime<Utc>,
+    ) -> Result<hotpapers::sources::Collection, hotpapers::sources::SourceError> {
+        Ok(hotpapers::sources::Collection::default())
+    }
+}
+
+/// `collect --date D` reports D's papers only: none (and no sweep) for a mailing with no
+/// papers, and not the other mailings' papers a sweep also finds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn collect_reports_only_the_mailings_papers() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/query"))
+        .respond_with(FakeArxiv::new(common::seed_entries()))
+        .mount(&server)
+        .await;
+    let mut config = Config::default();
+    config.arxiv.api_url = format!("{}/api/query", server.uri());
+    config.arxiv.rss_url = format!("{}/rss", server.uri());
+    config.arxiv.request_spacing = std::time::Duration::ZERO;
+    let store: Arc<dyn hotpapers::store::Store> =
+        Arc::new(hotpapers::store::SqliteStore::in_memory().await.unwrap());
+    let clock = FakeClock::new(Utc.with_ymd_and_hms(2021, 7, 5, 12, 0, 0).unwrap());
+    let source = Arc::new(EveryPaperSource::default());
+    let app = App::with_store(config, store, Arc::new(clock))
+        .unwrap()
+        .with_sources(vec![source.clone()]);
+
+    // 2021-07-01: arXiv has no papers for it.
+    let report = app
+        .collect(NaiveDate::from_ymd_opt(2021, 7, 1), &NoProgress)
+        .await
+        .unwrap();
+    assert_eq!(report.sources.len(), 1);
+    let hn = &report.sources[0];
+    assert_eq!((hn.papers, hn.signals, hn.requests), (0, 0, 0), "{hn:?}");
+    assert_eq!(hn.error, None);
+    assert_eq!(
+        source.sweeps.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "no sweep for no papers"
+    );
+
+    // 2021-07-02: one of its papers, not the other mailing's paper the sweep also found.
+    let report = app
+        .collect(NaiveDate::from_ymd_opt(2021, 7, 2), &NoProgress)
+        .await
+        .unwrap();
+    let hn = &report.sources[0];
+    assert_eq!((hn.papers, hn.signals, hn.requests), (1, 1, 1), "{hn:?}");
+}

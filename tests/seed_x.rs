@@ -510,4 +510,47 @@ async fn digest_reproduces_the_seed_post_from_x() {
         summaries[0].starts_with("1: We present focal self-attention"),
         "{summaries:#?}"
     );
+
+    // The front matter is the seed's, tags included ("Machine Learning", "Computer
+    // Science": the mailing's most listed category and group), apart from the date's
+    // fraction ("07:45:53.Z" in the seed) and the date itself (when counts were measured).
+    let front = |text: &str| -> Vec<String> {
+        text.lines()
+            .take_while(|l| !l.starts_with("# "))
+            .filter(|l| !l.starts_with("date: "))
+            .map(str::to_string)
+            .collect()
+    };
+    let seed_front = front(&seed_text);
+    assert!(seed_front.contains(&"  - \"Machine Learning\"".to_string()));
+    assert_eq!(front(&md), seed_front, "{md}");
+    // A smaller --top describes the same mailing: the tags do not change.
+    for top in ["1", "3"] {
+        let out = run(
+            dir.path(),
+            &arxiv.uri(),
+            &x.uri(),
+            &[
+                "digest",
+                "--date",
+                "2021-07-02",
+                "--format",
+                "markdown",
+                "--top",
+                top,
+            ],
+        )
+        .await;
+        let small = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            small.matches("\n# ").count(),
+            top.parse::<usize>().unwrap_or(0)
+        );
+        assert_eq!(front(&small), seed_front, "--top {top}:\n{small}");
+    }
 }

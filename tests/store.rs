@@ -8,8 +8,8 @@ use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use hotpapers::arxiv::ArxivId;
 use hotpapers::arxiv::paper::{AnnounceType, Author, Link, Paper};
 use hotpapers::store::{
-    MailingRecord, MailingSource, MailingStore, PaperStore, PostLog, Signal, SignalStore,
-    SqliteStore, StoreError, UpsertStats,
+    MailingRecord, MailingSource, MailingStore, PaperStore, PostLog, SearchQuery, Signal,
+    SignalStore, SqliteStore, StoreError, UpsertStats,
 };
 use sqlx::{AssertSqlSafe, Connection};
 
@@ -310,8 +310,8 @@ async fn newer_versions_update_and_older_ones_never_overwrite() {
         categories_of(&store, key).await,
         vec![("cs.CL".into(), 0), ("cs.LG".into(), 1)]
     );
-    assert_eq!(store.search("new title", 10).await.unwrap(), vec![id(key)]);
-    assert!(store.search("old", 10).await.unwrap().is_empty());
+    assert_eq!(search_ids(&store, "new title", 10).await, vec![id(key)]);
+    assert!(search_ids(&store, "old", 10).await.is_empty());
     assert_fts_consistent(&store).await;
 
     // A stale v1 arriving late (e.g. from a cached API page) leaves v2's metadata alone.
@@ -549,15 +549,27 @@ async fn mailing_with_unknown_members_is_refused_atomically() {
 async fn latest_mailing_is_by_date_not_insertion_order() {
     let store = SqliteStore::in_memory().await.unwrap();
     assert_eq!(store.latest_mailing().await.unwrap(), None);
+    store
+        .upsert_papers(&[paper("2107.00641", 1, "Focal")])
+        .await
+        .unwrap();
     let ingested = t(2021, 7, 10, 0, 0, 0);
     for d in [date(2021, 7, 2), date(2021, 7, 6), date(2021, 7, 5)] {
         store
-            .record_mailing(&mailing(d, ingested), &[])
+            .record_mailing(
+                &mailing(d, ingested),
+                &[(id("2107.00641"), AnnounceType::New)],
+            )
             .await
             .unwrap();
     }
+    // A later mailing without papers is not the latest mailing.
+    store
+        .record_mailing(&mailing(date(2021, 7, 7), ingested), &[])
+        .await
+        .unwrap();
     let latest = store.latest_mailing().await.unwrap().unwrap();
-    assert_eq!((latest.date, latest.paper_count), (date(2021, 7, 6), 0));
+    assert_eq!((latest.date, latest.paper_count), (date(2021, 7, 6), 1));
     assert_eq!(store.mailing(date(2021, 7, 3)).await.unwrap(), None);
     assert!(
         store
@@ -566,12 +578,9 @@ async fn latest_mailing_is_by_date_not_insertion_order() {
             .unwrap()
             .is_empty()
     );
-    assert!(
-        store
-            .mailing_papers(date(2021, 7, 5))
-            .await
-            .unwrap()
-            .is_empty()
+    assert_eq!(
+        store.mailing_papers(date(2021, 7, 5)).await.unwrap().len(),
+        1
     );
 }
 
@@ -713,34 +722,87 @@ async fn search_fixture() -> SqliteStore {
     store
 }
 
+/// The ids `query` finds, best first (the query must be valid).
+async fn search_ids(store: &SqliteStore, query: &str, limit: usize) -> Vec<ArxivId> {
+    let q = SearchQuery::parse(query).unwrap_or_else(|e| panic!("{query:?}: {e}"));
+    store.search(&q, limit).await.unwrap().ids
+}
+
+#[tokio::test]
+async fn search_counts_every_match_and_speaks_fts5() {
+    let store = search_fixture().await;
+    let q = |s: &str| SearchQuery::parse(s).unwrap();
+    // Two papers mention proteins: the best one listed, both counted.
+    let hits = store.search(&q("protein"), 1).await.unwrap();
+    assert_eq!((hits.ids, hits.total), (vec![id("2107.00001")], 2));
+    let hits = store.search(&q("protein"), 0).await.unwrap();
+    assert_eq!((hits.ids.len(), hits.total), (0, 2));
+    let sorted = |mut v: Vec<ArxivId>| {
+        v.sort();
+        v
+    };
+    // OR is an operator, not a word.
+    assert_eq!(
+        sorted(search_ids(&store, "chaos OR folding", 10).await),
+        vec![id("2107.00001"), id("2107.00003")]
+    );
+    // A prefix.
+    assert_eq!(
+        search_ids(&store, "surv*", 10).await,
+        vec![id("2107.00002")]
+    );
+    assert!(search_ids(&store, "surv", 10).await.is_empty());
+    // A phrase: its words next to each other, in order.
+    assert_eq!(
+        search_ids(&store, "\"protein folding\"", 10).await,
+        vec![id("2107.00001")]
+    );
+    assert!(
+        search_ids(&store, "\"folding protein\"", 10)
+            .await
+            .is_empty()
+    );
+    // NOT, and grouping.
+    assert_eq!(
+        search_ids(&store, "protein NOT biology", 10).await,
+        vec![id("2107.00002")]
+    );
+    assert_eq!(
+        sorted(search_ids(&store, "(chaos OR graph) (schrodinger OR survey)", 10).await),
+        vec![id("2107.00002"), id("2107.00003")]
+    );
+    let hits = store.search(&q("zebra OR unicorn"), 10).await.unwrap();
+    assert_eq!((hits.ids.len(), hits.total), (0, 0));
+}
+
 #[tokio::test]
 async fn search_ranks_title_matches_first_and_matches_all_words() {
     let store = search_fixture().await;
     assert_eq!(
-        store.search("protein transformer", 10).await.unwrap(),
+        search_ids(&store, "protein transformer", 10).await,
         vec![id("2107.00001"), id("2107.00002")]
     );
     // Every word must match.
     assert_eq!(
-        store.search("protein chaos", 10).await.unwrap(),
+        search_ids(&store, "protein chaos", 10).await,
         Vec::<ArxivId>::new()
     );
     assert_eq!(
-        store.search("PROTEIN", 1).await.unwrap(),
+        search_ids(&store, "PROTEIN", 1).await,
         vec![id("2107.00001")]
     );
-    assert!(store.search("protein", 0).await.unwrap().is_empty());
+    assert!(search_ids(&store, "protein", 0).await.is_empty());
     // Author names, case and diacritics folded.
     assert_eq!(
-        store.search("schrodinger", 10).await.unwrap(),
+        search_ids(&store, "schrodinger", 10).await,
         vec![id("2107.00003")]
     );
     assert_eq!(
-        store.search("erwin", 10).await.unwrap(),
+        search_ids(&store, "erwin", 10).await,
         vec![id("2107.00003")]
     );
     // Affiliations are not indexed.
-    assert!(store.search("dublin", 10).await.unwrap().is_empty());
+    assert!(search_ids(&store, "dublin", 10).await.is_empty());
 }
 
 #[tokio::test]
@@ -773,16 +835,24 @@ async fn search_treats_fts_syntax_in_user_text_literally() {
         "NEAR/2",
     ];
     for q in hostile {
-        let r = store.search(q, 10).await;
-        assert!(r.is_ok(), "{q:?}: {r:?}");
+        // Either a clear query error before the store, or a search that runs: never a
+        // store (SQL) error.
+        if let Ok(parsed) = SearchQuery::parse(q) {
+            let r = store.search(&parsed, 10).await;
+            assert!(r.is_ok(), "{q:?}: {r:?}");
+        }
     }
     assert_eq!(
-        store.search("title:protein", 10).await.unwrap(),
+        search_ids(&store, "title:protein", 10).await,
         Vec::<ArxivId>::new(),
         "column filters must not be interpreted"
     );
     assert_eq!(
-        store.search("protein)", 10).await.unwrap(),
+        SearchQuery::parse("protein)"),
+        Err(hotpapers::store::QueryError::Unbalanced)
+    );
+    assert_eq!(
+        search_ids(&store, "protein -", 10).await,
         vec![id("2107.00001"), id("2107.00002")]
     );
     let papers: i64 = sqlx::query_scalar("SELECT count(*) FROM papers")
@@ -799,10 +869,12 @@ proptest::proptest! {
         ..proptest::prelude::ProptestConfig::default()
     })]
     #[test]
-    fn search_never_fails_on_arbitrary_text(q in "\\PC{0,40}|[\"*():^+\\-{} a-zA-Z]{0,30}") {
+    fn search_never_fails_in_the_store_on_arbitrary_text(q in "\\PC{0,40}|[\"*():^+\\-{} a-zA-Z]{0,30}") {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        let r = rt.block_on(async { search_fixture().await.search(&q, 5).await });
-        proptest::prop_assert!(r.is_ok(), "{:?}: {:?}", q, r);
+        if let Ok(parsed) = SearchQuery::parse(&q) {
+            let r = rt.block_on(async { search_fixture().await.search(&parsed, 5).await });
+            proptest::prop_assert!(r.is_ok(), "{:?}: {:?}", q, r);
+        }
     }
 }
 
@@ -823,11 +895,11 @@ async fn search_index_survives_vacuum_and_deletes() {
         .unwrap();
     assert_fts_consistent(&store).await;
     assert_eq!(
-        store.search("protein", 10).await.unwrap(),
+        search_ids(&store, "protein", 10).await,
         vec![id("2107.00004")]
     );
     assert_eq!(
-        store.search("renamed", 10).await.unwrap(),
+        search_ids(&store, "renamed", 10).await,
         vec![id("2107.00001")]
     );
 }

@@ -1,9 +1,11 @@
-//! Browsing what the store holds: full-text search and the categories of the latest mailing.
+//! Browsing what the store holds: full-text search and the categories of a mailing.
 
 use chrono::NaiveDate;
 
 use crate::arxiv::paper::Paper;
 use crate::arxiv::taxonomy::{self, Group};
+use crate::progress::NoProgress;
+use crate::store::SearchQuery;
 
 use super::{App, AppError};
 
@@ -17,36 +19,44 @@ pub struct CategoryRow {
     /// The top-level group it is listed under.
     pub group: Group,
     /// New and cross-listed papers of the mailing listing this category (or one of its
-    /// aliases); 0 when no mailing is recorded.
+    /// aliases); 0 only when no mailing is recorded (rows of a mailing all have papers).
     pub papers: u32,
 }
 
 impl App {
-    /// Stored papers matching every word of `query` (literal text, never query syntax), best
-    /// first, at most `limit`.
-    pub async fn search(&self, query: &str, limit: usize) -> Result<Vec<Paper>, AppError> {
-        let ids = self.store.search(query, limit).await?;
-        let mut hits = Vec::with_capacity(ids.len());
-        for id in &ids {
+    /// Stored papers matching `query` (the search syntax of [`SearchQuery`]: words,
+    /// "phrases", prefix*, AND, OR, NOT, parentheses), best first, at most `limit`; and how
+    /// many match in all.
+    pub async fn search(&self, query: &str, limit: usize) -> Result<(Vec<Paper>, usize), AppError> {
+        let query = SearchQuery::parse(query)?;
+        let found = self.store.search(&query, limit).await?;
+        let mut hits = Vec::with_capacity(found.ids.len());
+        for id in &found.ids {
             // A paper deleted between the two queries is simply not listed.
             if let Some(p) = self.store.paper(id).await? {
                 hits.push(p);
             }
         }
-        Ok(hits)
+        Ok((hits, found.total))
     }
 
-    /// Active canonical categories (of one group) with their paper counts in the latest
-    /// recorded mailing, and that mailing's date. A category's count is the largest among its
-    /// spellings (`eess.SY` and its alias `cs.SY`): arXiv lists such papers under both, so
-    /// adding them would count papers twice.
+    /// The categories (of one group) with papers in mailing `date` — fetched first when the
+    /// store lacks it — or, without a date, in the latest recorded mailing that has papers;
+    /// and that mailing's date. A category's count is the largest among its spellings
+    /// (`eess.SY` and its alias `cs.SY`): arXiv lists such papers under both, so adding them
+    /// would count papers twice. With no mailing recorded at all (and no date asked for), every
+    /// active canonical category is listed with 0 and the date is `None`: the taxonomy alone.
     pub async fn category_counts(
         &self,
         group: Option<Group>,
+        date: Option<NaiveDate>,
     ) -> Result<(Vec<CategoryRow>, Option<NaiveDate>), AppError> {
-        let latest = self.store.latest_mailing().await?;
-        let counts = match &latest {
-            Some(m) => self.store.category_counts(m.date).await?,
+        let mailing = match date {
+            Some(d) => Some(self.ensure_mailing(Some(d), &NoProgress).await?),
+            None => self.store.latest_mailing().await?.map(|m| m.date),
+        };
+        let counts = match mailing {
+            Some(d) => self.store.category_counts(d).await?,
             None => Default::default(),
         };
         let rows = taxonomy::all()
@@ -67,10 +77,12 @@ impl App {
                     papers,
                 }
             });
-        // Groups in front-page order, categories in arXiv's order within each.
-        let mut rows: Vec<CategoryRow> = rows.collect();
+        // Groups in front-page order, categories in arXiv's order within each; of a mailing,
+        // only the categories it has papers in.
+        let mut rows: Vec<CategoryRow> =
+            rows.filter(|r| mailing.is_none() || r.papers > 0).collect();
         rows.sort_by_key(|r| Group::ALL.iter().position(|g| *g == r.group));
-        Ok((rows, latest.map(|m| m.date)))
+        Ok((rows, mailing))
     }
 }
 

@@ -88,6 +88,14 @@ impl App {
         let ids: Vec<ArxivId> = papers.iter().map(|m| m.paper.id.clone()).collect();
         let signals = self.store.latest_signals(&ids).await?;
         let top = req.top.unwrap_or(self.config.digest.top);
+        let now = self.clock.now();
+        // The trending view of a requested date ages papers as of the end of that listing
+        // day (America/New_York), not as of today, so an old date is not decayed to nothing;
+        // while the day is not over, as of now.
+        let as_of = match req.date {
+            Some(_) => now.min(self.calendar.end_of_listing_day(date)),
+            None => now,
+        };
         let mut digest = digest::build(
             papers,
             &signals,
@@ -99,7 +107,7 @@ impl App {
             },
             digest::BuildOptions {
                 date,
-                generated_at: self.clock.now(),
+                generated_at: now,
                 top,
                 categories: filters.iter().map(ToString::to_string).collect(),
                 rule: &self.rule,
@@ -107,7 +115,7 @@ impl App {
                 include_cross_lists: true,
                 trending: days.map(|days| digest::Trending {
                     gravity: self.config.ranking.gravity,
-                    now: self.clock.now(),
+                    now: as_of,
                     announced_at: &announced_at,
                     days,
                 }),

@@ -20,6 +20,7 @@ pub mod charts;
 mod daily_post;
 mod digests;
 pub mod health;
+mod mailings;
 mod sources;
 mod subscriptions;
 mod summaries;
@@ -53,6 +54,8 @@ pub enum AppError {
     UnknownCategory(#[from] UnknownCategory),
     #[error(transparent)]
     NoMailing(#[from] NoMailing),
+    #[error(transparent)]
+    DateOutOfRange(#[from] crate::arxiv::DateOutOfRange),
     #[error(
         "the mailing of {date} is announced at {}; it is not out yet",
         announced_at.format("%Y-%m-%d %H:%M UTC")
@@ -63,6 +66,17 @@ pub enum AppError {
     },
     #[error("arXiv has no paper {0}")]
     PaperNotFound(ArxivId),
+    #[error(transparent)]
+    BadQuery(#[from] crate::store::QueryError),
+    #[error("arXiv has no version v{asked} of {id}; its latest version is v{latest}")]
+    VersionNotFound {
+        /// The paper, version-less.
+        id: ArxivId,
+        /// The version asked for.
+        asked: u32,
+        /// The latest version arXiv has.
+        latest: u32,
+    },
     #[error(transparent)]
     Arxiv(#[from] ArxivError),
     #[error(transparent)]
@@ -152,6 +166,8 @@ pub struct SourceReport {
     pub requests: u32,
     /// Papers of the mailing with at least one signal from this source.
     pub papers: usize,
+    /// Values measured for the mailing's papers (others the sweep found are stored, not
+    /// counted here).
     pub signals: usize,
     /// Why the sweep failed, if it did.
     pub error: Option<String>,
@@ -327,8 +343,11 @@ impl App {
         }
     }
 
-    /// Resolves a listing date to a mailing that has been announced.
+    /// Resolves a listing date to a mailing that has been announced. Every date a user gives
+    /// passes here first: one before arXiv's first mailing or after tomorrow is refused
+    /// before anything is asked upstream.
     fn announced_mailing(&self, date: NaiveDate) -> Result<crate::arxiv::Mailing, AppError> {
+        crate::arxiv::calendar::check_listing_date(date, self.clock.now())?;
         let mailing = self.calendar.mailing(date)?;
         if mailing.announced_at > self.clock.now() {
             return Err(AppError::NotYetAnnounced {
@@ -367,7 +386,7 @@ impl App {
         let mut warnings = Vec::new();
         if papers.is_empty() {
             warnings.push(format!(
-                "arXiv returned no papers for the mailing of {date}; nothing recorded (a holiday missing from [arxiv] holidays, or the API has not caught up yet)"
+                "arXiv returned no papers for the mailing of {date}; recorded as empty (a holiday missing from [arxiv] holidays, or the API has not caught up yet: asked again within a day of the announcement)"
             ));
         }
         self.record(
@@ -497,6 +516,11 @@ impl App {
         warnings: Vec<String>,
     ) -> Result<IngestReport, AppError> {
         let stats = self.store.upsert_papers(papers).await?;
+        if members.is_empty() && source == MailingSource::Api {
+            // The API's window for a mailing of known dates: remember the empty answer. (An
+            // empty RSS feed may be for another day, so it records nothing.)
+            self.record_empty(date, window_start, window_end).await?;
+        }
         if !members.is_empty() {
             let record = MailingRecord {
                 date,
@@ -604,7 +628,8 @@ impl App {
     }
 
     /// Makes sure mailing `date` (default: the latest announced) is in the store, fetching it
-    /// when missing, and returns its listing date.
+    /// when missing (or recorded empty by an answer that may not be final: see
+    /// `app::mailings`), and returns its listing date.
     async fn ensure_mailing(
         &self,
         date: Option<NaiveDate>,
@@ -617,10 +642,15 @@ impl App {
             }
             None => self.calendar.latest_announced(self.clock.now()).date,
         };
-        if self.store.mailing(date).await?.is_none() {
+        if self.mailing_needs_fetch(date).await? {
             if date == self.calendar.latest_announced(self.clock.now()).date {
                 let report = self.ingest_latest(progress).await?;
-                if report.date != date || self.store.mailing(date).await?.is_none() {
+                let has_papers = self
+                    .store
+                    .mailing(date)
+                    .await?
+                    .is_some_and(|m| m.paper_count > 0);
+                if report.date != date || !has_papers {
                     // The feeds are for another day (not rebuilt yet): use the API window.
                     self.ingest_window(date, progress).await?;
                 }
@@ -671,6 +701,23 @@ impl App {
             }
         }
         let now = self.clock.now();
+        if papers.is_empty() {
+            // To a source, no papers means "any paper": sweeping would report (and cost)
+            // attention for other mailings. There is nothing of these mailings to measure.
+            return Ok(self
+                .sources
+                .iter()
+                .filter(|s| names.contains(&s.name()))
+                .map(|s| SourceReport {
+                    name: s.name().to_string(),
+                    requests: 0,
+                    papers: 0,
+                    signals: 0,
+                    error: None,
+                    notes: vec!["the mailing has no papers: nothing to measure".into()],
+                })
+                .collect());
+        }
         let since = since.unwrap_or(now);
         // Attention is measured up to `attention_window` after the announcement: sweeping an
         // old mailing up to today would cost requests for nothing (and HF asks per day).
@@ -695,8 +742,14 @@ impl App {
                     for date in dates {
                         self.store.set_collected_at(name, *date, now).await?;
                     }
-                    let covered: BTreeSet<&str> =
-                        collection.signals.iter().map(|s| s.paper.key()).collect();
+                    // What the sweep found for these mailings' papers: a source may also
+                    // return (and we store) attention for papers of other mailings.
+                    let ours: Vec<&crate::store::Signal> = collection
+                        .signals
+                        .iter()
+                        .filter(|s| papers.contains(&s.paper.versionless()))
+                        .collect();
+                    let covered: BTreeSet<&str> = ours.iter().map(|s| s.paper.key()).collect();
                     info!(
                         source = name,
                         requests = collection.requests,
@@ -707,7 +760,7 @@ impl App {
                         name: name.to_string(),
                         requests: collection.requests,
                         papers: covered.len(),
-                        signals: collection.signals.len(),
+                        signals: ours.len(),
                         error: None,
                         notes: collection.notes,
                     }
@@ -813,7 +866,12 @@ impl App {
                 all.entry(p.id.versionless())
                     .or_insert_with(|| self.announce_type_of(p));
             }
-            let existing = self.store.mailing(date).await?;
+            // A mailing recorded empty was never ingested: the import is its first source.
+            let existing = self
+                .store
+                .mailing(date)
+                .await?
+                .filter(|m| m.paper_count > 0);
             let record = MailingRecord {
                 date,
                 window_start: mailing.window_start,
@@ -832,7 +890,8 @@ impl App {
     }
 
     /// A paper by any id or URL form: from the store, else fetched from arXiv and cached.
-    /// Asking for a version newer than the stored one refetches.
+    /// Asking for a version newer than the stored one refetches; a version arXiv does not
+    /// have (yet) is [`AppError::VersionNotFound`], naming the latest one.
     pub async fn paper(&self, input: &str) -> Result<PaperCard, AppError> {
         let id = ArxivId::parse(input)?;
         let stored = self.store.paper(&id).await?;
@@ -852,6 +911,13 @@ impl App {
             self.store
                 .upsert_papers(std::slice::from_ref(&paper))
                 .await?;
+            if let Some(asked) = id.version().filter(|v| *v > paper.version) {
+                return Err(AppError::VersionNotFound {
+                    id: id.versionless(),
+                    asked,
+                    latest: paper.version,
+                });
+            }
             (paper, true)
         } else {
             match stored {

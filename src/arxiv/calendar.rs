@@ -57,6 +57,44 @@ const ANNOUNCEMENT: NaiveTime = match NaiveTime::from_hms_opt(20, 0, 0) {
     None => panic!("20:00 is a valid time"),
 };
 
+/// arXiv's first listing date: hep-th's first mailing, Wednesday 14 August 1991. No mailing,
+/// and no digest, is older.
+pub const FIRST_LISTING_DATE: NaiveDate = match NaiveDate::from_ymd_opt(1991, 8, 14) {
+    Some(d) => d,
+    None => panic!("1991-08-14 is a valid date"),
+};
+
+/// A listing date outside what arXiv can have: before its first mailing, or after tomorrow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DateOutOfRange {
+    /// Before [`FIRST_LISTING_DATE`].
+    #[error("{0} is before arXiv's first mailing (1991-08-14)")]
+    TooEarly(NaiveDate),
+    /// After tomorrow (UTC): no mailing that far ahead is announced.
+    #[error("the mailing of {date} is not out yet: listing dates go up to {latest} (tomorrow)")]
+    TooLate {
+        /// The date asked for.
+        date: NaiveDate,
+        /// Tomorrow's date (UTC), the latest accepted.
+        latest: NaiveDate,
+    },
+}
+
+/// Checks that `date` can be an arXiv listing date as of `now`: from [`FIRST_LISTING_DATE`]
+/// to tomorrow (UTC). Whether it has a mailing, and whether that is announced yet, are
+/// [`MailingCalendar::mailing`]'s and the caller's questions.
+pub fn check_listing_date(date: NaiveDate, now: DateTime<Utc>) -> Result<(), DateOutOfRange> {
+    if date < FIRST_LISTING_DATE {
+        return Err(DateOutOfRange::TooEarly(date));
+    }
+    let today = now.date_naive();
+    let latest = today.succ_opt().unwrap_or(today);
+    if date > latest {
+        return Err(DateOutOfRange::TooLate { date, latest });
+    }
+    Ok(())
+}
+
 /// One arXiv mailing, named by its listing date.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Mailing {
@@ -201,6 +239,12 @@ impl MailingCalendar {
             .or_else(|| MailingCalendar::default().latest_announced_date(now))
             .unwrap_or_else(|| et_date(now));
         self.build(date)
+    }
+
+    /// The end of listing day `date` in America/New_York (midnight after it), as a UTC
+    /// instant: "as of `date`" for views that age papers (the trending view).
+    pub fn end_of_listing_day(&self, date: NaiveDate) -> DateTime<Utc> {
+        et_instant(date.succ_opt().unwrap_or(date), NaiveTime::MIN)
     }
 
     /// The mailing in which a v1 submitted at `submitted` is listed: the first mailing whose
@@ -423,6 +467,27 @@ fn et_date(instant: DateTime<Utc>) -> NaiveDate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn listing_dates_run_from_arxivs_first_mailing_to_tomorrow() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        let now = Utc.with_ymd_and_hms(2021, 7, 3, 23, 59, 0).unwrap();
+        assert_eq!(check_listing_date(d(1991, 8, 14), now), Ok(()));
+        assert_eq!(check_listing_date(d(2021, 7, 4), now), Ok(()));
+        assert_eq!(
+            check_listing_date(d(1991, 8, 13), now),
+            Err(DateOutOfRange::TooEarly(d(1991, 8, 13)))
+        );
+        assert_eq!(
+            check_listing_date(d(21, 7, 2), now),
+            Err(DateOutOfRange::TooEarly(d(21, 7, 2)))
+        );
+        let late = check_listing_date(d(2021, 7, 5), now).unwrap_err();
+        assert_eq!(
+            late.to_string(),
+            "the mailing of 2021-07-05 is not out yet: listing dates go up to 2021-07-04 (tomorrow)"
+        );
+    }
     use proptest::prelude::*;
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {

@@ -9,6 +9,6 @@ pub mod paper;
 pub mod rss;
 pub mod taxonomy;
 
-pub use calendar::{Mailing, MailingCalendar};
+pub use calendar::{DateOutOfRange, Mailing, MailingCalendar};
 pub use client::ArxivClient;
 pub use id::ArxivId;

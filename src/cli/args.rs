@@ -144,7 +144,7 @@ pub enum Command {
             value_name = "ID",
             required_unless_present = "webhook",
             conflicts_with = "webhook",
-            value_parser = clap::value_parser!(u64).range(1..)
+            value_parser = clap::value_parser!(u64).range(1..=hotpapers::commands::request::MAX_SNOWFLAKE)
         )]
         channel: Option<u64>,
         /// Post through this Discord webhook URL instead (https://discord.com/api/webhooks/ID/TOKEN;
@@ -188,7 +188,7 @@ pub enum Command {
     Run {
         /// Register the commands on this server only; they appear at once (global
         /// registration, the default, can take up to an hour).
-        #[arg(long, value_name = "ID", value_parser = clap::value_parser!(u64).range(1..))]
+        #[arg(long, value_name = "ID", value_parser = clap::value_parser!(u64).range(1..=hotpapers::commands::request::MAX_SNOWFLAKE))]
         guild: Option<u64>,
         /// Do not (re-)register the slash commands at start.
         #[arg(long)]
@@ -279,9 +279,10 @@ pub enum ConfigAction {
     Show,
 }
 
+/// A listing date, as the bot's commands take it (`commands::request::parse_date`): exactly
+/// YYYY-MM-DD, not before arXiv's first mailing; after tomorrow is the app's refusal.
 fn parse_date(s: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-        .map_err(|_| format!("'{s}' is not a date; use YYYY-MM-DD, e.g. 2021-07-02"))
+    hotpapers::commands::request::parse_date(s).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -315,11 +316,24 @@ mod tests {
         ));
         assert!(Cli::try_parse_from(["hotpapers", "run", "--guild", "0"]).is_err());
         assert!(Cli::try_parse_from(["hotpapers", "run", "--guild", "abc"]).is_err());
+        // Discord ids are snowflakes: 1 to 2^63 - 1, for the server and the channel alike.
+        assert!(
+            Cli::try_parse_from(["hotpapers", "run", "--guild", "9223372036854775808"]).is_err()
+        );
+        for bad in ["0", "9223372036854775808"] {
+            assert!(
+                Cli::try_parse_from(["hotpapers", "post", "--channel", bad]).is_err(),
+                "{bad}"
+            );
+        }
+        assert!(Cli::try_parse_from(["hotpapers", "post", "--channel", "42"]).is_ok());
     }
 
     #[test]
     fn dates_must_be_iso() {
         assert!(parse_date("2021-07-02").is_ok());
         assert!(parse_date("07/02/2021").unwrap_err().contains("YYYY-MM-DD"));
+        assert!(parse_date("21-07-02").unwrap_err().contains("YYYY-MM-DD"));
+        assert!(parse_date("1000-01-01").unwrap_err().contains("1991-08-14"));
     }
 }

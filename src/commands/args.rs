@@ -5,7 +5,7 @@
 //! `parse` is written once: `args.integer("count")` is the same call whether the count came as
 //! Discord's integer or as the console's `count:3`.
 
-use super::request::{RequestError, echo, parse_channel};
+use super::request::{RequestError, check_channel, echo, parse_channel};
 use super::spec::{CommandSpec, OptionKind};
 
 /// One option value.
@@ -117,10 +117,11 @@ impl Args {
         }
     }
 
-    /// A channel option that must be there: picked in Discord, or typed as an id or `<#id>`.
+    /// A channel option that must be there: picked in Discord, or typed as an id or `<#id>`;
+    /// either way a valid Discord id (never 0).
     pub fn channel(&self, name: &'static str) -> Result<u64, RequestError> {
         match self.get(name) {
-            Some(Value::Channel(c)) => Ok(*c),
+            Some(Value::Channel(c)) => check_channel(*c),
             Some(Value::Text(s)) => parse_channel(s),
             None => Err(RequestError::Missing { option: name }),
             Some(_) => Err(RequestError::WrongType { option: name }),
@@ -203,5 +204,12 @@ mod tests {
             a.channel("none"),
             Err(RequestError::Missing { option: "none" })
         );
+        // Channel 0 is no channel, typed or sent as a Discord channel value.
+        for zero in [Value::Channel(0), Value::Text("0".into())] {
+            assert_eq!(
+                Args::new(&SPEC).with("channel", zero).channel("channel"),
+                Err(RequestError::BadChannel("0".into()))
+            );
+        }
     }
 }

@@ -1,10 +1,12 @@
-//! `/categories [group]`: the taxonomy with paper counts of the latest mailing.
+//! `/categories [group] [date]`: the categories with papers in a mailing, with their counts.
+
+use chrono::NaiveDate;
 
 use crate::app::App;
 use crate::arxiv::taxonomy::Group;
 
 use super::request::{self, RequestError};
-use super::spec::{Choice, CommandSpec, OptionKind, OptionSpec};
+use super::spec::{Choice, CommandSpec, OptionKind, OptionSpec, text};
 use super::{Args, Command, CommandError, Context, Reply};
 
 /// `/categories`, validated.
@@ -12,13 +14,21 @@ use super::{Args, Command, CommandError, Context, Reply};
 pub struct Categories {
     /// Only this group's categories; `None` for all.
     pub group: Option<Group>,
+    /// The mailing's listing date; `None` for the latest stored mailing with papers.
+    pub date: Option<NaiveDate>,
 }
 
 impl Categories {
-    /// From the group as typed (`cs`, `q-bio`, any case).
+    /// From the group as typed (`cs`, `q-bio`, any case), without a date.
     pub fn new(group: Option<&str>) -> Result<Categories, RequestError> {
+        Categories::with_date(group, None)
+    }
+
+    /// From the group and the date as typed.
+    pub fn with_date(group: Option<&str>, date: Option<&str>) -> Result<Categories, RequestError> {
         Ok(Categories {
             group: group.map(request::parse_group).transpose()?,
+            date: date.map(request::parse_date).transpose()?,
         })
     }
 }
@@ -36,27 +46,38 @@ fn groups() -> Vec<Choice> {
 impl Command for Categories {
     const SPEC: CommandSpec = CommandSpec {
         name: "categories",
-        description: "arXiv categories with their paper counts in the latest mailing",
-        summary: "the arXiv categories with paper counts of the latest mailing",
-        options: &[OptionSpec {
-            name: "group",
-            kind: OptionKind::Choice(groups),
-            required: false,
-            complete: None,
-            description: "Only this group's categories (default: all groups)",
-            help: "only one group: physics, math, cs, q-bio, q-fin, stat, eess, econ",
-            example: "cs",
-        }],
+        description: "arXiv categories with papers in a mailing, with their counts",
+        summary: "the arXiv categories with papers in a mailing, with counts",
+        options: &[
+            OptionSpec {
+                name: "group",
+                kind: OptionKind::Choice(groups),
+                required: false,
+                complete: None,
+                description: "Only this group's categories (default: all groups)",
+                help: "only one group: physics, math, cs, q-bio, q-fin, stat, eess, econ",
+                example: "cs",
+            },
+            OptionSpec {
+                name: "date",
+                kind: text(10, 10),
+                required: false,
+                complete: None,
+                description: "Mailing listing date, YYYY-MM-DD, e.g. 2021-07-02 (default: the latest stored)",
+                help: "the mailing's listing date; default: the latest stored mailing with papers",
+                example: "2021-07-02",
+            },
+        ],
         admin: false,
         rest_is_text: false,
     };
 
     fn parse(args: &Args) -> Result<Categories, RequestError> {
-        Categories::new(args.text("group")?)
+        Categories::with_date(args.text("group")?, args.text("date")?)
     }
 
     async fn run(self, app: &App, _ctx: &Context<'_>) -> Result<Reply, CommandError> {
-        let (rows, date) = app.category_counts(self.group).await?;
+        let (rows, date) = app.category_counts(self.group, self.date).await?;
         Ok(Reply::Categories {
             rows,
             date,
@@ -77,5 +98,10 @@ mod tests {
             Ok(Some(Group::QBio))
         );
         assert!(Categories::new(Some("biology")).is_err());
+        assert_eq!(
+            Categories::with_date(None, Some("2021-07-02")).map(|c| c.date),
+            Ok(NaiveDate::from_ymd_opt(2021, 7, 2))
+        );
+        assert!(Categories::with_date(None, Some("07/02/2021")).is_err());
     }
 }

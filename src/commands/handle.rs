@@ -49,8 +49,11 @@ impl CommandError {
             AppError::InvalidId(_)
             | AppError::UnknownCategory(_)
             | AppError::NoMailing(_)
+            | AppError::DateOutOfRange(_)
             | AppError::NotYetAnnounced { .. }
-            | AppError::PaperNotFound(_) => Reply::error(app.to_string()),
+            | AppError::PaperNotFound(_)
+            | AppError::VersionNotFound { .. }
+            | AppError::BadQuery(_) => Reply::error(app.to_string()),
             AppError::Arxiv(ArxivError::Api { message }) => {
                 warn!(command, %message, "arXiv rejected a request");
                 Reply::error(format!("arXiv rejected the request: {message}"))

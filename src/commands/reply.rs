@@ -57,6 +57,8 @@ pub enum Reply {
         query: String,
         /// Matching stored papers, best first (may be empty).
         hits: Vec<Paper>,
+        /// How many stored papers match in all (`hits` is the best `limit` of them).
+        total: usize,
     },
     /// `/subscribe` succeeded.
     Subscribed {
@@ -144,6 +146,18 @@ pub fn page_range(total: usize, per_page: usize, page: usize) -> std::ops::Range
     start..(start + per_page).min(total)
 }
 
+/// The heading of a `/search` answer: "3 of 6 papers matching", "6 papers matching", "1 paper
+/// matching" (`shown` of `total` matches), the same in every front end.
+pub fn search_heading(shown: usize, total: usize) -> String {
+    let total = total.max(shown);
+    let noun = if total == 1 { "paper" } else { "papers" };
+    if shown < total {
+        format!("{shown} of {total} {noun} matching")
+    } else {
+        format!("{total} {noun} matching")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,7 +191,16 @@ mod tests {
         let search = Reply::Search {
             query: "q".into(),
             hits: vec![],
+            total: 0,
         };
         assert!(!search.is_ephemeral() && !search.is_error());
+    }
+
+    #[test]
+    fn search_headings_count_every_match() {
+        assert_eq!(search_heading(3, 6), "3 of 6 papers matching");
+        assert_eq!(search_heading(6, 6), "6 papers matching");
+        assert_eq!(search_heading(1, 1), "1 paper matching");
+        assert_eq!(search_heading(2, 0), "2 papers matching");
     }
 }

@@ -19,6 +19,15 @@ pub const MAX_COUNT: u8 = 25;
 /// The most category filters one subscription may have.
 pub const MAX_SUBSCRIPTION_CATEGORIES: usize = 20;
 
+/// The largest Discord id (snowflake): Discord's API takes ids as signed 64-bit integers.
+pub const MAX_SNOWFLAKE: u64 = i64::MAX as u64;
+
+/// Whether `id` can be a Discord id (channel, server, webhook): a snowflake from 1 to
+/// [`MAX_SNOWFLAKE`]. 0 is never an id.
+pub fn is_snowflake(id: u64) -> bool {
+    (1..=MAX_SNOWFLAKE).contains(&id)
+}
+
 /// How much of a rejected value an error message echoes (characters).
 const ECHO_CHARS: usize = 40;
 
@@ -64,9 +73,12 @@ pub enum RequestError {
         /// The largest accepted value.
         max: i64,
     },
-    /// Not a `YYYY-MM-DD` date.
+    /// Not a `YYYY-MM-DD` date (four-digit year, two-digit month and day).
     #[error("'{0}' is not a date; use YYYY-MM-DD, e.g. 2021-07-02")]
     BadDate(String),
+    /// A date before arXiv's first mailing.
+    #[error(transparent)]
+    DateOutOfRange(#[from] crate::arxiv::DateOutOfRange),
     /// Not a 24-hour `HH:MM` time.
     #[error("'{0}' is not a time of day; use 24-hour HH:MM, e.g. 08:00 or 17:30")]
     BadTime(String),
@@ -115,10 +127,13 @@ pub enum RequestError {
     /// Nothing searchable (only punctuation or spaces).
     #[error("the search query needs at least one word with a letter or digit")]
     EmptyQuery,
+    /// Not a valid search query (an unclosed quote, `OR` without a side, …).
+    #[error(transparent)]
+    BadQuery(#[from] crate::store::QueryError),
     /// Over [`MAX_QUERY_CHARS`](crate::commands::search::MAX_QUERY_CHARS) characters.
     #[error("the search query is too long ({0} characters; at most 300)")]
     QueryTooLong(usize),
-    /// Not a channel id or `<#id>` mention.
+    /// Not a channel id (a Discord snowflake, 1 to 2^63 - 1) or `<#id>` mention.
     #[error("'{0}' is not a channel; give its id (e.g. 123456789012345678) or <#id> mention")]
     BadChannel(String),
     /// Negative or not a finite number.
@@ -181,9 +196,25 @@ pub(crate) fn parse_bounded(
         })
 }
 
-/// A listing date, `YYYY-MM-DD`.
+/// A listing date, exactly `YYYY-MM-DD` (a four-digit year: `21-07-02` is not the year 21),
+/// not before arXiv's first mailing (1991-08-14). Whether it is after tomorrow depends on
+/// the clock, which the app checks (`DateOutOfRange::TooLate`).
 pub fn parse_date(s: &str) -> Result<NaiveDate, RequestError> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| RequestError::BadDate(echo(s)))
+    let t = s.trim();
+    let shaped = t.len() == 10
+        && t.bytes().enumerate().all(|(i, b)| match i {
+            4 | 7 => b == b'-',
+            _ => b.is_ascii_digit(),
+        });
+    if !shaped {
+        return Err(RequestError::BadDate(echo(s)));
+    }
+    let date =
+        NaiveDate::parse_from_str(t, "%Y-%m-%d").map_err(|_| RequestError::BadDate(echo(s)))?;
+    if date < crate::arxiv::calendar::FIRST_LISTING_DATE {
+        return Err(crate::arxiv::DateOutOfRange::TooEarly(date).into());
+    }
+    Ok(date)
 }
 
 /// A 24-hour time of day, `H:MM` or `HH:MM`.
@@ -281,7 +312,8 @@ pub fn parse_group(s: &str) -> Result<Group, RequestError> {
     Group::from_id(s.trim()).ok_or_else(|| RequestError::UnknownGroup(echo(s)))
 }
 
-/// A channel as typed in text: its id, or Discord's `<#id>` mention form.
+/// A channel as typed in text: its id, or Discord's `<#id>` mention form; a valid snowflake
+/// ([`is_snowflake`]: not 0, not over 2^63 - 1).
 pub fn parse_channel(s: &str) -> Result<u64, RequestError> {
     let t = s.trim();
     let inner = t
@@ -294,7 +326,18 @@ pub fn parse_channel(s: &str) -> Result<u64, RequestError> {
     }
     inner
         .parse::<u64>()
-        .map_err(|_| RequestError::BadChannel(echo(s)))
+        .ok()
+        .filter(|id| is_snowflake(*id))
+        .ok_or_else(|| RequestError::BadChannel(echo(s)))
+}
+
+/// A channel Discord's client picked (an id already): refused unless a valid snowflake.
+pub fn check_channel(id: u64) -> Result<u64, RequestError> {
+    if is_snowflake(id) {
+        Ok(id)
+    } else {
+        Err(RequestError::BadChannel(id.to_string()))
+    }
 }
 
 /// A minimum score: finite and at least 0.
@@ -418,6 +461,29 @@ mod tests {
                 .to_string()
                 .contains("YYYY-MM-DD")
         );
+        assert_eq!(
+            parse_date(" 1991-08-14 "),
+            Ok(NaiveDate::from_ymd_opt(1991, 8, 14).unwrap())
+        );
+        // Four-digit years, two-digit months and days: "21-07-02" is not the year 21.
+        for bad in [
+            "21-07-02",
+            "021-07-02",
+            "2021-7-2",
+            "+2021-07-02",
+            "20210702",
+            "2021-07-02x",
+        ] {
+            assert_eq!(
+                parse_date(bad),
+                Err(RequestError::BadDate(bad.into())),
+                "{bad}"
+            );
+        }
+        for early in ["1000-01-01", "0021-07-02", "1991-08-13"] {
+            let e = parse_date(early).unwrap_err().to_string();
+            assert!(e.contains(early) && e.contains("1991-08-14"), "{e}");
+        }
         assert_eq!(parse_group("q-bio"), Ok(Group::QBio));
         let e = parse_group("biology").unwrap_err().to_string();
         assert!(
@@ -430,10 +496,32 @@ mod tests {
         );
         assert_eq!(parse_channel("<#42>"), Ok(42));
         assert_eq!(parse_channel("#42"), Ok(42));
-        for bad in ["", "general", "<#>", "-5", "99999999999999999999", "<@42>"] {
+        assert_eq!(
+            parse_channel("9223372036854775807"),
+            Ok(9_223_372_036_854_775_807)
+        );
+        for bad in [
+            "",
+            "general",
+            "<#>",
+            "-5",
+            "99999999999999999999",
+            "<@42>",
+            "0",
+            "<#0>",
+            "#000",
+            "9223372036854775808",
+        ] {
             assert!(
                 matches!(parse_channel(bad), Err(RequestError::BadChannel(_))),
                 "{bad}"
+            );
+        }
+        assert_eq!(check_channel(42), Ok(42));
+        for bad in [0, 9_223_372_036_854_775_808, u64::MAX] {
+            assert_eq!(
+                check_channel(bad),
+                Err(RequestError::BadChannel(bad.to_string()))
             );
         }
         assert_eq!(parse_min_score(2.5), Ok(2.5));

@@ -18,7 +18,9 @@ pub const MAX_QUERY_CHARS: usize = 300;
 /// `/search`, validated.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Search {
-    /// User text, trimmed; searched literally (never query syntax).
+    /// User text, trimmed: a valid query in the search syntax
+    /// ([`SearchQuery`](crate::store::SearchQuery): words, "phrases", prefix*, AND, OR, NOT,
+    /// parentheses).
     pub query: String,
     /// 1..=25 hits.
     pub limit: u8,
@@ -34,6 +36,11 @@ impl Search {
         }
         if !query.chars().any(char::is_alphanumeric) {
             return Err(RequestError::EmptyQuery);
+        }
+        match crate::store::SearchQuery::parse(query) {
+            Ok(_) => {}
+            Err(crate::store::QueryError::Empty) => return Err(RequestError::EmptyQuery),
+            Err(e) => return Err(RequestError::BadQuery(e)),
         }
         let limit = match limit {
             Some(l) => request::parse_bounded("limit", l, 1, MAX_SEARCH_LIMIT)?,
@@ -60,8 +67,8 @@ impl Command for Search {
                 },
                 required: true,
                 complete: None,
-                description: "Words to find in titles, abstracts and authors, e.g. diffusion models",
-                help: "words that must all appear in the title, abstract or authors",
+                description: "Words to find in titles, abstracts, authors; \"phrases\", prefix*, OR, NOT",
+                help: "words that must all appear in the title, abstract or authors; \"a phrase\", prefix* (vis*), a OR b, a NOT b, ( )",
                 example: "\"diffusion models\"",
             },
             OptionSpec {
@@ -86,10 +93,11 @@ impl Command for Search {
     }
 
     async fn run(self, app: &App, _ctx: &Context<'_>) -> Result<Reply, CommandError> {
-        let hits = app.search(&self.query, usize::from(self.limit)).await?;
+        let (hits, total) = app.search(&self.query, usize::from(self.limit)).await?;
         Ok(Reply::Search {
             query: self.query,
             hits,
+            total,
         })
     }
 }
@@ -110,5 +118,14 @@ mod tests {
         );
         assert!(Search::new(&"a".repeat(301), None).is_err());
         assert!(Search::new("x", Some(26)).is_err());
+        assert!(Search::new("transformer OR attention", None).is_ok());
+        assert_eq!(
+            Search::new("\"diffusion models", None),
+            Err(RequestError::BadQuery(
+                crate::store::QueryError::UnclosedQuote
+            ))
+        );
+        let e = Search::new("NOT vision", None).unwrap_err().to_string();
+        assert!(e.contains("NOT needs a word before it"), "{e}");
     }
 }

@@ -77,7 +77,7 @@ impl Subscribe {
             None => 0.0,
         };
         Ok(Subscribe {
-            channel: args.channel,
+            channel: request::check_channel(args.channel)?,
             time: request::parse_time(args.time)?,
             timezone: request::parse_timezone(args.timezone)?,
             categories,
@@ -209,6 +209,13 @@ mod tests {
             ..SubscribeArgs::default()
         });
         assert_eq!(bad_time, Err(RequestError::BadTime("25:00".into())));
+        let channel_zero = Subscribe::new(SubscribeArgs {
+            channel: 0,
+            time: "08:00",
+            timezone: "UTC",
+            ..SubscribeArgs::default()
+        });
+        assert_eq!(channel_zero, Err(RequestError::BadChannel("0".into())));
         let text = Args::new(&Subscribe::SPEC)
             .with("channel", crate::commands::Value::Text("1".into()))
             .with("time", crate::commands::Value::Text("08:00".into()))

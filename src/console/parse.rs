@@ -502,7 +502,15 @@ mod tests {
         assert_eq!(
             cmd("/categories cs"),
             Request::Categories(Categories {
-                group: Some(Group::Cs)
+                group: Some(Group::Cs),
+                date: None,
+            })
+        );
+        assert_eq!(
+            cmd("/categories date:2021-07-02 group:cs"),
+            Request::Categories(Categories {
+                group: Some(Group::Cs),
+                date: NaiveDate::from_ymd_opt(2021, 7, 2),
             })
         );
         assert_eq!(

@@ -20,7 +20,7 @@ pub fn render(reply: &Reply) -> String {
         Reply::Digest { digest, .. } => text::render(digest),
         Reply::Paper(card) => paper_card(card),
         Reply::Categories { rows, date, group } => categories(rows, *date, *group),
-        Reply::Search { query, hits } => search(query, hits),
+        Reply::Search { query, hits, total } => search(query, hits, *total),
         Reply::Subscribed { status, replaced } => {
             let mut out = format!(
                 "Subscribed channel {}: {}.\n",
@@ -126,8 +126,12 @@ fn categories(
             .to_string(),
     };
     if rows.is_empty() {
-        let g = group.map(|g| g.id()).unwrap_or("all");
-        let _ = writeln!(out, "  (no active categories in {g})");
+        let g = group.map(|g| g.id()).unwrap_or("any group");
+        if date.is_some() {
+            let _ = writeln!(out, "  (no papers in {g} in this mailing)");
+        } else {
+            let _ = writeln!(out, "  (no active categories in {g})");
+        }
     }
     let mut current = None;
     for r in rows {
@@ -144,14 +148,15 @@ fn categories(
     out
 }
 
-fn search(query: &str, hits: &[crate::arxiv::paper::Paper]) -> String {
+fn search(query: &str, hits: &[crate::arxiv::paper::Paper], total: usize) -> String {
     let query = one_line(query);
     if hits.is_empty() {
         return format!(
             "No stored paper matches \"{query}\". Search covers the papers fetched so far (by /hot or /paper).\n"
         );
     }
-    let mut out = format!("{} paper(s) matching \"{query}\":\n", hits.len());
+    let heading = crate::commands::reply::search_heading(hits.len(), total);
+    let mut out = format!("{heading} \"{query}\":\n");
     for (i, p) in hits.iter().enumerate() {
         let _ = writeln!(out, "\n{:>3}. {}  {}", i + 1, p.id, one_line(&p.title));
         let mut authors: Vec<&str> = p.author_names().take(4).collect();

@@ -8,8 +8,9 @@
 //!
 //! Everything that came from upstream is escaped: text, names and handles are HTML-escaped
 //! (so a post can never inject markup), line breaks become `<br>` (a blank line would end the
-//! HTML block in Markdown), control and bidirectional-override characters are dropped, and
-//! URLs are the ones the sources built from validated ids.
+//! HTML block in Markdown), control, bidirectional-override and other invisible characters are
+//! dropped ([`crate::sanitize`], as everywhere else), and URLs are the ones the sources built
+//! from validated ids.
 
 use std::fmt::Write as _;
 
@@ -72,11 +73,11 @@ fn hacker_news(m: &Mention) -> String {
     let title = if m.text.trim().is_empty() {
         "a story".to_string()
     } else {
-        super::markdown::escape(&clean(&m.text).replace('\n', " "))
+        super::markdown::escape(&m.text)
     };
     let mut out = format!("- Hacker News: [{title}]({})", m.url);
     if let Some(user) = &m.author_handle {
-        let _ = write!(out, " by {}", super::markdown::escape(&clean(user)));
+        let _ = write!(out, " by {}", super::markdown::escape(user));
     }
     let _ = write!(
         out,
@@ -101,24 +102,11 @@ fn byline(m: &Mention) -> String {
     }
 }
 
-/// Drops what must never reach a reader: control characters (ESC sequences, BEL, C1 controls
-/// such as U+009B) except line breaks, and the bidirectional overrides and isolates that can
-/// make text read backwards (U+202A–U+202E, U+2066–U+2069).
-fn clean(s: &str) -> String {
-    s.chars()
-        .filter(|&c| {
-            c == '\n'
-                || !(c.is_control()
-                    || ('\u{202a}'..='\u{202e}').contains(&c)
-                    || ('\u{2066}'..='\u{2069}').contains(&c))
-        })
-        .collect()
-}
-
-/// Text for HTML element content: cleaned, `& < > " '` escaped, line breaks as `<br>`.
+/// Text for HTML element content: hidden characters dropped ([`crate::sanitize::clean`]),
+/// `& < > " '` escaped, line breaks as `<br>`.
 fn html_text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in clean(s.trim()).chars() {
+    for c in crate::sanitize::clean(s).trim().chars() {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),

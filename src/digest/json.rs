@@ -8,7 +8,8 @@
 //!             "abstract":"…","summary":null,"score":7.94,"signals":{"x.retweets":2546},
 //!             "links":{"abs":"…","pdf":"…","html":"…"}}]}
 //! ```
-//! Fields are only ever added, never renamed or removed.
+//! Fields are only ever added, never renamed or removed. Integral numbers (counts) are written
+//! as integers, never `259.0` ([`crate::number::JsonNumber`]).
 
 use std::collections::BTreeMap;
 
@@ -50,13 +51,31 @@ struct JsonPaper<'a> {
     comment: Option<&'a str>,
     journal_ref: Option<&'a str>,
     doi: Option<&'a str>,
+    #[serde(serialize_with = "crate::number::serialize_json")]
     score: f64,
+    #[serde(serialize_with = "crate::number::serialize_json_map")]
     signals: &'a BTreeMap<String, f64>,
     measured_at: &'a BTreeMap<String, DateTime<Utc>>,
     contributions: &'a [Contribution],
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::number::serialize_json_option"
+    )]
     age_hours: Option<f64>,
     links: BTreeMap<&'static str, String>,
+}
+
+/// A paper's `links` object: `abs`, `pdf`, `html` and, with a publisher DOI, `doi`. The same
+/// in the digest's papers and in `hotpapers paper --format json`.
+pub fn links(p: &crate::arxiv::paper::Paper) -> BTreeMap<&'static str, String> {
+    let mut links = BTreeMap::new();
+    links.insert("abs", p.abs_url());
+    links.insert("pdf", p.pdf_url());
+    links.insert("html", p.html_url());
+    if let Some(doi) = &p.doi {
+        links.insert("doi", format!("https://doi.org/{doi}"));
+    }
+    links
 }
 
 /// Renders the digest as pretty-printed JSON.
@@ -73,13 +92,7 @@ pub fn render(d: &Digest) -> String {
             .iter()
             .map(|e| {
                 let p = &e.paper;
-                let mut links = BTreeMap::new();
-                links.insert("abs", p.abs_url());
-                links.insert("pdf", p.pdf_url());
-                links.insert("html", p.html_url());
-                if let Some(doi) = &p.doi {
-                    links.insert("doi", format!("https://doi.org/{doi}"));
-                }
+                let links = links(p);
                 JsonPaper {
                     rank: e.rank,
                     id: p.id.to_string(),
@@ -112,4 +125,82 @@ pub fn render(d: &Digest) -> String {
     serde_json::to_string_pretty(&doc)
         .unwrap_or_else(|e| format!("{{\"error\":\"cannot serialize digest: {e}\"}}"))
         + "\n"
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::arxiv::ArxivId;
+    use crate::arxiv::paper::{AnnounceType, Author, Paper};
+    use crate::digest::{DigestEntry, View};
+    use crate::ranking::Score;
+
+    #[test]
+    fn counts_are_integers_and_authors_names() {
+        let t = Utc.with_ymd_and_hms(2021, 7, 1, 17, 59, 59).unwrap();
+        let entry = DigestEntry {
+            rank: 1,
+            paper: Paper {
+                id: ArxivId::parse("2107.00641").unwrap(),
+                version: 1,
+                title: "Focal Self-attention".into(),
+                abstract_text: "A.".into(),
+                authors: vec![Author {
+                    name: "Jianwei Yang".into(),
+                    affiliations: vec!["Microsoft".into()],
+                }],
+                primary_category: "cs.CV".into(),
+                categories: vec!["cs.CV".into()],
+                published: t,
+                updated: t,
+                comment: None,
+                journal_ref: None,
+                doi: None,
+                links: vec![],
+            },
+            announce_type: AnnounceType::New,
+            score: Score {
+                total: 7.94,
+                contributions: vec![Contribution {
+                    source: "x".into(),
+                    engagement: 2805.0,
+                    points: 7.94,
+                }],
+            },
+            signals: [("x.retweets".into(), 2546.0), ("x.likes".into(), 259.0)]
+                .into_iter()
+                .collect(),
+            measured_at: BTreeMap::new(),
+            summary: None,
+            age_hours: Some(36.0),
+            mentions: vec![],
+            growth: BTreeMap::new(),
+        };
+        let d = Digest {
+            date: NaiveDate::from_ymd_opt(2021, 7, 2).unwrap(),
+            view: View::Trending { days: 7 },
+            generated_at: t,
+            categories: vec![],
+            candidates: 1,
+            entries: vec![entry],
+            sources: vec![],
+            embed_posts: 3,
+            topics: Default::default(),
+        };
+        let json = render(&d);
+        for want in [
+            "\"x.likes\": 259,",
+            "\"x.retweets\": 2546\n",
+            "\"engagement\": 2805,",
+            "\"points\": 7.94",
+            "\"score\": 7.94,",
+            "\"age_hours\": 36,",
+            "\"authors\": [\n        \"Jianwei Yang\"\n      ],",
+        ] {
+            assert!(json.contains(want), "{want:?} not in {json}");
+        }
+        assert!(!json.contains(".0,") && !json.contains(".0\n"), "{json}");
+    }
 }

@@ -66,6 +66,8 @@ pub enum View {
 #[derive(Clone, Debug)]
 pub struct Trending<'a> {
     pub gravity: f64,
+    /// The instant ages are counted to: now for the latest view, the end of the requested
+    /// listing day for a dated one (never the wall clock for an old date).
     pub now: DateTime<Utc>,
     /// Paper key → when its mailing was announced.
     pub announced_at: &'a BTreeMap<String, DateTime<Utc>>,
@@ -120,6 +122,71 @@ pub struct Digest {
     pub sources: Vec<SourceStatus>,
     /// How many of each paper's mentions the Markdown export embeds (`[digest] embed_posts`).
     pub embed_posts: usize,
+    /// What the candidates are about, whatever `top` keeps: the Markdown export's tags.
+    pub topics: Topics,
+}
+
+/// What a digest's candidates (every paper that passed the filters, before `top`) are about:
+/// how many list each category and how many are in each arXiv group. Counted before `top`
+/// so that a digest's description does not change with how much of it is shown.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Topics {
+    /// Canonical category id (aliases folded: `math.IT` counts as `cs.IT`) → candidates
+    /// listing it, primary or cross-listed (each paper once per category).
+    pub categories: BTreeMap<&'static str, usize>,
+    /// Group name (`Computer Science`) → candidates whose primary category is in it.
+    pub groups: BTreeMap<&'static str, usize>,
+    /// Canonical category id → the summed score of the candidates listing it (ties between
+    /// equally frequent categories go to the one with more attention).
+    pub scores: BTreeMap<&'static str, f64>,
+}
+
+impl Topics {
+    /// Counts the topics of `papers` with their scores. Categories unknown to the taxonomy
+    /// are left out (they have no name to show).
+    pub fn of<'a>(papers: impl IntoIterator<Item = (&'a Paper, f64)>) -> Topics {
+        let mut t = Topics::default();
+        for (p, score) in papers {
+            let mut seen: Vec<&'static str> = Vec::new();
+            for c in &p.categories {
+                let Some(cat) = crate::arxiv::taxonomy::get(c) else {
+                    continue;
+                };
+                let id = cat.canonical_id();
+                if !seen.contains(&id) {
+                    seen.push(id);
+                    *t.categories.entry(id).or_default() += 1;
+                    *t.scores.entry(id).or_default() += if score.is_finite() { score } else { 0.0 };
+                }
+            }
+            if let Some(cat) = crate::arxiv::taxonomy::get(&p.primary_category) {
+                *t.groups.entry(cat.group.name()).or_default() += 1;
+            }
+        }
+        t
+    }
+
+    /// The category listed by most candidates; ties go to the higher summed score, then to
+    /// the lower id, so the answer is deterministic.
+    pub fn top_category(&self) -> Option<&'static str> {
+        self.categories
+            .iter()
+            .max_by(|a, b| {
+                let score = |id: &str| self.scores.get(id).copied().unwrap_or(0.0);
+                a.1.cmp(b.1)
+                    .then(score(a.0).total_cmp(&score(b.0)))
+                    .then(b.0.cmp(a.0))
+            })
+            .map(|(id, _)| *id)
+    }
+
+    /// The group most candidates' primary category is in; ties go to the lower name.
+    pub fn top_group(&self) -> Option<&'static str> {
+        self.groups
+            .iter()
+            .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+            .map(|(name, _)| *name)
+    }
 }
 
 /// Inputs of [`build`] besides the papers.
@@ -185,6 +252,7 @@ pub fn build(
         })
         .collect();
     let candidates = scored.len();
+    let topics = Topics::of(scored.iter().map(|e| (&e.paper, e.score.total)));
     scored.sort_by(|a, b| {
         opts.rule
             .compare((&a.paper.id, &a.score), (&b.paper.id, &b.score))
@@ -207,6 +275,7 @@ pub fn build(
         entries: scored,
         sources: opts.sources,
         embed_posts: 0,
+        topics,
     }
 }
 

@@ -110,11 +110,11 @@ pub fn utc(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
-/// Strips control characters (terminal escape sequences from upstream text) and line breaks.
+/// Upstream text on one line: hidden characters (terminal escape sequences, C1 controls,
+/// bidirectional overrides, zero-width characters) dropped and line breaks made spaces
+/// ([`crate::sanitize::clean_line`]).
 pub fn one_line(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect::<String>()
+    crate::sanitize::clean_line(s)
 }
 
 #[cfg(test)]
@@ -123,6 +123,7 @@ mod tests {
 
     #[test]
     fn control_characters_cannot_reach_the_terminal() {
-        assert_eq!(one_line("evil\u{1b}[2Jtitle\nnext"), "evil [2Jtitle next");
+        assert_eq!(one_line("evil\u{1b}[2Jtitle\nnext"), "evil[2Jtitle next");
+        assert_eq!(one_line("a\u{9b}b\u{202e}c\u{7}d"), "abcd");
     }
 }

@@ -20,34 +20,22 @@ const LINE_START: &[char] = &['>', '#', '-', '+'];
 /// a mention, even if a message were sent without `allowed_mentions`.
 const ZWSP: char = '\u{200B}';
 
-/// Whether `c` is an invisible formatting character (zero-width or bidirectional control)
-/// that could hide text or reverse its display order (RTL override tricks).
-fn is_invisible(c: char) -> bool {
-    matches!(
-        c,
-        '\u{200B}'..='\u{200F}'
-            | '\u{202A}'..='\u{202E}'
-            | '\u{2060}'..='\u{206F}'
-            | '\u{FEFF}'
-            | '\u{061C}'
-            | '\u{180E}'
-    )
-}
-
-/// Escapes Discord Markdown, defuses mentions and strips invisible characters.
+/// Escapes Discord Markdown, defuses mentions and strips hidden characters
+/// ([`crate::sanitize::is_hidden`]: terminal controls, bidirectional overrides, zero-width
+/// characters).
 ///
-/// Control characters (line breaks included) become spaces, so one upstream field stays on
-/// one line of the rendered message.
+/// Line breaks and tabs become spaces, so one upstream field stays on one line of the rendered
+/// message.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + s.len() / 8);
     // Until the first visible non-space character: where block Markdown could start.
     let mut at_start = true;
     let mut chars = s.chars().peekable();
     while let Some(c) = chars.next() {
-        if is_invisible(c) {
+        if crate::sanitize::is_hidden(c) {
             continue;
         }
-        if c.is_control() {
+        if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') {
             out.push(' ');
             continue;
         }
@@ -214,6 +202,6 @@ mod tests {
     }
 
     fn is_invisible_but_zwsp(c: char) -> bool {
-        c != ZWSP && is_invisible(c)
+        c != ZWSP && crate::sanitize::is_hidden(c)
     }
 }

@@ -105,7 +105,7 @@ pub fn embed_parts(e: &DigestEntry) -> EmbedParts {
 
 /// The embed of one ranked paper with at most `budget` characters of description. What
 /// matters most is kept whole: attention, score, the top post and the links; the summary
-/// gets the room that is left (and is left out below [`MIN_SUMMARY_CHARS`]).
+/// gets the room that is left (and is left out below `MIN_SUMMARY_CHARS`).
 pub fn embed_parts_within(e: &DigestEntry, budget: usize) -> EmbedParts {
     let p = &e.paper;
     let title = truncate_chars(&format!("{}. {}", e.rank, escape(&p.title)), limits::TITLE);
@@ -330,6 +330,7 @@ mod tests {
                 missing: Some("timeout @here".into()),
             }],
             embed_posts: 3,
+            topics: Default::default(),
         }
     }
 

@@ -310,7 +310,7 @@ pub fn render(reply: &Reply, ctx: &RenderContext) -> DiscordReply {
         } => digest_page(digest, *page, *per_page, ctx.hot.as_ref()),
         Reply::Paper(card) => paper_card(card),
         Reply::Categories { rows, date, group } => categories(rows, *date, *group),
-        Reply::Search { query, hits } => search(query, hits),
+        Reply::Search { query, hits, total } => search(query, hits, *total),
         Reply::Subscribed { status, replaced } => {
             let sub = &status.subscription;
             let mut s = format!(
@@ -658,8 +658,12 @@ fn categories(
         content.push_str(". Pick a group for the full names, e.g. /categories group:cs");
     }
     if rows.is_empty() {
-        let g = group.map_or("all", |g| g.id());
-        content.push_str(&format!("\n(no active categories in {g})"));
+        let g = group.map_or("any group", |g| g.id());
+        if date.is_some() {
+            content.push_str(&format!("\n(no papers in {g} in this mailing)"));
+        } else {
+            content.push_str(&format!("\n(no active categories in {g})"));
+        }
     }
     // Names only for one group: all ~150 with names would not fit one message.
     let with_names = group.is_some();
@@ -744,7 +748,7 @@ fn categories(
     }
 }
 
-fn search(query: &str, hits: &[Paper]) -> DiscordReply {
+fn search(query: &str, hits: &[Paper], total: usize) -> DiscordReply {
     let q = truncate_chars(&escape(query), 100);
     if hits.is_empty() {
         return text(&format!(
@@ -783,7 +787,10 @@ fn search(query: &str, hits: &[Paper]) -> DiscordReply {
         embeds: vec![
             CreateEmbed::new()
                 .title(truncate_chars(
-                    &format!("{} paper(s) matching “{q}”", hits.len()),
+                    &format!(
+                        "{} “{q}”",
+                        crate::commands::reply::search_heading(hits.len(), total)
+                    ),
                     limits::TITLE,
                 ))
                 .description(truncate_chars(&lines.join("\n"), limits::DESCRIPTION))
@@ -1064,6 +1071,7 @@ mod tests {
             entries,
             sources: vec![],
             embed_posts: 3,
+            topics: Default::default(),
         };
         let hot = RenderContext {
             hot: Some(HotQuery {
@@ -1085,6 +1093,7 @@ mod tests {
             &Reply::Search {
                 query: "@everyone ".repeat(40),
                 hits,
+                total: 3,
             },
             &RenderContext::default(),
         ));

@@ -85,8 +85,10 @@ impl WebhookUrl {
         let id: u64 = id
             .parse()
             .ok()
-            .filter(|i| *i > 0)
-            .ok_or(WebhookUrlError("the webhook id must be a number"))?;
+            .filter(|i| crate::commands::request::is_snowflake(*i))
+            .ok_or(WebhookUrlError(
+                "the webhook id must be a Discord id (a number from 1 to 2^63 - 1)",
+            ))?;
         if !token
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
@@ -205,6 +207,7 @@ mod tests {
             "https://discord.com/api/webhooks/1",
             "https://discord.com/api/webhooks/abc/sekrit",
             "https://discord.com/api/webhooks/0/sekrit",
+            "https://discord.com/api/webhooks/9223372036854775808/sekrit",
             "https://discord.com/api/webhooks/1/sekrit/extra",
             "https://discord.com/api/vx/webhooks/1/sekrit",
             "https://discord.com/channels/1/sekrit",

@@ -73,10 +73,17 @@ pub trait MailingStore: Send + Sync + std::fmt::Debug {
         members: &[(ArxivId, AnnounceType)],
     ) -> Result<(), StoreError>;
 
-    /// A recorded mailing.
+    /// Records that arXiv had no papers for mailing `record.date` when asked at
+    /// `record.ingested_at`, so it is not asked again on every digest: a mailing with no
+    /// members (`paper_count` 0) whose `ingested_at` is the time of the latest such answer.
+    /// `record.paper_count` is ignored. A mailing that has members is left as it is and
+    /// `false` returned: an empty answer never wipes a membership.
+    async fn record_empty_mailing(&self, record: &MailingRecord) -> Result<bool, StoreError>;
+
+    /// A recorded mailing (with `paper_count` 0 when arXiv had no papers for it).
     async fn mailing(&self, date: NaiveDate) -> Result<Option<MailingRecord>, StoreError>;
 
-    /// The most recent recorded mailing.
+    /// The most recent recorded mailing that has papers (mailings recorded empty are skipped).
     async fn latest_mailing(&self) -> Result<Option<MailingRecord>, StoreError>;
 
     /// Members of a mailing with their metadata, ordered by id.

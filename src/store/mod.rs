@@ -36,6 +36,7 @@ mod mailings;
 mod mentions;
 mod papers;
 mod post_log;
+mod query;
 mod signals;
 pub mod sqlite;
 mod subscriptions;
@@ -48,8 +49,9 @@ pub use bluesky::{
 pub use cursors::CursorStore;
 pub use mailings::{MailingPaper, MailingRecord, MailingSource, MailingStore};
 pub use mentions::{Mention, MentionCounts, MentionStore};
-pub use papers::{Extra, PaperStore, UpsertStats};
+pub use papers::{Extra, PaperStore, SearchHits, UpsertStats};
 pub use post_log::{Claim, PostLog, PostRecord, PostState};
+pub use query::{MAX_SEARCH_TERMS, QueryError, SearchQuery};
 pub use signals::{PaperSignals, Signal, SignalStore};
 pub use sqlite::SqliteStore;
 pub use subscriptions::SubscriptionStore;

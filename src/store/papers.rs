@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::StoreError;
+use super::{SearchQuery, StoreError};
 use crate::arxiv::ArxivId;
 use crate::arxiv::paper::Paper;
 
@@ -68,12 +68,21 @@ pub trait PaperStore: Send + Sync + std::fmt::Debug {
     /// key.
     async fn extras(&self, paper: &ArxivId) -> Result<Vec<Extra>, StoreError>;
 
-    /// Full-text search over title, abstract and author names: the ids of the best matches,
-    /// best first (`/search`).
+    /// Full-text search over title, abstract and author names (`/search`): the ids of the
+    /// best `limit` matches, best first, and how many papers match in all.
     ///
-    /// `query` is user text, never query syntax: operators, quotes and column filters in it
-    /// are searched for literally and cannot cause an error. All words must match (in any
-    /// field); words are stemmed and diacritics ignored. A query without letters or digits, or
-    /// `limit == 0`, returns nothing.
-    async fn search(&self, query: &str, limit: usize) -> Result<Vec<ArxivId>, StoreError>;
+    /// `query` is parsed and checked already ([`SearchQuery::parse`]), so it cannot be a
+    /// syntax error here: words, phrases and prefixes match in any field, joined by AND, OR
+    /// and NOT; words are stemmed, case and diacritics ignored. `limit == 0` lists nothing
+    /// (and still counts).
+    async fn search(&self, query: &SearchQuery, limit: usize) -> Result<SearchHits, StoreError>;
+}
+
+/// What a search found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SearchHits {
+    /// The best matches, best first (at most the limit asked for).
+    pub ids: Vec<ArxivId>,
+    /// How many papers match in all (at least `ids.len()`).
+    pub total: usize,
 }

@@ -297,3 +297,89 @@ pub fn hotpapers_command(dir: &Path, arxiv: &str) -> tokio::process::Command {
     }
     cmd
 }
+
+/// Panics naming the first key that appears twice in one object of `json`. (Parsing into a
+/// `serde_json::Value` keeps only the last of them, so it cannot show a duplicate.)
+pub fn assert_no_duplicate_keys(json: &str) {
+    use serde::de::{DeserializeSeed, Deserializer, Error, MapAccess, SeqAccess, Visitor};
+
+    struct Unique;
+
+    impl<'de> DeserializeSeed<'de> for Unique {
+        type Value = ();
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Unique {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON value")
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_str<E>(self, _: &str) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_unit<E>(self) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            while seq.next_element_seed(Unique)?.is_some() {}
+            Ok(())
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            let mut seen = std::collections::BTreeSet::new();
+            while let Some(key) = map.next_key::<String>()? {
+                if !seen.insert(key.clone()) {
+                    return Err(A::Error::custom(format!("duplicate key {key:?}")));
+                }
+                map.next_value_seed(Unique)?;
+            }
+            Ok(())
+        }
+    }
+
+    let mut de = serde_json::Deserializer::from_str(json);
+    if let Err(e) = Unique.deserialize(&mut de) {
+        panic!("{e} in\n{json}");
+    }
+}
+
+/// Panics naming the first number of `json` written with a fraction although it is integral
+/// (`259.0`): counts are integers in every JSON output.
+pub fn assert_integral_numbers_are_integers(json: &str) {
+    fn walk(v: &serde_json::Value, path: &str) {
+        match v {
+            serde_json::Value::Number(n)
+                if n.is_f64() && n.as_f64().is_some_and(|f| f.fract() == 0.0) =>
+            {
+                panic!("{path} is {n}, an integer written as a float");
+            }
+            serde_json::Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    walk(item, &format!("{path}[{i}]"));
+                }
+            }
+            serde_json::Value::Object(map) => {
+                for (k, item) in map {
+                    walk(item, &format!("{path}.{k}"));
+                }
+            }
+            _ => {}
+        }
+    }
+    let v: serde_json::Value = serde_json::from_str(json).expect("JSON");
+    walk(&v, "$");
+}

@@ -141,6 +141,27 @@ impl MailingStore for SqliteStore {
         tx.commit().await.map_err(query_error)
     }
 
+    async fn record_empty_mailing(&self, record: &MailingRecord) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO mailings (date, window_start, window_end, source, ingested_at, paper_count) \
+             VALUES (?1, ?2, ?3, ?4, ?5, 0) \
+             ON CONFLICT (date) DO UPDATE SET window_start = excluded.window_start, \
+             window_end = excluded.window_end, source = excluded.source, \
+             ingested_at = excluded.ingested_at \
+             WHERE mailings.paper_count = 0 \
+             AND NOT EXISTS (SELECT 1 FROM mailing_papers WHERE mailing_date = mailings.date)",
+        )
+        .bind(encode_date(record.date)?)
+        .bind(encode_timestamp(&record.window_start)?)
+        .bind(encode_timestamp(&record.window_end)?)
+        .bind(record.source.as_str())
+        .bind(encode_timestamp(&record.ingested_at)?)
+        .execute(&self.pool)
+        .await
+        .map_err(query_error)?;
+        Ok(done.rows_affected() > 0)
+    }
+
     async fn mailing(&self, date: NaiveDate) -> Result<Option<MailingRecord>, StoreError> {
         let row: Option<MailingRow> = sqlx::query_as(
             "SELECT date, window_start, window_end, source, ingested_at, paper_count \
@@ -156,7 +177,7 @@ impl MailingStore for SqliteStore {
     async fn latest_mailing(&self) -> Result<Option<MailingRecord>, StoreError> {
         let row: Option<MailingRow> = sqlx::query_as(
             "SELECT date, window_start, window_end, source, ingested_at, paper_count \
-             FROM mailings ORDER BY date DESC LIMIT 1",
+             FROM mailings WHERE paper_count > 0 ORDER BY date DESC LIMIT 1",
         )
         .fetch_optional(&self.pool)
         .await
@@ -272,7 +293,7 @@ mod tests {
         let store = SqliteStore::in_memory().await.unwrap();
         sqlx::query(
             "INSERT INTO mailings VALUES ('2021-07-02', '2021-07-01T00:00:00Z', \
-             '2021-07-01T00:00:00Z', 'carrier-pigeon', '2021-07-01T00:00:00Z', 0)",
+             '2021-07-01T00:00:00Z', 'carrier-pigeon', '2021-07-01T00:00:00Z', 1)",
         )
         .execute(store.pool())
         .await
@@ -301,6 +322,47 @@ mod tests {
             doi: None,
             links: vec![],
         }
+    }
+
+    #[tokio::test]
+    async fn an_empty_mailing_is_remembered_and_never_wipes_members() {
+        let store = SqliteStore::in_memory().await.unwrap();
+        let d = NaiveDate::from_ymd_opt(2021, 7, 2).unwrap();
+        let at = |h| Utc.with_ymd_and_hms(2021, 7, 2, h, 0, 0).unwrap();
+        let record = |h| MailingRecord {
+            date: d,
+            window_start: at(0),
+            window_end: at(1),
+            source: MailingSource::Api,
+            ingested_at: at(h),
+            paper_count: 7,
+        };
+        assert!(store.record_empty_mailing(&record(2)).await.unwrap());
+        let got = store.mailing(d).await.unwrap().unwrap();
+        assert_eq!((got.paper_count, got.ingested_at), (0, at(2)));
+        // A later check moves the time; an empty mailing is not "the latest mailing".
+        assert!(store.record_empty_mailing(&record(5)).await.unwrap());
+        assert_eq!(store.mailing(d).await.unwrap().unwrap().ingested_at, at(5));
+        assert_eq!(store.latest_mailing().await.unwrap(), None);
+        assert!(store.mailing_papers(d).await.unwrap().is_empty());
+        // Once it has papers, an empty answer changes nothing.
+        store
+            .upsert_papers(&[test_paper("2107.00001", &["cs.LG"])])
+            .await
+            .unwrap();
+        let id = ArxivId::parse("2107.00001").unwrap();
+        store
+            .record_mailing(&record(6), &[(id, AnnounceType::New)])
+            .await
+            .unwrap();
+        assert!(!store.record_empty_mailing(&record(9)).await.unwrap());
+        let got = store.mailing(d).await.unwrap().unwrap();
+        assert_eq!((got.paper_count, got.ingested_at), (1, at(6)));
+        assert_eq!(store.mailing_papers(d).await.unwrap().len(), 1);
+        assert_eq!(
+            store.latest_mailing().await.unwrap().map(|m| m.date),
+            Some(d)
+        );
     }
 
     #[tokio::test]

@@ -10,10 +10,7 @@ use sqlx::{AssertSqlSafe, Sqlite, Transaction};
 use super::{SqliteStore, corrupt, decode_id, decode_timestamp, encode_timestamp, query_error};
 use crate::arxiv::ArxivId;
 use crate::arxiv::paper::{Author, Link, Paper};
-use crate::store::{Extra, PaperStore, StoreError, UpsertStats};
-
-/// At most this many words of a search query are used, bounding the cost of one search.
-const MAX_SEARCH_TERMS: usize = 16;
+use crate::store::{Extra, PaperStore, SearchHits, SearchQuery, StoreError, UpsertStats};
 
 #[async_trait]
 impl PaperStore for SqliteStore {
@@ -226,19 +223,24 @@ impl PaperStore for SqliteStore {
 
     /// Full-text search over title, abstract and author names; the ids of the best matches,
     /// best first (FTS5 bm25 with title matches weighted 3x and author matches 2x abstract
-    /// matches; ties by id).
+    /// matches; ties by id), and the number of matches, counted in the index alone.
     ///
-    /// `query` is user text, never FTS5 syntax: every word is quoted, so operators, quotes,
-    /// parentheses and column filters in it are searched for literally and cannot cause a
-    /// syntax error. All words must match (in any column); words are stemmed (`transformers`
-    /// finds `transformer`) and diacritics are ignored (`schrodinger` finds `Schrödinger`).
-    /// A query without letters or digits, or `limit == 0`, returns nothing.
-    async fn search(&self, query: &str, limit: usize) -> Result<Vec<ArxivId>, StoreError> {
-        let Some(expr) = fts_query(query) else {
-            return Ok(Vec::new());
-        };
-        if limit == 0 {
-            return Ok(Vec::new());
+    /// The query is written as an FTS5 expression by `fts_expression`: every word and phrase
+    /// a quoted string, every operator's operands in parentheses, so no user text can be FTS5
+    /// syntax of its own (column filters, `NEAR`, `^`).
+    async fn search(&self, query: &SearchQuery, limit: usize) -> Result<SearchHits, StoreError> {
+        let expr = fts_expression(query);
+        let total: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM papers_fts WHERE papers_fts MATCH ?1")
+                .bind(&expr)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(query_error)?;
+        if limit == 0 || total == 0 {
+            return Ok(SearchHits {
+                ids: Vec::new(),
+                total: usize::try_from(total).unwrap_or(0),
+            });
         }
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let keys: Vec<String> = sqlx::query_scalar(
@@ -246,12 +248,19 @@ impl PaperStore for SqliteStore {
              WHERE papers_fts MATCH ?1 \
              ORDER BY bm25(papers_fts, 3.0, 1.0, 2.0), papers.id LIMIT ?2",
         )
-        .bind(expr)
+        .bind(&expr)
         .bind(limit)
         .fetch_all(&self.pool)
         .await
         .map_err(query_error)?;
-        keys.iter().map(|k| decode_id(k)).collect()
+        let ids = keys
+            .iter()
+            .map(|k| decode_id(k))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(SearchHits {
+            total: usize::try_from(total).unwrap_or(0).max(ids.len()),
+            ids,
+        })
     }
 }
 
@@ -482,22 +491,25 @@ impl PaperRow {
     }
 }
 
-/// The FTS5 expression for user text: each word (whitespace-separated, with a letter or digit)
-/// as a quoted string with inner quotes doubled, joined by spaces (implicit AND). `None` when
-/// nothing searchable remains.
-fn fts_query(input: &str) -> Option<String> {
-    let terms: Vec<String> = input
-        .split_whitespace()
-        .map(|w| w.chars().filter(|c| !c.is_control()).collect::<String>())
-        .filter(|w| w.chars().any(char::is_alphanumeric))
-        .take(MAX_SEARCH_TERMS)
-        .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
-        .collect();
-    if terms.is_empty() {
-        None
-    } else {
-        Some(terms.join(" "))
+/// The FTS5 expression of a parsed query: each word or phrase a string with inner quotes
+/// doubled (`"a""b"`), `*` after it for a prefix, and every operator's operands in
+/// parentheses (`("a" OR "b")`), so the expression means exactly the tree and is always
+/// valid FTS5.
+fn fts_expression(q: &SearchQuery) -> String {
+    match q {
+        SearchQuery::Text { text, prefix } => {
+            let quoted = format!("\"{}\"", text.replace('"', "\"\""));
+            if *prefix { quoted + "*" } else { quoted }
+        }
+        SearchQuery::And(parts) => join(parts, " AND "),
+        SearchQuery::Or(parts) => join(parts, " OR "),
+        SearchQuery::Not(a, b) => format!("({} NOT {})", fts_expression(a), fts_expression(b)),
     }
+}
+
+fn join(parts: &[SearchQuery], op: &str) -> String {
+    let inner: Vec<String> = parts.iter().map(fts_expression).collect();
+    format!("({})", inner.join(op))
 }
 
 #[cfg(test)]
@@ -506,24 +518,16 @@ mod tests {
     use chrono::{DateTime, TimeZone, Utc};
 
     #[test]
-    fn fts_query_quotes_every_word() {
+    fn fts_expressions_quote_every_term_and_group_every_operator() {
+        let e = |s: &str| fts_expression(&SearchQuery::parse(s).unwrap());
+        assert_eq!(e("graph neural"), "(\"graph\" AND \"neural\")");
+        assert_eq!(e("vis* OR \"a b\"*"), "(\"vis\"* OR \"a b\"*)");
+        assert_eq!(e("a NOT b"), "(\"a\" NOT \"b\")");
         assert_eq!(
-            fts_query("graph neural"),
-            Some("\"graph\" \"neural\"".into())
+            e("title:foo NEAR x"),
+            "(\"title:foo\" AND \"NEAR\" AND \"x\")"
         );
-        assert_eq!(fts_query("a\"b"), Some("\"a\"\"b\"".into()));
-        assert_eq!(
-            fts_query("title:foo OR NEAR(x"),
-            Some("\"title:foo\" \"OR\" \"NEAR(x\"".into())
-        );
-        assert_eq!(fts_query("  - * \" ( ) "), None);
-        assert_eq!(fts_query(""), None);
-        assert_eq!(fts_query("\u{0}x\u{7}"), Some("\"x\"".into()));
-        let many = "w ".repeat(100);
-        assert_eq!(
-            fts_query(&many).map(|q| q.matches('"').count()),
-            Some(2 * MAX_SEARCH_TERMS)
-        );
+        assert_eq!(e("a\"\"b"), "(\"a\" AND \"b\")");
     }
 
     #[tokio::test]
