@@ -5,7 +5,6 @@
 //! builds a deterministic 10,000-entry feed in the current (2025+) layout in memory and reports
 //! single-core throughput. Run with `cargo bench --bench atom_parse`.
 
-use std::fmt::Write as _;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 

@@ -29,7 +29,7 @@ struct Run {
 }
 
 /// Runs `cmd` under `/usr/bin/time` and reads its figures; `None` when it fails.
-fn timed(mut cmd: Command) -> Option<Run> {
+fn timed(cmd: Command) -> Option<Run> {
     let report = tempfile::NamedTempFile::new().ok()?;
     let program = cmd.get_program().to_owned();
     let args: Vec<_> = cmd.get_args().map(|a| a.to_owned()).collect();

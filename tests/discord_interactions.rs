@@ -995,45 +995,57 @@ impl std::io::Write for LogBuf {
     }
 }
 
+/// Every log line of this test binary, from a global subscriber set once. (A subscriber
+/// scoped to one future misses events when other tests hit the same callsites first.)
+fn global_logs() -> LogBuf {
+    static LOGS: std::sync::OnceLock<LogBuf> = std::sync::OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs = LogBuf::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).expect("one global subscriber");
+        logs
+    })
+    .clone()
+}
+
 /// `run` logs one line per interaction, with the command, its outcome and its latency.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_interaction_is_one_log_line_with_command_outcome_and_latency() {
-    use tracing::instrument::WithSubscriber as _;
+    let logs = global_logs();
     let env = env().await;
     let quick = env.quick();
-    let logs = LogBuf::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let dispatch = tracing::Dispatch::new(subscriber);
-    env.dispatch(&quick, interaction(fixture("command_hot.json")))
-        .with_subscriber(dispatch.clone())
-        .await;
-    env.dispatch(
-        &quick,
-        with_option("command_paper.json", "id", json!("2107.99999")),
-    )
-    .with_subscriber(dispatch)
-    .await;
+    // Ids of their own, to find these two interactions' lines among every test's.
+    let mut hot = fixture("command_hot.json");
+    hot["id"] = json!("1300000000000000771");
+    env.dispatch(&quick, interaction(hot)).await;
+    let mut paper = fixture("command_paper.json");
+    paper["id"] = json!("1300000000000000772");
+    paper["data"]["options"][0]["value"] = json!("2107.99999");
+    env.dispatch(&quick, interaction(paper)).await;
     let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
-    let lines: Vec<&str> = text
-        .lines()
-        .filter(|l| l.contains("interaction answered"))
-        .collect();
-    assert_eq!(lines.len(), 2, "{text}");
+    let line = |id: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| l.contains("interaction answered") && l.contains(id))
+            .map(str::to_string)
+            .collect()
+    };
+    let (hot, paper) = (line("1300000000000000771"), line("1300000000000000772"));
+    assert_eq!((hot.len(), paper.len()), (1, 1), "{text}");
     assert!(
-        lines[0].contains("command=\"hot\"") && lines[0].contains("outcome=\"ok\""),
+        hot[0].contains("command=\"hot\"") && hot[0].contains("outcome=\"ok\""),
         "{}",
-        lines[0]
+        hot[0]
     );
     assert!(
-        lines[1].contains("command=\"paper\"") && lines[1].contains("outcome=\"error\""),
+        paper[0].contains("command=\"paper\"") && paper[0].contains("outcome=\"error\""),
         "{}",
-        lines[1]
+        paper[0]
     );
-    assert!(lines.iter().all(|l| l.contains("latency_ms=")), "{text}");
+    assert!(hot[0].contains("latency_ms=") && paper[0].contains("latency_ms="));
 }
 
 /// A 429 on the interaction callback (Discord's body, without a `code`) is waited out and the

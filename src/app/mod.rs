@@ -1101,3 +1101,19 @@ fn import_error(path: &Path, e: &AtomError) -> AppError {
         message: e.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_mailing_not_out_yet_says_its_time_once_in_utc() {
+        use chrono::TimeZone;
+        let e = super::AppError::NotYetAnnounced {
+            date: chrono::NaiveDate::from_ymd_opt(2030, 1, 2).unwrap(),
+            announced_at: chrono::Utc.with_ymd_and_hms(2030, 1, 2, 1, 0, 0).unwrap(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "the mailing of 2030-01-02 is announced at 2030-01-02 01:00 UTC; it is not out yet"
+        );
+    }
+}

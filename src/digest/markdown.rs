@@ -786,7 +786,8 @@ mod tests {
             "\nDiederik\\[2J31m P. Kingma, Tim Salimans",
             "TL;DR: We\\[2J31m show it.\n",
             "\nDiffusion\\[2J31m models. A second line.\n",
-            "hn (HTTP 500\\[2J31m from upstream)",
+            // A missing source is only named: its reason is for the log.
+            "Hacker News: unavailable",
             "Look\\[2J31m at this",
         ] {
             assert!(md.contains(want), "{want:?} not in\n{md}");
