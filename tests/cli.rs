@@ -530,3 +530,37 @@ async fn a_first_run_without_network_says_so_in_one_line_and_leaves_no_store() {
     let out = hotpapers(dir.path(), "http://127.0.0.1:1", &["-v", "digest"]).await;
     assert!(stderr(&out).contains("127.0.0.1:1"), "{}", stderr(&out));
 }
+
+/// Files are imported one at a time (memory holds one file): a newer version in a later file
+/// wins, an older one in a later file does not, and each paper counts once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_of_several_files_keeps_the_newest_version_and_counts_each_paper_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let real =
+        std::fs::read_to_string(common::fixture("arxiv_api_query_current_format.xml")).unwrap();
+    let newer = real.replace("2403.17411v1</id>", "2403.17411v2</id>");
+    let older = real.replace("2507.20198v5</id>", "2507.20198v4</id>");
+    std::fs::write(dir.path().join("a.xml"), &real).unwrap();
+    std::fs::write(dir.path().join("b.xml"), &newer).unwrap();
+    std::fs::write(dir.path().join("c.xml"), &older).unwrap();
+    let out = hotpapers(
+        dir.path(),
+        "http://127.0.0.1:9",
+        &["import", "a.xml", "b.xml", "c.xml"],
+    )
+    .await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).starts_with("imported 6 papers from 3 files;"),
+        "{}",
+        stdout(&out)
+    );
+    for (id, version) in [("2403.17411", "v2"), ("2507.20198", "v5")] {
+        let out = hotpapers(dir.path(), "http://127.0.0.1:9", &["paper", id]).await;
+        assert!(
+            stdout(&out).starts_with(&format!("{id}{version} ")),
+            "{id}: {}",
+            stdout(&out)
+        );
+    }
+}

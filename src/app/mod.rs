@@ -815,10 +815,15 @@ impl App {
     /// submission time falls in, so imported files can feed digests.
     pub async fn import(&self, files: &[PathBuf]) -> Result<ImportReport, AppError> {
         let mut report = ImportReport::default();
-        let mut papers: BTreeMap<ArxivId, Paper> = BTreeMap::new();
+        // File by file: each file's papers are stored before the next file is read, so memory
+        // holds one file at a time whatever their number. What the mailings need is kept per
+        // paper (its newest version's mailing and announce type), a few bytes each.
+        let mut members_of: BTreeMap<ArxivId, (u32, NaiveDate, AnnounceType)> = BTreeMap::new();
+        let mut seen: BTreeSet<ArxivId> = BTreeSet::new();
         for path in files {
             let bytes = read_capped(path, self.config.arxiv.max_import_bytes).await?;
             let feed = atom::parse_feed(&bytes).map_err(|e| import_error(path, &e))?;
+            drop(bytes);
             for bad in &feed.invalid_utf8 {
                 report.warnings.push(format!("{}: {bad}", path.display()));
             }
@@ -830,28 +835,42 @@ impl App {
                     r.reason
                 ));
             }
+            // Within a file, the newest version of each paper.
+            let mut papers: BTreeMap<ArxivId, Paper> = BTreeMap::new();
             for p in feed.entries {
-                let keep = match papers.get(&p.id) {
-                    Some(old) => p.version >= old.version,
-                    None => true,
-                };
+                let keep = papers.get(&p.id).is_none_or(|old| p.version >= old.version);
                 if keep {
                     papers.insert(p.id.clone(), p);
                 }
             }
+            let papers: Vec<Paper> = papers.into_values().collect();
+            let stats = self.store.upsert_papers(&papers).await?;
+            report.inserted += stats.inserted;
+            report.updated += stats.updated;
+            for p in papers.iter() {
+                seen.insert(p.id.versionless());
+                if !self.in_scope(p) {
+                    continue;
+                }
+                let newer = members_of
+                    .get(&p.id.versionless())
+                    .is_none_or(|(v, _, _)| p.version >= *v);
+                if newer {
+                    let date = self.calendar.mailing_for_submission(p.published).date;
+                    members_of.insert(
+                        p.id.versionless(),
+                        (p.version, date, self.announce_type_of(p)),
+                    );
+                }
+            }
             report.files += 1;
         }
-        let papers: Vec<Paper> = papers.into_values().collect();
-        let stats = self.store.upsert_papers(&papers).await?;
-        report.papers = papers.len();
-        report.inserted = stats.inserted;
-        report.updated = stats.updated;
+        report.papers = seen.len();
 
         // Group by mailing and add the imported papers to each mailing's membership.
-        let mut by_mailing: BTreeMap<NaiveDate, Vec<&Paper>> = BTreeMap::new();
-        for p in papers.iter().filter(|p| self.in_scope(p)) {
-            let m = self.calendar.mailing_for_submission(p.published);
-            by_mailing.entry(m.date).or_default().push(p);
+        let mut by_mailing: BTreeMap<NaiveDate, Vec<(ArxivId, AnnounceType)>> = BTreeMap::new();
+        for (id, (_, date, announce)) in members_of {
+            by_mailing.entry(date).or_default().push((id, announce));
         }
         for (date, members) in by_mailing {
             let mailing = self.calendar.mailing(date)?;
@@ -862,9 +881,8 @@ impl App {
                 .into_iter()
                 .map(|mp| (mp.paper.id.versionless(), mp.announce_type))
                 .collect();
-            for p in members {
-                all.entry(p.id.versionless())
-                    .or_insert_with(|| self.announce_type_of(p));
+            for (id, announce) in members {
+                all.entry(id).or_insert(announce);
             }
             // A mailing recorded empty was never ingested: the import is its first source.
             let existing = self
