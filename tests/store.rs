@@ -1217,3 +1217,37 @@ async fn corrupt_post_log_rows_are_reported_not_panicked_on() {
         assert_one_line(&e);
     }
 }
+
+/// After bulk writes, `checkpoint` leaves no write-ahead log behind (a 1,000-paper batch grows
+/// it by megabytes).
+#[tokio::test]
+async fn a_checkpoint_truncates_the_write_ahead_log() {
+    use hotpapers::store::CursorStore;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hp.db");
+    let store = SqliteStore::open(&db).await.unwrap();
+    let papers: Vec<Paper> = (1..=1000)
+        .map(|i| {
+            paper(
+                &format!("2107.{i:05}"),
+                1,
+                &format!("Paper {i} about transformers"),
+            )
+        })
+        .collect();
+    store.upsert_papers(&papers).await.unwrap();
+    let wal = dir.path().join("hp.db-wal");
+    let before = std::fs::metadata(&wal).map_or(0, |m| m.len());
+    assert!(before > 0, "the batch went through the log");
+    store.checkpoint().await.unwrap();
+    assert_eq!(std::fs::metadata(&wal).map_or(0, |m| m.len()), 0);
+    // Everything is still there.
+    assert_eq!(
+        store
+            .search(&SearchQuery::parse("transformers").unwrap(), 5)
+            .await
+            .unwrap()
+            .total,
+        1000
+    );
+}

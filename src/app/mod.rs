@@ -904,6 +904,7 @@ impl App {
             self.store.record_mailing(&record, &members).await?;
             report.mailings.push(date);
         }
+        self.store.checkpoint().await?;
         Ok(report)
     }
 

@@ -33,6 +33,10 @@ pub trait CursorStore: Send + Sync + std::fmt::Debug {
     /// Fails when the store is read-only, full, locked or gone.
     async fn check_writable(&self, at: DateTime<Utc>) -> Result<(), StoreError>;
 
+    /// After bulk work (an import, an ingest): moves the write-ahead log into the database
+    /// and truncates it, so a large import does not leave a log of its size behind.
+    async fn checkpoint(&self) -> Result<(), StoreError>;
+
     /// How many X requests were charged to UTC day `day`; zero when none were.
     ///
     /// A stored count that is not a number is [`StoreError::Corrupt`] (naming the day), so the

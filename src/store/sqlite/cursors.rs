@@ -76,6 +76,15 @@ impl CursorStore for SqliteStore {
         self.kv_set("health_check", &at.to_rfc3339()).await
     }
 
+    async fn checkpoint(&self) -> Result<(), StoreError> {
+        // A no-op on an in-memory database; busy readers only make it partial, not fail.
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.pool)
+            .await
+            .map_err(query_error)?;
+        Ok(())
+    }
+
     /// Surrounding whitespace is ignored.
     async fn jetstream_cursor(&self) -> Result<Option<i64>, StoreError> {
         let Some(raw) = self.kv_get(JETSTREAM_CURSOR_KEY).await? else {

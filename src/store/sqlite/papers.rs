@@ -243,10 +243,15 @@ impl PaperStore for SqliteStore {
             });
         }
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        // The top `limit` are taken inside the FTS index (rank, then rowid: insertion order)
+        // and only those are joined to `papers`: the cost no longer grows with every match's
+        // row being read.
         let keys: Vec<String> = sqlx::query_scalar(
-            "SELECT papers.id FROM papers_fts JOIN papers ON papers.rowid = papers_fts.rowid \
-             WHERE papers_fts MATCH ?1 \
-             ORDER BY bm25(papers_fts, 3.0, 1.0, 2.0), papers.id LIMIT ?2",
+            "SELECT papers.id FROM ( \
+               SELECT rowid, bm25(papers_fts, 3.0, 1.0, 2.0) AS score FROM papers_fts \
+               WHERE papers_fts MATCH ?1 ORDER BY score, rowid LIMIT ?2 \
+             ) AS hits JOIN papers ON papers.rowid = hits.rowid \
+             ORDER BY hits.score, hits.rowid",
         )
         .bind(&expr)
         .bind(limit)
