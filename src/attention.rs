@@ -138,6 +138,16 @@ impl SourceAttention {
     pub fn describe(&self) -> String {
         format!("{} on {}", self.counts_text(), self.label)
     }
+
+    /// [`SourceAttention::describe`] with the growth, when there is one: "2,546 reposts ·
+    /// 259 likes on X · ▲ 340 in 24 h". Front ends add when it was measured, each in its
+    /// own form.
+    pub fn describe_with_growth(&self) -> String {
+        match &self.growth {
+            Some(g) => format!("{} · {}", self.describe(), g.describe()),
+            None => self.describe(),
+        }
+    }
 }
 
 /// A paper's latest signals (`source.metric` → value), when each source measured them and

@@ -470,8 +470,8 @@ async fn post(
         ),
         Delivery::Sent { message_ids } => format!(
             "Posted the mailing of {date} ({}, {}) to {to}.",
-            plural(papers, "paper"),
-            plural(message_ids.len(), "message")
+            output::plural(papers, "paper"),
+            output::plural(message_ids.len(), "message")
         ),
         Delivery::Resumed {
             present,
@@ -483,15 +483,6 @@ async fn post(
             message_ids.len()
         ),
     })
-}
-
-/// "1 paper", "3 papers".
-fn plural(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
 }
 
 fn config_command(config: &Config, action: ConfigAction) -> anyhow::Result<()> {

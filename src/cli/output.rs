@@ -116,8 +116,8 @@ pub fn collect_report(r: &CollectReport) -> String {
     out
 }
 
-/// "1 paper", "6 papers".
-fn count(n: usize, noun: &str) -> String {
+/// "1 paper", "6 papers": every count the CLI reports.
+pub fn plural(n: usize, noun: &str) -> String {
     if n == 1 {
         format!("1 {noun}")
     } else {
@@ -129,8 +129,8 @@ pub fn import_report(r: &ImportReport) -> String {
     let dates: Vec<String> = r.mailings.iter().map(ToString::to_string).collect();
     let mut out = format!(
         "imported {} from {}; {} newly stored, {} updated; mailings: {}",
-        count(r.papers, "paper"),
-        count(r.files, "file"),
+        plural(r.papers, "paper"),
+        plural(r.files, "file"),
         r.inserted,
         r.updated,
         if dates.is_empty() {

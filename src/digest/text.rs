@@ -77,11 +77,7 @@ pub fn render(d: &Digest) -> String {
 /// One source's attention in words, with its growth and when it was measured:
 /// "2,546 reposts · 259 likes on X · ▲ 340 in 24 h · measured 2021-07-02 12:00 UTC".
 pub fn attention_line(a: &SourceAttention) -> String {
-    let mut line = one_line(&a.describe());
-    if let Some(g) = &a.growth {
-        line.push_str(" · ");
-        line.push_str(&g.describe());
-    }
+    let mut line = one_line(&a.describe_with_growth());
     if let Some(t) = a.measured_at {
         line.push_str(" · measured ");
         line.push_str(&utc(t));

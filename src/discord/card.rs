@@ -43,11 +43,7 @@ pub fn date(t: DateTime<Utc>) -> String {
 /// One source's attention on one line: "2,546 reposts · 259 likes on X · ▲ 340 in 24 h ·
 /// measured <t:…:R>".
 pub fn attention_line(a: &SourceAttention) -> String {
-    let mut line = escape(&a.describe());
-    if let Some(g) = &a.growth {
-        line.push_str(" · ");
-        line.push_str(&g.describe());
-    }
+    let mut line = escape(&a.describe_with_growth());
     if let Some(t) = a.measured_at {
         line.push_str(" · measured ");
         line.push_str(&relative(t));
