@@ -6,7 +6,8 @@ use async_trait::async_trait;
 use sqlx::AssertSqlSafe;
 
 use super::{
-    ID_CHUNK, SqliteStore, corrupt, decode_id, decode_timestamp, encode_timestamp, query_error,
+    ID_CHUNK, SqliteStore, corrupt, decode_id, decode_timestamp, encode_timestamp, placeholders,
+    query_error,
 };
 use crate::arxiv::ArxivId;
 use crate::store::{Mention, MentionCounts, MentionStore, StoreError};
@@ -109,10 +110,11 @@ impl MentionStore for SqliteStore {
         let mut out = Vec::new();
         for chunk in keys.chunks(ID_CHUNK) {
             let sql = top_mentions_sql(chunk.len());
-            let mut q = sqlx::query_as::<_, Row>(AssertSqlSafe(sql)).bind(limit);
+            let mut q = sqlx::query_as::<_, Row>(AssertSqlSafe(sql));
             for key in chunk {
                 q = q.bind(*key);
             }
+            q = q.bind(limit);
             for row in q.fetch_all(&mut *tx).await.map_err(query_error)? {
                 out.push(decode(row)?);
             }
@@ -122,18 +124,19 @@ impl MentionStore for SqliteStore {
     }
 }
 
-/// The top `?1` mentions of each of `n` bound paper ids (`?2…`), by engagement, then the
-/// earliest post, then source and id (the order of [`Mention::by_engagement`]).
+/// The top mentions of each of `n` bound paper ids, then the bound limit, by engagement, then
+/// the earliest post, then source and id (the order of [`Mention::by_engagement`]). Anonymous
+/// placeholders, bound in order: numbered ones make sqlx's binding quadratic (see
+/// `papers::tuples`).
 fn top_mentions_sql(n: usize) -> String {
-    let ids: Vec<String> = (0..n).map(|i| format!("?{}", i + 2)).collect();
     format!(
         "SELECT paper_id, source, post_id, author_handle, author_name, text, url, posted_at, \
          reposts, likes, replies, quotes, points, observed_at FROM ( \
            SELECT *, ROW_NUMBER() OVER ( \
              PARTITION BY paper_id ORDER BY engagement DESC, posted_at, source, post_id \
            ) AS place FROM mentions WHERE paper_id IN ({}) \
-         ) WHERE place <= ?1 ORDER BY paper_id, place",
-        ids.join(", ")
+         ) WHERE place <= ? ORDER BY paper_id, place",
+        placeholders(n)
     )
 }
 
