@@ -876,10 +876,9 @@ impl App {
             let mailing = self.calendar.mailing(date)?;
             let mut all: BTreeMap<ArxivId, AnnounceType> = self
                 .store
-                .mailing_papers(date)
+                .mailing_members(date)
                 .await?
                 .into_iter()
-                .map(|mp| (mp.paper.id.versionless(), mp.announce_type))
                 .collect();
             for (id, announce) in members {
                 all.entry(id).or_insert(announce);

@@ -89,6 +89,13 @@ pub trait MailingStore: Send + Sync + std::fmt::Debug {
     /// Members of a mailing with their metadata, ordered by id.
     async fn mailing_papers(&self, date: NaiveDate) -> Result<Vec<MailingPaper>, StoreError>;
 
+    /// Members of a mailing without their metadata (version-less ids and how the mailing lists
+    /// them), ordered by id: what adding to a membership needs, without decoding every paper.
+    async fn mailing_members(
+        &self,
+        date: NaiveDate,
+    ) -> Result<Vec<(ArxivId, AnnounceType)>, StoreError>;
+
     /// For mailing `date`, how many of its new and cross-listed papers list each category
     /// (`/categories`). Categories are keyed as arXiv writes them (aliases are not folded);
     /// categories without papers are absent. An unrecorded mailing gives an empty map.

@@ -8,8 +8,8 @@ use sqlx::AssertSqlSafe;
 
 use super::papers::PaperRow;
 use super::{
-    ID_CHUNK, SqliteStore, corrupt, decode_timestamp, encode_date, encode_timestamp, placeholders,
-    query_error,
+    ID_CHUNK, SqliteStore, corrupt, decode_id, decode_timestamp, encode_date, encode_timestamp,
+    placeholders, query_error,
 };
 use crate::arxiv::ArxivId;
 use crate::arxiv::paper::AnnounceType;
@@ -126,19 +126,52 @@ impl MailingStore for SqliteStore {
             .execute(&mut *tx)
             .await
             .map_err(query_error)?;
-        for (key, kind) in &wanted {
-            sqlx::query(
-                "INSERT INTO mailing_papers (mailing_date, paper_id, announce_type) \
-                 VALUES (?1, ?2, ?3)",
-            )
-            .bind(&date)
-            .bind(*key)
-            .bind(kind.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(query_error)?;
+        // A few multi-row inserts, not one statement per member: each statement is a round
+        // trip to sqlx's SQLite thread.
+        let members: Vec<(&str, AnnounceType)> = wanted.into_iter().collect();
+        for chunk in members.chunks(MEMBERS_PER_STATEMENT) {
+            let row = "(?, ?, ?)";
+            let mut values = String::with_capacity(chunk.len() * (row.len() + 2));
+            for i in 0..chunk.len() {
+                if i > 0 {
+                    values.push_str(", ");
+                }
+                values.push_str(row);
+            }
+            let sql = format!(
+                "INSERT INTO mailing_papers (mailing_date, paper_id, announce_type) VALUES {values}"
+            );
+            // Only placeholders are interpolated: the values are bound.
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for (key, kind) in chunk {
+                q = q.bind(&date).bind(*key).bind(kind.as_str());
+            }
+            q.execute(&mut *tx).await.map_err(query_error)?;
         }
         tx.commit().await.map_err(query_error)
+    }
+
+    async fn mailing_members(
+        &self,
+        date: NaiveDate,
+    ) -> Result<Vec<(ArxivId, AnnounceType)>, StoreError> {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT paper_id, announce_type FROM mailing_papers WHERE mailing_date = ?1 \
+             ORDER BY paper_id",
+        )
+        .bind(encode_date(date)?)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(query_error)?;
+        rows.into_iter()
+            .map(|(id, kind)| {
+                let what = || format!("mailing {date}, paper {id}");
+                let announce = kind
+                    .parse::<AnnounceType>()
+                    .map_err(|e| corrupt(what(), e.as_str()))?;
+                Ok((decode_id(&id)?, announce))
+            })
+            .collect()
     }
 
     async fn record_empty_mailing(&self, record: &MailingRecord) -> Result<bool, StoreError> {
@@ -237,6 +270,9 @@ impl MailingStore for SqliteStore {
             .collect()
     }
 }
+
+/// Members per multi-row insert (3 values each; SQLite allows 32,766 variables).
+const MEMBERS_PER_STATEMENT: usize = 900;
 
 #[derive(sqlx::FromRow)]
 struct MailingPaperRow {
@@ -362,6 +398,56 @@ mod tests {
         assert_eq!(
             store.latest_mailing().await.unwrap().map(|m| m.date),
             Some(d)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_membership_larger_than_one_statement_is_stored_whole() {
+        let store = SqliteStore::in_memory().await.unwrap();
+        let n = MEMBERS_PER_STATEMENT * 2 + 7;
+        let papers: Vec<Paper> = (0..n)
+            .map(|i| test_paper(&format!("2107.{:05}", i + 1), &["cs.LG"]))
+            .collect();
+        store.upsert_papers(&papers).await.unwrap();
+        let d = NaiveDate::from_ymd_opt(2021, 7, 2).unwrap();
+        let at = Utc.with_ymd_and_hms(2021, 7, 2, 0, 0, 0).unwrap();
+        let record = MailingRecord {
+            date: d,
+            window_start: at,
+            window_end: at,
+            source: MailingSource::Api,
+            ingested_at: at,
+            paper_count: 0,
+        };
+        // Reversed, with one paper listed twice (cross, then new: new wins).
+        let mut members: Vec<(ArxivId, AnnounceType)> = papers
+            .iter()
+            .rev()
+            .map(|p| (p.id.clone(), AnnounceType::Cross))
+            .collect();
+        members.push((papers[3].id.clone(), AnnounceType::New));
+        store.record_mailing(&record, &members).await.unwrap();
+        assert_eq!(
+            store.mailing(d).await.unwrap().unwrap().paper_count as usize,
+            n
+        );
+        let got = store.mailing_members(d).await.unwrap();
+        assert_eq!(got.len(), n);
+        assert!(got.windows(2).all(|w| w[0].0 < w[1].0), "ordered by id");
+        assert_eq!(got[3], (papers[3].id.clone(), AnnounceType::New));
+        assert_eq!(got[4], (papers[4].id.clone(), AnnounceType::Cross));
+        let full = store.mailing_papers(d).await.unwrap();
+        let ids: Vec<_> = full
+            .iter()
+            .map(|m| (m.paper.id.clone(), m.announce_type))
+            .collect();
+        assert_eq!(ids, got);
+        assert!(
+            store
+                .mailing_members(NaiveDate::from_ymd_opt(2021, 7, 5).unwrap())
+                .await
+                .unwrap()
+                .is_empty()
         );
     }
 
