@@ -231,7 +231,10 @@ pub struct App {
 impl App {
     /// Opens the configured SQLite store and builds the clients.
     pub async fn open(config: Config, clock: Arc<dyn Clock>) -> Result<App, AppError> {
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.store.path).await?);
+        let store: Arc<dyn Store> = Arc::new(
+            SqliteStore::open_with_busy_timeout(&config.store.path, config.store.busy_timeout)
+                .await?,
+        );
         let app = App::with_store(config, store, clock)?;
         let sources = sources::enabled(&app.config, &app.http, &app.store, &app.clock);
         Ok(app.with_sources(sources))

@@ -14,12 +14,18 @@ use crate::arxiv::calendar::{MailingCalendar, default_holidays};
 pub struct StoreConfig {
     /// SQLite database file, relative to the working directory unless absolute.
     pub path: PathBuf,
+    /// How long a write waits for another process's lock on the file (e.g. a `run` bot's
+    /// ingest while `import` writes) before failing with "the database is busy". Long enough
+    /// to ride out another writer's commit, short enough that a stuck process is reported.
+    #[serde(with = "crate::config::duration")]
+    pub busy_timeout: Duration,
 }
 
 impl Default for StoreConfig {
     fn default() -> Self {
         StoreConfig {
             path: PathBuf::from("hotpapers.db"),
+            busy_timeout: Duration::from_secs(5),
         }
     }
 }

@@ -42,6 +42,7 @@ pub const MAX_DAILY_REQUESTS: u32 = 100_000;
 
 /// Keys holding a humantime duration, for friendlier error messages.
 const DURATION_KEYS: &[&str] = &[
+    "store.busy_timeout",
     "http.timeout",
     "http.retry_base_delay",
     "http.retry_max_delay",
@@ -278,6 +279,7 @@ pub(super) fn validate(c: &Config) -> Check {
         return err("store.path", "must not be empty".into());
     }
     let durations = [
+        ("store.busy_timeout", c.store.busy_timeout, true, MAX_WAIT),
         ("http.timeout", c.http.timeout, true, MAX_WAIT),
         (
             "http.retry_base_delay",

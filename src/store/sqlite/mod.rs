@@ -51,8 +51,9 @@ static MIGRATOR: Migrator = sqlx::migrate!();
 /// (20 ms apart: at most about 2 s, and only when two processes open a new file at once).
 const WAL_SWITCH_ATTEMPTS: u32 = 100;
 
-/// How long a statement waits for another connection's lock before giving up. Long enough to
-/// ride out a concurrent ingest's commit, short enough that a stuck process is reported.
+/// How long a statement waits for another connection's lock before giving up, unless the
+/// caller says otherwise (`[store] busy_timeout`). Long enough to ride out a concurrent
+/// ingest's commit, short enough that a stuck process is reported.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Connections of a file-backed pool. SQLite serializes writers anyway; a few connections let
@@ -87,9 +88,9 @@ impl SqliteStore {
         Self::open_with_busy_timeout(path, BUSY_TIMEOUT).await
     }
 
-    /// [`SqliteStore::open`] with a custom busy timeout (tests use a short one to observe
-    /// locking without waiting 5 s).
-    async fn open_with_busy_timeout(path: &Path, busy: Duration) -> Result<Self, StoreError> {
+    /// [`SqliteStore::open`] with the busy timeout `busy` (`[store] busy_timeout`; tests use a
+    /// short one to observe locking without waiting 5 s).
+    pub async fn open_with_busy_timeout(path: &Path, busy: Duration) -> Result<Self, StoreError> {
         let label = path.display().to_string();
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             tokio::fs::create_dir_all(parent)
