@@ -9,7 +9,7 @@ use sqlx::AssertSqlSafe;
 use super::papers::PaperRow;
 use super::{
     ID_CHUNK, SqliteStore, corrupt, decode_id, decode_timestamp, encode_date, encode_timestamp,
-    placeholders, query_error,
+    placeholders, query_error, tuples,
 };
 use crate::arxiv::ArxivId;
 use crate::arxiv::paper::AnnounceType;
@@ -130,14 +130,7 @@ impl MailingStore for SqliteStore {
         // trip to sqlx's SQLite thread.
         let members: Vec<(&str, AnnounceType)> = wanted.into_iter().collect();
         for chunk in members.chunks(MEMBERS_PER_STATEMENT) {
-            let row = "(?, ?, ?)";
-            let mut values = String::with_capacity(chunk.len() * (row.len() + 2));
-            for i in 0..chunk.len() {
-                if i > 0 {
-                    values.push_str(", ");
-                }
-                values.push_str(row);
-            }
+            let values = tuples(chunk.len(), 3);
             let sql = format!(
                 "INSERT INTO mailing_papers (mailing_date, paper_id, announce_type) VALUES {values}"
             );
@@ -338,6 +331,19 @@ mod tests {
         assert!(err.to_string().contains("carrier-pigeon"), "{err}");
     }
 
+    /// The 2021-07-02 mailing's record, stamped at midnight, claiming `paper_count` papers.
+    fn july_2nd(paper_count: u32) -> MailingRecord {
+        let at = Utc.with_ymd_and_hms(2021, 7, 2, 0, 0, 0).unwrap();
+        MailingRecord {
+            date: NaiveDate::from_ymd_opt(2021, 7, 2).unwrap(),
+            window_start: at,
+            window_end: at,
+            source: MailingSource::Api,
+            ingested_at: at,
+            paper_count,
+        }
+    }
+
     fn test_paper(key: &str, categories: &[&str]) -> Paper {
         let at = Utc.with_ymd_and_hms(2021, 7, 1, 12, 0, 0).unwrap();
         Paper {
@@ -409,16 +415,8 @@ mod tests {
             .map(|i| test_paper(&format!("2107.{:05}", i + 1), &["cs.LG"]))
             .collect();
         store.upsert_papers(&papers).await.unwrap();
-        let d = NaiveDate::from_ymd_opt(2021, 7, 2).unwrap();
-        let at = Utc.with_ymd_and_hms(2021, 7, 2, 0, 0, 0).unwrap();
-        let record = MailingRecord {
-            date: d,
-            window_start: at,
-            window_end: at,
-            source: MailingSource::Api,
-            ingested_at: at,
-            paper_count: 0,
-        };
+        let record = july_2nd(0);
+        let d = record.date;
         // Reversed, with one paper listed twice (cross, then new: new wins).
         let mut members: Vec<(ArxivId, AnnounceType)> = papers
             .iter()
@@ -462,16 +460,8 @@ mod tests {
             test_paper("2107.00005", &["math.AG"]),
         ];
         store.upsert_papers(&papers).await.unwrap();
-        let d = NaiveDate::from_ymd_opt(2021, 7, 2).unwrap();
-        let at = Utc.with_ymd_and_hms(2021, 7, 2, 0, 0, 0).unwrap();
-        let record = MailingRecord {
-            date: d,
-            window_start: at,
-            window_end: at,
-            source: MailingSource::Api,
-            ingested_at: at,
-            paper_count: 5,
-        };
+        let record = july_2nd(5);
+        let d = record.date;
         let id = |k: &str| ArxivId::parse(k).unwrap();
         store
             .record_mailing(

@@ -127,7 +127,7 @@ impl MentionStore for SqliteStore {
 /// The top mentions of each of `n` bound paper ids, then the bound limit, by engagement, then
 /// the earliest post, then source and id (the order of [`Mention::by_engagement`]). Anonymous
 /// placeholders, bound in order: numbered ones make sqlx's binding quadratic (see
-/// `papers::tuples`).
+/// `tuples`).
 fn top_mentions_sql(n: usize) -> String {
     format!(
         "SELECT paper_id, source, post_id, author_handle, author_name, text, url, posted_at, \

@@ -9,6 +9,7 @@ use sqlx::{AssertSqlSafe, Sqlite, Transaction};
 
 use super::{
     SqliteStore, corrupt, decode_id, decode_timestamp, encode_timestamp, placeholders, query_error,
+    tuples,
 };
 use crate::arxiv::ArxivId;
 use crate::arxiv::paper::{Author, Link, Paper};
@@ -280,23 +281,6 @@ const PAPERS_PER_STATEMENT: usize = 500;
 const IDS_PER_STATEMENT: usize = 900;
 /// Rows per multi-row insert of three values.
 const ROWS_PER_STATEMENT: usize = 900;
-
-/// `(?, ?, ?), (?, ?, ?), …`: `rows` tuples of `width` placeholders.
-///
-/// Anonymous `?`, never `?NNN`: sqlx looks up every parameter's name before binding it, and
-/// SQLite finds a numbered name by walking a list of all of them, so numbered placeholders make
-/// binding a multi-row statement quadratic (40% of an import's CPU at 6,500 per statement).
-fn tuples(rows: usize, width: usize) -> String {
-    let one = format!("({})", placeholders(width));
-    let mut s = String::with_capacity(rows * (one.len() + 2));
-    for r in 0..rows {
-        if r > 0 {
-            s.push_str(", ");
-        }
-        s.push_str(&one);
-    }
-    s
-}
 
 /// The stored rows of `ids`, by id, in a few `IN (…)` queries.
 async fn stored_rows(
