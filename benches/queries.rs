@@ -11,7 +11,8 @@
 //! port, so nothing reaches the network. Targets (issue 12): `/hot` p99 < 5 ms, `/paper`
 //! p99 < 2 ms, `/search` p99 < 50 ms for a word in most abstracts, a 1,200-paper mailing's
 //! digest < 20 ms. Run with `cargo bench --bench queries`; generation takes a minute or two.
-//! `QUERIES_BENCH_DB=path` keeps the generated store at `path` and reuses it on the next run.
+//! `QUERIES_BENCH_DB=path` keeps the generated store at `path` and reuses it on the next run;
+//! `QUERIES_BENCH_ONLY=text` times only the operations whose name holds `text` (profiling).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -355,6 +356,12 @@ where
     F: FnMut(usize) -> Fut,
     Fut: std::future::Future<Output = T>,
 {
+    // `QUERIES_BENCH_ONLY=<text>` measures only the operations whose name holds it (once
+    // each for the others, whose answers later steps use): for profiling one path.
+    let (warmup, runs) = match std::env::var("QUERIES_BENCH_ONLY") {
+        Ok(only) if !what.contains(only.as_str()) => (0, 1),
+        _ => (warmup, runs),
+    };
     for i in 0..warmup {
         op(i).await;
     }

@@ -84,11 +84,21 @@ impl RankingRule {
     /// Negative or non-finite values (a broken upstream) count as 0.
     pub fn score(&self, signals: &BTreeMap<String, f64>) -> Score {
         let mut score = Score::default();
+        // Most of a mailing has no attention at all: nothing to look up.
+        if signals.is_empty() {
+            return score;
+        }
+        // One buffer for every `source.metric` key, not an allocation per lookup.
+        let mut key = String::new();
         for sw in &self.sources {
             let mut seen = false;
             let mut engagement = 0.0;
             for (metric, w) in &sw.metrics {
-                if let Some(v) = signals.get(&format!("{}.{}", sw.source, metric)) {
+                key.clear();
+                key.push_str(&sw.source);
+                key.push('.');
+                key.push_str(metric);
+                if let Some(v) = signals.get(key.as_str()) {
                     seen = true;
                     let v = if v.is_finite() && *v > 0.0 { *v } else { 0.0 };
                     engagement += w * v;

@@ -30,13 +30,8 @@ impl App {
     pub async fn search(&self, query: &str, limit: usize) -> Result<(Vec<Paper>, usize), AppError> {
         let query = SearchQuery::parse(query)?;
         let found = self.store.search(&query, limit).await?;
-        let mut hits = Vec::with_capacity(found.ids.len());
-        for id in &found.ids {
-            // A paper deleted between the two queries is simply not listed.
-            if let Some(p) = self.store.paper(id).await? {
-                hits.push(p);
-            }
-        }
+        // In one query; a paper deleted between the two queries is simply not listed.
+        let hits = self.store.papers(&found.ids).await?;
         Ok((hits, found.total))
     }
 

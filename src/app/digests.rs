@@ -1,7 +1,7 @@
 //! The ranked digest of one mailing (or of the trending window), as every front end shows it.
 //!
 //! Building it fetches what is missing (the mailing from arXiv, stale attention from the
-//! sources), ranks with [`digest::build`], then gives every shown paper its summary
+//! sources), ranks with [`digest::rank`], loads the kept papers, then gives every shown paper its summary
 //! ([`App::summarize_entries`]).
 
 use std::collections::BTreeMap;
@@ -74,18 +74,20 @@ impl App {
                 }
             }
         }
-        let mut papers = Vec::new();
+        // Ranking reads each member's id and categories only; the full rows are loaded for
+        // the `top` entries it keeps (a mailing has ~1,200 papers, a digest shows ten).
+        let mut members = Vec::new();
         let mut announced_at: BTreeMap<String, DateTime<Utc>> = BTreeMap::new();
         for d in &dates {
             let announced = self.calendar.mailing(*d)?.announced_at;
-            for m in self.store.mailing_papers(*d).await? {
-                if !announced_at.contains_key(m.paper.id.key()) {
-                    announced_at.insert(m.paper.id.key().to_string(), announced);
-                    papers.push(m);
+            for m in self.store.mailing_categories(*d).await? {
+                if !announced_at.contains_key(m.id.key()) {
+                    announced_at.insert(m.id.key().to_string(), announced);
+                    members.push(m);
                 }
             }
         }
-        let ids: Vec<ArxivId> = papers.iter().map(|m| m.paper.id.clone()).collect();
+        let ids: Vec<ArxivId> = members.iter().map(|m| m.id.clone()).collect();
         let signals = self.store.latest_signals(&ids).await?;
         let top = req.top.unwrap_or(self.config.digest.top);
         let now = self.clock.now();
@@ -96,31 +98,34 @@ impl App {
             Some(_) => now.min(self.calendar.end_of_listing_day(date)),
             None => now,
         };
-        let mut digest = digest::build(
-            papers,
+        let opts = digest::BuildOptions {
+            date,
+            generated_at: now,
+            top,
+            categories: filters.iter().map(ToString::to_string).collect(),
+            rule: &self.rule,
+            sources: statuses,
+            include_cross_lists: true,
+            trending: days.map(|days| digest::Trending {
+                gravity: self.config.ranking.gravity,
+                now: as_of,
+                announced_at: &announced_at,
+                days,
+            }),
+        };
+        let ranking = digest::rank(
+            members,
             &signals,
-            |p| {
+            |m| {
                 filters.is_empty()
-                    || p.categories
+                    || m.categories
                         .iter()
                         .any(|c| filters.iter().any(|f| f.matches(c)))
             },
-            digest::BuildOptions {
-                date,
-                generated_at: now,
-                top,
-                categories: filters.iter().map(ToString::to_string).collect(),
-                rule: &self.rule,
-                sources: statuses,
-                include_cross_lists: true,
-                trending: days.map(|days| digest::Trending {
-                    gravity: self.config.ranking.gravity,
-                    now: as_of,
-                    announced_at: &announced_at,
-                    days,
-                }),
-            },
+            &opts,
         );
+        let papers = self.store.papers(&ranking.ids()).await?;
+        let mut digest = ranking.into_digest(papers, opts);
         self.summarize_entries(&mut digest.entries, req.llm).await?;
         digest.embed_posts = self.config.digest.embed_posts;
         self.attach_mentions(&mut digest.entries).await?;

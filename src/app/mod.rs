@@ -44,6 +44,7 @@ use crate::sources::{Collection, Source, Window};
 use crate::store::{MailingRecord, MailingSource, PaperSignals, SqliteStore, Store, StoreError};
 use crate::summary::Summary;
 use crate::summary::llm::LlmSummarizer;
+use crate::summary::memo::ExtractiveMemo;
 
 /// Everything that can go wrong in an operation, worded for the person who asked.
 #[derive(Debug, thiserror::Error)]
@@ -226,6 +227,8 @@ pub struct App {
     sources: Vec<Arc<dyn Source>>,
     /// The LLM summary provider, when `[summaries.llm]` is enabled.
     llm: Option<Arc<LlmSummarizer>>,
+    /// Extractive summaries of the papers shown lately (see [`ExtractiveMemo`]).
+    extractive: ExtractiveMemo,
 }
 
 impl App {
@@ -301,6 +304,7 @@ impl App {
             categories,
             sources: Vec::new(),
             llm,
+            extractive: ExtractiveMemo::default(),
         })
     }
 

@@ -14,14 +14,17 @@
 //! Every provider's text passes [`tidy`], so none shows LaTeX, runs past 280 characters or
 //! repeats the title.
 
+use std::collections::BTreeMap;
+
 use tracing::debug;
 
+use crate::arxiv::ArxivId;
 use crate::arxiv::paper::Paper;
 use crate::digest::DigestEntry;
 use crate::sources::{hf, semantic_scholar};
 use crate::store::Extra;
 use crate::summary::tidy::tidy;
-use crate::summary::{Summary, SummarySource, extractive};
+use crate::summary::{Summary, SummarySource};
 
 use super::{App, AppError, LlmUse};
 
@@ -35,10 +38,18 @@ impl App {
         entries: &mut [DigestEntry],
         llm: LlmUse,
     ) -> Result<(), AppError> {
-        let mut extras = Vec::with_capacity(entries.len());
-        for entry in entries.iter() {
-            extras.push(self.store.extras(&entry.paper.id).await?);
+        let ids: Vec<ArxivId> = entries.iter().map(|e| e.paper.id.clone()).collect();
+        let mut by_paper: BTreeMap<String, Vec<Extra>> = BTreeMap::new();
+        for x in self.store.extras_of(&ids).await? {
+            by_paper
+                .entry(x.paper.key().to_string())
+                .or_default()
+                .push(x);
         }
+        let extras: Vec<Vec<Extra>> = entries
+            .iter()
+            .map(|e| by_paper.remove(e.paper.id.key()).unwrap_or_default())
+            .collect();
         let top = self.config.summaries.llm.top;
         let wanted: Vec<&Paper> = entries
             .iter()
@@ -179,7 +190,9 @@ impl App {
                 stored(semantic_scholar::NAME, semantic_scholar::EXTRA_TLDR)
             }
             SummarySource::Llm => llm_text.and_then(|t| tidy(t, &paper.title)),
-            SummarySource::Extractive => extractive::summarize(&paper.title, &paper.abstract_text),
+            SummarySource::Extractive => self
+                .extractive
+                .summarize(&paper.title, &paper.abstract_text),
         }?;
         Some(Summary { text, source })
     }

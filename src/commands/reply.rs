@@ -12,6 +12,7 @@ use crate::arxiv::paper::Paper;
 use crate::arxiv::taxonomy::Group;
 use crate::digest::Digest;
 
+use crate::store::SEARCH_RANK_WINDOW;
 use crate::subscription::Subscription;
 
 /// How many papers one page of a `/hot` answer shows on Discord (one embed each, well inside
@@ -147,14 +148,23 @@ pub fn page_range(total: usize, per_page: usize, page: usize) -> std::ops::Range
 }
 
 /// The heading of a `/search` answer: "3 of 6 papers matching", "6 papers matching", "1 paper
-/// matching" (`shown` of `total` matches), the same in every front end.
+/// matching" (`shown` of `total` matches), the same in every front end. When more papers
+/// match than the store ranks ([`SEARCH_RANK_WINDOW`]), it says the shown ones are the best of
+/// the newest, so nobody takes them for the best of all time.
 pub fn search_heading(shown: usize, total: usize) -> String {
     let total = total.max(shown);
     let noun = if total == 1 { "paper" } else { "papers" };
-    if shown < total {
-        format!("{shown} of {total} {noun} matching")
+    let count = crate::number::grouped(total as f64);
+    let heading = if shown < total {
+        format!("{shown} of {count} {noun} matching")
     } else {
-        format!("{total} {noun} matching")
+        format!("{count} {noun} matching")
+    };
+    if total > SEARCH_RANK_WINDOW {
+        let window = crate::number::grouped(SEARCH_RANK_WINDOW as f64);
+        format!("{heading}, best of the newest {window}")
+    } else {
+        heading
     }
 }
 
@@ -202,5 +212,10 @@ mod tests {
         assert_eq!(search_heading(6, 6), "6 papers matching");
         assert_eq!(search_heading(1, 1), "1 paper matching");
         assert_eq!(search_heading(2, 0), "2 papers matching");
+        assert_eq!(search_heading(10, 5_000), "10 of 5,000 papers matching");
+        assert_eq!(
+            search_heading(10, 298_402),
+            "10 of 298,402 papers matching, best of the newest 5,000"
+        );
     }
 }

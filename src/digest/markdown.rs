@@ -522,7 +522,11 @@ mod tests {
             assert_eq!(tags_at(top), want, "top {top}");
         }
         // A tie in count goes to the category with more attention, then the lower id.
-        let tie = crate::digest::Topics::of([(&papers[0].paper, 7.9), (&papers[1].paper, 6.8)]);
+        let topic = |i: usize, score: f64| {
+            let p: &Paper = &papers[i].paper;
+            (p.primary_category.as_str(), p.categories.as_slice(), score)
+        };
+        let tie = crate::digest::Topics::of([topic(0, 7.9), topic(1, 6.8)]);
         // cs.CV, cs.AI (7.9) against cs.LG, stat.ML (6.8): one paper each.
         assert_eq!(tie.top_category(), Some("cs.AI"));
         assert_eq!(crate::digest::Topics::default().top_category(), None);

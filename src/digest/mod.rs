@@ -14,10 +14,11 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
+use crate::arxiv::ArxivId;
 use crate::arxiv::paper::{AnnounceType, Paper};
 use crate::attention::{Growth, SourceAttention};
 use crate::ranking::{RankingRule, Score};
-use crate::store::{MailingPaper, Mention, PaperSignals, Signal};
+use crate::store::{MailingMember, MailingPaper, Mention, PaperSignals, Signal};
 use crate::summary::Summary;
 
 /// What a source contributed to this digest, so readers know when one is missing.
@@ -142,13 +143,13 @@ pub struct Topics {
 }
 
 impl Topics {
-    /// Counts the topics of `papers` with their scores. Categories unknown to the taxonomy
-    /// are left out (they have no name to show).
-    pub fn of<'a>(papers: impl IntoIterator<Item = (&'a Paper, f64)>) -> Topics {
+    /// Counts the topics of papers given as (primary category, categories, score). Categories
+    /// unknown to the taxonomy are left out (they have no name to show).
+    pub fn of<'a>(papers: impl IntoIterator<Item = (&'a str, &'a [String], f64)>) -> Topics {
         let mut t = Topics::default();
-        for (p, score) in papers {
+        for (primary, categories, score) in papers {
             let mut seen: Vec<&'static str> = Vec::new();
-            for c in &p.categories {
+            for c in categories {
                 let Some(cat) = crate::arxiv::taxonomy::get(c) else {
                     continue;
                 };
@@ -159,7 +160,7 @@ impl Topics {
                     *t.scores.entry(id).or_default() += if score.is_finite() { score } else { 0.0 };
                 }
             }
-            if let Some(cat) = crate::arxiv::taxonomy::get(&p.primary_category) {
+            if let Some(cat) = crate::arxiv::taxonomy::get(primary) {
                 *t.groups.entry(cat.group.name()).or_default() += 1;
             }
         }
@@ -205,78 +206,167 @@ pub struct BuildOptions<'a> {
     pub trending: Option<Trending<'a>>,
 }
 
-/// Ranks the new papers of a mailing that pass `keep`, using their latest `signals`.
+/// A candidate ranked before its paper's metadata is loaded: what the ranking needs and
+/// what the entry will show of it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ranked {
+    pub id: ArxivId,
+    pub announce_type: AnnounceType,
+    pub score: Score,
+    pub signals: BTreeMap<String, f64>,
+    pub measured_at: BTreeMap<String, DateTime<Utc>>,
+    pub age_hours: Option<f64>,
+}
+
+/// The ranking of a digest's candidates: the kept top, best first, and what all of them are
+/// about. [`Ranking::into_digest`] turns it into a [`Digest`] once the kept papers are loaded.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ranking {
+    /// Best first, at most `top` of them (all when `top` is 0).
+    pub entries: Vec<Ranked>,
+    /// Members that passed the filters (before `top`).
+    pub candidates: usize,
+    pub topics: Topics,
+}
+
+/// Ranks the new (and, if asked, cross-listed) members of a mailing that pass `keep`, using
+/// their latest `signals`, from their ids and categories alone: a digest shows ten of a
+/// mailing's 1,200 papers, so only those ten need their title, abstract and authors.
+pub fn rank(
+    members: Vec<MailingMember>,
+    signals: &[Signal],
+    keep: impl Fn(&MailingMember) -> bool,
+    opts: &BuildOptions<'_>,
+) -> Ranking {
+    let mut by_paper = PaperSignals::group(signals);
+    let kept: Vec<MailingMember> = members
+        .into_iter()
+        .filter(|m| {
+            m.announce_type == AnnounceType::New
+                || (opts.include_cross_lists && m.announce_type == AnnounceType::Cross)
+        })
+        .filter(|m| keep(m))
+        .collect();
+    let mut scored: Vec<Ranked> = kept
+        .iter()
+        .map(|m| {
+            let PaperSignals {
+                values,
+                measured_at,
+            } = by_paper.remove(m.id.key()).unwrap_or_default();
+            let mut score = opts.rule.score(&values);
+            let age_hours = opts.trending.as_ref().map(|t| {
+                let announced = t.announced_at.get(m.id.key()).copied().unwrap_or(t.now);
+                let age = (t.now - announced).num_seconds() as f64 / 3600.0;
+                score.total = crate::ranking::decayed(score.total, age, t.gravity);
+                age.max(0.0)
+            });
+            Ranked {
+                id: m.id.clone(),
+                announce_type: m.announce_type,
+                score,
+                signals: values,
+                measured_at,
+                age_hours,
+            }
+        })
+        .collect();
+    let topics = Topics::of(kept.iter().zip(&scored).map(|(m, r)| {
+        (
+            m.primary_category.as_str(),
+            m.categories.as_slice(),
+            r.score.total,
+        )
+    }));
+    let candidates = scored.len();
+    scored.sort_by(|a, b| opts.rule.compare((&a.id, &a.score), (&b.id, &b.score)));
+    if opts.top > 0 {
+        scored.truncate(opts.top);
+    }
+    Ranking {
+        entries: scored,
+        candidates,
+        topics,
+    }
+}
+
+impl Ranking {
+    /// The ids of the kept entries, best first: the papers [`Ranking::into_digest`] needs.
+    pub fn ids(&self) -> Vec<ArxivId> {
+        self.entries.iter().map(|e| e.id.clone()).collect()
+    }
+
+    /// The digest of this ranking with the kept entries' `papers` (in any order). An entry
+    /// whose paper is not among them is left out and the ranks close up, so a paper deleted
+    /// between the two reads cannot leave a hole.
+    pub fn into_digest(self, papers: Vec<Paper>, opts: BuildOptions<'_>) -> Digest {
+        let mut by_key: BTreeMap<String, Paper> = papers
+            .into_iter()
+            .map(|p| (p.id.key().to_string(), p))
+            .collect();
+        let entries: Vec<DigestEntry> = self
+            .entries
+            .into_iter()
+            .filter_map(|r| {
+                let paper = by_key.remove(r.id.key())?;
+                Some(DigestEntry {
+                    rank: 0,
+                    paper,
+                    announce_type: r.announce_type,
+                    score: r.score,
+                    signals: r.signals,
+                    measured_at: r.measured_at,
+                    summary: None,
+                    age_hours: r.age_hours,
+                    mentions: Vec::new(),
+                    growth: BTreeMap::new(),
+                })
+            })
+            .enumerate()
+            .map(|(i, mut e)| {
+                e.rank = i + 1;
+                e
+            })
+            .collect();
+        Digest {
+            date: opts.date,
+            view: opts
+                .trending
+                .as_ref()
+                .map_or(View::Mailing, |t| View::Trending { days: t.days }),
+            generated_at: opts.generated_at,
+            categories: opts.categories,
+            candidates: self.candidates,
+            entries,
+            sources: opts.sources,
+            embed_posts: 0,
+            topics: self.topics,
+        }
+    }
+}
+
+/// Ranks the new papers of a mailing that pass `keep`, using their latest `signals`: [`rank`]
+/// and [`Ranking::into_digest`] in one step, for callers that hold the papers already.
 pub fn build(
     papers: Vec<MailingPaper>,
     signals: &[Signal],
     keep: impl Fn(&Paper) -> bool,
     opts: BuildOptions<'_>,
 ) -> Digest {
-    let mut by_paper = PaperSignals::group(signals);
-
-    let mut scored: Vec<DigestEntry> = papers
+    let (members, papers): (Vec<MailingMember>, Vec<Paper>) = papers
         .into_iter()
-        .filter(|mp| {
-            mp.announce_type == AnnounceType::New
-                || (opts.include_cross_lists && mp.announce_type == AnnounceType::Cross)
-        })
         .filter(|mp| keep(&mp.paper))
         .map(|mp| {
-            let PaperSignals {
-                values,
-                measured_at,
-            } = by_paper.remove(mp.paper.id.key()).unwrap_or_default();
-            let mut score = opts.rule.score(&values);
-            let age_hours = opts.trending.as_ref().map(|t| {
-                let announced = t
-                    .announced_at
-                    .get(mp.paper.id.key())
-                    .copied()
-                    .unwrap_or(t.now);
-                let age = (t.now - announced).num_seconds() as f64 / 3600.0;
-                score.total = crate::ranking::decayed(score.total, age, t.gravity);
-                age.max(0.0)
-            });
-            DigestEntry {
-                rank: 0,
-                paper: mp.paper,
+            let member = MailingMember {
+                id: mp.paper.id.clone(),
                 announce_type: mp.announce_type,
-                score,
-                signals: values,
-                measured_at,
-                summary: None,
-                age_hours,
-                mentions: Vec::new(),
-                growth: BTreeMap::new(),
-            }
+                primary_category: mp.paper.primary_category.clone(),
+                categories: mp.paper.categories.clone(),
+            };
+            (member, mp.paper)
         })
-        .collect();
-    let candidates = scored.len();
-    let topics = Topics::of(scored.iter().map(|e| (&e.paper, e.score.total)));
-    scored.sort_by(|a, b| {
-        opts.rule
-            .compare((&a.paper.id, &a.score), (&b.paper.id, &b.score))
-    });
-    if opts.top > 0 {
-        scored.truncate(opts.top);
-    }
-    for (i, e) in scored.iter_mut().enumerate() {
-        e.rank = i + 1;
-    }
-    Digest {
-        date: opts.date,
-        view: opts
-            .trending
-            .as_ref()
-            .map_or(View::Mailing, |t| View::Trending { days: t.days }),
-        generated_at: opts.generated_at,
-        categories: opts.categories,
-        candidates,
-        entries: scored,
-        sources: opts.sources,
-        embed_posts: 0,
-        topics,
-    }
+        .unzip();
+    rank(members, signals, |_| true, &opts).into_digest(papers, opts)
 }
 
 impl Digest {
@@ -286,5 +376,121 @@ impl Digest {
         if min_score > 0.0 {
             self.entries.retain(|e| e.score.total >= min_score);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn paper(key: &str, categories: &[&str]) -> Paper {
+        let t = Utc.with_ymd_and_hms(2021, 7, 1, 12, 0, 0).unwrap();
+        Paper {
+            id: ArxivId::parse(key).unwrap(),
+            version: 1,
+            title: format!("Paper {key}"),
+            abstract_text: "Abstract.".into(),
+            authors: vec![],
+            primary_category: categories[0].to_string(),
+            categories: categories.iter().map(|c| c.to_string()).collect(),
+            published: t,
+            updated: t,
+            comment: None,
+            journal_ref: None,
+            doi: None,
+            links: vec![],
+        }
+    }
+
+    fn member(p: &Paper, announce_type: AnnounceType) -> MailingMember {
+        MailingMember {
+            id: p.id.clone(),
+            announce_type,
+            primary_category: p.primary_category.clone(),
+            categories: p.categories.clone(),
+        }
+    }
+
+    #[test]
+    fn ranking_from_categories_then_loading_the_kept_papers_is_build() {
+        let t = Utc.with_ymd_and_hms(2021, 7, 1, 17, 0, 0).unwrap();
+        let papers = [
+            paper("2107.00001", &["cs.LG"]),
+            paper("2107.00002", &["cs.CV", "cs.LG"]),
+            paper("2107.00003", &["math.AG"]),
+            paper("2107.00004", &["cs.LG"]),
+        ];
+        let kinds = [
+            AnnounceType::New,
+            AnnounceType::Cross,
+            AnnounceType::New,
+            AnnounceType::Replace,
+        ];
+        let signals: Vec<Signal> = [
+            ("2107.00001", 5.0),
+            ("2107.00002", 50.0),
+            ("2107.00004", 99.0),
+        ]
+        .into_iter()
+        .map(|(id, value)| Signal {
+            paper: ArxivId::parse(id).unwrap(),
+            source: "x".into(),
+            metric: "likes".into(),
+            value,
+            observed_at: t,
+        })
+        .collect();
+        let rule = RankingRule::default();
+        let opts = || BuildOptions {
+            date: t.date_naive(),
+            generated_at: t,
+            top: 2,
+            categories: vec![],
+            rule: &rule,
+            sources: vec![],
+            include_cross_lists: true,
+            trending: None,
+        };
+        let members: Vec<MailingMember> = papers
+            .iter()
+            .zip(kinds)
+            .map(|(p, k)| member(p, k))
+            .collect();
+        let ranking = rank(members.clone(), &signals, |_| true, &opts());
+        // The replacement is not a candidate; the cross-list is and ranks first.
+        assert_eq!(ranking.candidates, 3);
+        let ids: Vec<&str> = ranking.entries.iter().map(|e| e.id.key()).collect();
+        assert_eq!(ids, ["2107.00002", "2107.00001"]);
+        assert_eq!(ranking.topics.categories.get("cs.LG"), Some(&2));
+
+        let built = build(
+            papers
+                .iter()
+                .zip(kinds)
+                .map(|(p, k)| MailingPaper {
+                    paper: p.clone(),
+                    announce_type: k,
+                })
+                .collect(),
+            &signals,
+            |_| true,
+            opts(),
+        );
+        let two_step = ranking.clone().into_digest(papers.to_vec(), opts());
+        assert_eq!(two_step, built);
+        assert_eq!(built.entries[0].rank, 1);
+
+        // A kept paper that cannot be loaded is left out and the ranks close up.
+        let digest = ranking.into_digest(vec![papers[0].clone()], opts());
+        assert_eq!(digest.entries.len(), 1);
+        assert_eq!(digest.entries[0].paper.id.key(), "2107.00001");
+        assert_eq!(digest.entries[0].rank, 1);
+        assert_eq!(digest.candidates, 3);
+
+        // `keep` sees categories.
+        let math = rank(members, &signals, |m| m.categories[0] == "math.AG", &opts());
+        assert_eq!(math.candidates, 1);
+        assert_eq!(math.entries[0].id.key(), "2107.00003");
     }
 }

@@ -61,6 +61,22 @@ pub struct MailingPaper {
     pub announce_type: AnnounceType,
 }
 
+/// A member of a mailing as ranking sees it: how the mailing lists it and its categories,
+/// without the title, abstract, authors and links a digest shows only for the papers it keeps.
+/// A digest ranks a mailing's 1,200 papers to show ten, so it reads these first and the full
+/// rows of the ten after.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MailingMember {
+    /// Version-less id.
+    pub id: ArxivId,
+    /// How the mailing lists it (new, cross-list, replacement, ...).
+    pub announce_type: AnnounceType,
+    /// The paper's primary category.
+    pub primary_category: String,
+    /// Every category the paper lists, in arXiv's order.
+    pub categories: Vec<String>,
+}
+
 /// Mailings and their members. Every write is idempotent.
 #[async_trait]
 pub trait MailingStore: Send + Sync + std::fmt::Debug {
@@ -95,6 +111,9 @@ pub trait MailingStore: Send + Sync + std::fmt::Debug {
         &self,
         date: NaiveDate,
     ) -> Result<Vec<(ArxivId, AnnounceType)>, StoreError>;
+
+    /// Members of a mailing with their categories (see [`MailingMember`]), ordered by id.
+    async fn mailing_categories(&self, date: NaiveDate) -> Result<Vec<MailingMember>, StoreError>;
 
     /// For mailing `date`, how many of its new and cross-listed papers list each category
     /// (`/categories`). Categories are keyed as arXiv writes them (aliases are not folded);

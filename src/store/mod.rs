@@ -47,9 +47,9 @@ pub use bluesky::{
     StoredBlueskyPost,
 };
 pub use cursors::CursorStore;
-pub use mailings::{MailingPaper, MailingRecord, MailingSource, MailingStore};
+pub use mailings::{MailingMember, MailingPaper, MailingRecord, MailingSource, MailingStore};
 pub use mentions::{Mention, MentionCounts, MentionStore};
-pub use papers::{Extra, PaperStore, SearchHits, UpsertStats};
+pub use papers::{Extra, PaperStore, SEARCH_RANK_WINDOW, SearchHits, UpsertStats};
 pub use post_log::{Claim, PostLog, PostRecord, PostState};
 pub use query::{MAX_SEARCH_TERMS, QueryError, SearchQuery};
 pub use signals::{PaperSignals, Signal, SignalStore};

@@ -55,6 +55,11 @@ pub trait PaperStore: Send + Sync + std::fmt::Debug {
     /// One paper by id (the version, if any, is ignored).
     async fn paper(&self, id: &ArxivId) -> Result<Option<Paper>, StoreError>;
 
+    /// The stored papers among `ids` (any version form), in the order of `ids`; ids not stored
+    /// are left out and an id listed twice is given once. One query per few hundred ids, so a
+    /// digest loads the papers it shows in one round trip.
+    async fn papers(&self, ids: &[ArxivId]) -> Result<Vec<Paper>, StoreError>;
+
     /// Versions of a paper seen so far, ascending.
     async fn versions(&self, id: &ArxivId) -> Result<Vec<u32>, StoreError>;
 
@@ -66,7 +71,13 @@ pub trait PaperStore: Send + Sync + std::fmt::Debug {
 
     /// Every stored extra of `paper` (the version, if any, is ignored), ordered by source and
     /// key.
-    async fn extras(&self, paper: &ArxivId) -> Result<Vec<Extra>, StoreError>;
+    async fn extras(&self, paper: &ArxivId) -> Result<Vec<Extra>, StoreError> {
+        self.extras_of(std::slice::from_ref(paper)).await
+    }
+
+    /// Every stored extra of each of `papers` (versions ignored, duplicates looked up once),
+    /// ordered by paper, source and key: a digest's summaries in one query, not one per entry.
+    async fn extras_of(&self, papers: &[ArxivId]) -> Result<Vec<Extra>, StoreError>;
 
     /// Full-text search over title, abstract and author names (`/search`): the ids of the
     /// best `limit` matches, best first, and how many papers match in all.
@@ -74,9 +85,16 @@ pub trait PaperStore: Send + Sync + std::fmt::Debug {
     /// `query` is parsed and checked already ([`SearchQuery::parse`]), so it cannot be a
     /// syntax error here: words, phrases and prefixes match in any field, joined by AND, OR
     /// and NOT; words are stemmed, case and diacritics ignored. `limit == 0` lists nothing
-    /// (and still counts).
+    /// (and still counts). When more than [`SEARCH_RANK_WINDOW`] papers match, the best
+    /// are chosen among the most recently stored [`SEARCH_RANK_WINDOW`] of them (the count
+    /// stays exact): ranking every match of a word found in every abstract costs a sort of the
+    /// whole store, and a reader of such a search wants recent papers anyway.
     async fn search(&self, query: &SearchQuery, limit: usize) -> Result<SearchHits, StoreError>;
 }
+
+/// How many of the most recently stored matches a search ranks when more match (see
+/// [`PaperStore::search`]).
+pub const SEARCH_RANK_WINDOW: usize = 5_000;
 
 /// What a search found.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -24,6 +24,7 @@ pub mod extractive;
 pub mod features;
 pub mod latex;
 pub mod llm;
+pub mod memo;
 mod porter;
 pub mod rouge;
 pub mod scitldr;

@@ -9,11 +9,13 @@ use sqlx::AssertSqlSafe;
 use super::papers::PaperRow;
 use super::{
     ID_CHUNK, SqliteStore, corrupt, decode_id, decode_timestamp, encode_date, encode_timestamp,
-    placeholders, query_error, tuples,
+    json_rows, placeholders, query_error, tuples,
 };
 use crate::arxiv::ArxivId;
 use crate::arxiv::paper::AnnounceType;
-use crate::store::{MailingPaper, MailingRecord, MailingSource, MailingStore, StoreError};
+use crate::store::{
+    MailingMember, MailingPaper, MailingRecord, MailingSource, MailingStore, StoreError,
+};
 
 #[async_trait]
 impl MailingStore for SqliteStore {
@@ -163,6 +165,41 @@ impl MailingStore for SqliteStore {
                     .parse::<AnnounceType>()
                     .map_err(|e| corrupt(what(), e.as_str()))?;
                 Ok((decode_id(&id)?, announce))
+            })
+            .collect()
+    }
+
+    async fn mailing_categories(&self, date: NaiveDate) -> Result<Vec<MailingMember>, StoreError> {
+        // One JSON row, not a row per member (see `json_rows`).
+        let doc: String = sqlx::query_scalar(
+            "SELECT json_group_array(json_array(p.id, m.announce_type, p.primary_category, \
+             p.categories) ORDER BY m.paper_id) \
+             FROM mailing_papers AS m \
+             JOIN papers AS p INDEXED BY papers_for_ranking ON p.id = m.paper_id \
+             WHERE m.mailing_date = ?1",
+        )
+        .bind(encode_date(date)?)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(query_error)?;
+        // `categories` stays the stored JSON text inside the document (re-parsing it in SQL
+        // with `json()` costs more than reading it here).
+        let rows: Vec<(String, String, String, String)> =
+            json_rows(&doc, &format!("mailing {date}"))?;
+        rows.into_iter()
+            .map(|(id, kind, primary_category, categories)| {
+                let what = || format!("mailing {date}, paper {id}");
+                let announce_type = kind
+                    .parse::<AnnounceType>()
+                    .map_err(|e| corrupt(what(), e.as_str()))?;
+                let categories: Vec<String> = serde_json::from_str(&categories)
+                    .map_err(|e| corrupt(what(), &format!("categories: {e}")))?;
+                Ok(MailingMember {
+                    id: decode_id(&id)?,
+                    announce_type,
+                    primary_category,
+                    categories,
+                })
             })
             .collect()
     }
@@ -447,6 +484,39 @@ mod tests {
                 .unwrap()
                 .is_empty()
         );
+    }
+
+    #[tokio::test]
+    async fn mailing_categories_agree_with_the_full_rows() {
+        let store = SqliteStore::in_memory().await.unwrap();
+        let mut odd = test_paper("2107.00002", &["stat.ML", "cs.LG", "hep-th"]);
+        odd.primary_category = "cs.LG".into();
+        let papers = vec![
+            test_paper("2107.00003", &["cs.CV"]),
+            odd,
+            test_paper("hep-th/9901001", &["hep-th"]),
+        ];
+        store.upsert_papers(&papers).await.unwrap();
+        let record = july_2nd(0);
+        let members: Vec<(ArxivId, AnnounceType)> = vec![
+            (papers[0].id.clone(), AnnounceType::Cross),
+            (papers[1].id.clone(), AnnounceType::New),
+            (papers[2].id.clone(), AnnounceType::Replace),
+        ];
+        store.record_mailing(&record, &members).await.unwrap();
+        let light = store.mailing_categories(record.date).await.unwrap();
+        let full = store.mailing_papers(record.date).await.unwrap();
+        assert_eq!(light.len(), 3);
+        for (l, f) in light.iter().zip(&full) {
+            assert_eq!(l.id, f.paper.id);
+            assert_eq!(l.announce_type, f.announce_type);
+            assert_eq!(l.primary_category, f.paper.primary_category);
+            assert_eq!(l.categories, f.paper.categories);
+        }
+        assert_eq!(light[0].categories, ["stat.ML", "cs.LG", "hep-th"]);
+        assert_eq!(light[0].primary_category, "cs.LG");
+        let none = NaiveDate::from_ymd_opt(2021, 7, 5).unwrap();
+        assert!(store.mailing_categories(none).await.unwrap().is_empty());
     }
 
     #[tokio::test]

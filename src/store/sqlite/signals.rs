@@ -6,8 +6,8 @@ use async_trait::async_trait;
 use sqlx::AssertSqlSafe;
 
 use super::{
-    ID_CHUNK, SqliteStore, corrupt, decode_id, decode_timestamp, encode_timestamp, placeholders,
-    query_error,
+    ID_CHUNK, SqliteStore, corrupt, decode_id, decode_timestamp, encode_timestamp, json_rows,
+    placeholders, query_error,
 };
 use crate::arxiv::ArxivId;
 use crate::store::{Signal, SignalStore, StoreError};
@@ -85,16 +85,27 @@ impl SqliteStore {
         let mut tx = self.pool.begin().await.map_err(query_error)?;
         let mut out = Vec::new();
         for chunk in keys.chunks(ID_CHUNK) {
-            let mut q = sqlx::query_as::<_, (String, String, String, f64, String)>(AssertSqlSafe(
-                sql(chunk.len()),
-            ));
+            // One JSON row per chunk, not a row per snapshot (see `json_rows`). The value
+            // travels as `%!.17g` text: JSON's own rendering of a REAL is not guaranteed to
+            // round-trip, and a stored value must come back bit for bit.
+            let sql = format!(
+                "SELECT json_group_array(json_array(paper_id, source, metric, \
+                 printf('%!.17g', value), observed_at) \
+                 ORDER BY paper_id, source, metric, observed_at) FROM ({})",
+                sql(chunk.len())
+            );
+            let mut q = sqlx::query_scalar::<_, String>(AssertSqlSafe(sql));
             for key in chunk {
                 q = q.bind(*key);
             }
-            for (paper, source, metric, value, observed_at) in
-                q.fetch_all(&mut *tx).await.map_err(query_error)?
-            {
+            let doc = q.fetch_one(&mut *tx).await.map_err(query_error)?;
+            let rows: Vec<(String, String, String, String, String)> =
+                json_rows(&doc, "attention snapshots")?;
+            for (paper, source, metric, value, observed_at) in rows {
                 let what = || format!("signal {source}.{metric} of {paper}");
+                let value: f64 = value
+                    .parse()
+                    .map_err(|_| corrupt(what(), &format!("value '{value}'")))?;
                 let observed_at =
                     decode_timestamp(&observed_at).map_err(|e| corrupt(what(), &e.to_string()))?;
                 out.push(Signal {
@@ -175,5 +186,48 @@ mod tests {
             "{plan}"
         );
         assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+    }
+
+    #[tokio::test]
+    async fn values_and_order_come_back_exactly() {
+        use chrono::TimeZone;
+        let store = SqliteStore::in_memory().await.unwrap();
+        let t = |h| chrono::Utc.with_ymd_and_hms(2021, 7, 2, h, 0, 0).unwrap();
+        let values = [
+            0.1 + 0.2,
+            1e-300,
+            123_456_789.123_456_79,
+            42.0,
+            5e-324,
+            f64::MAX,
+        ];
+        let mut signals = Vec::new();
+        for (i, v) in values.iter().enumerate() {
+            for h in [3, 1, 2] {
+                signals.push(Signal {
+                    paper: ArxivId::parse(&format!("2107.0000{}", 6 - i)).unwrap(),
+                    source: "hn".into(),
+                    metric: "points".into(),
+                    value: if h == 3 { *v } else { f64::from(h) },
+                    observed_at: t(h),
+                });
+            }
+        }
+        store.record_signals(&signals).await.unwrap();
+        let ids: Vec<ArxivId> = signals.iter().map(|s| s.paper.clone()).collect();
+        let latest = store.latest_signals(&ids).await.unwrap();
+        assert_eq!(latest.len(), values.len());
+        // Ordered by paper: the last value first.
+        for (s, v) in latest.iter().zip(values.iter().rev()) {
+            assert_eq!(s.value.to_bits(), v.to_bits(), "{s:?}");
+            assert_eq!(s.observed_at, t(3));
+        }
+        let history = store.signal_history(&ids).await.unwrap();
+        assert_eq!(history.len(), signals.len());
+        assert!(
+            history.windows(2).all(
+                |w| (w[0].paper.key(), w[0].observed_at) < (w[1].paper.key(), w[1].observed_at)
+            )
+        );
     }
 }

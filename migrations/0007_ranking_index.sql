@@ -1,0 +1,11 @@
+-- hotpapers schema: a covering index for ranking a mailing (migration 7).
+--
+-- Never edit this file once it has shipped (see 0001_init.sql).
+--
+-- A digest ranks every member of a mailing (~1,200 papers) from its id and categories alone
+-- and loads the full rows of the ten it shows. Through the primary key, each member costs two
+-- B-tree searches (the `id` index, then the table row, past its title and abstract); with the
+-- columns ranking reads in one index, one search and no table row: 1.1 ms → 0.3 ms per
+-- mailing on a year of data. The mailings query names it with `INDEXED BY`, because without
+-- statistics the planner sees no difference between the two indexes.
+CREATE INDEX papers_for_ranking ON papers (id, primary_category, categories);
