@@ -77,6 +77,7 @@ impl App {
         // Ranking reads each member's id and categories only; the full rows are loaded for
         // the `top` entries it keeps (a mailing has ~1,200 papers, a digest shows ten).
         let mut members = Vec::new();
+        let mut signals = Vec::new();
         let mut announced_at: BTreeMap<String, DateTime<Utc>> = BTreeMap::new();
         for d in &dates {
             let announced = self.calendar.mailing(*d)?.announced_at;
@@ -86,9 +87,9 @@ impl App {
                     members.push(m);
                 }
             }
+            // A paper in two of the mailings comes twice, with the same latest values.
+            signals.extend(self.store.mailing_latest_signals(*d).await?);
         }
-        let ids: Vec<ArxivId> = members.iter().map(|m| m.id.clone()).collect();
-        let signals = self.store.latest_signals(&ids).await?;
         let top = req.top.unwrap_or(self.config.digest.top);
         let now = self.clock.now();
         // The trending view of a requested date ages papers as of the end of that listing

@@ -9,13 +9,14 @@ pub mod json;
 pub mod markdown;
 pub mod text;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use crate::arxiv::ArxivId;
 use crate::arxiv::paper::{AnnounceType, Paper};
+use crate::arxiv::taxonomy::{self, Category};
 use crate::attention::{Growth, SourceAttention};
 use crate::ranking::{RankingRule, Score};
 use crate::store::{MailingMember, MailingPaper, Mention, PaperSignals, Signal};
@@ -147,10 +148,14 @@ impl Topics {
     /// unknown to the taxonomy are left out (they have no name to show).
     pub fn of<'a>(papers: impl IntoIterator<Item = (&'a str, &'a [String], f64)>) -> Topics {
         let mut t = Topics::default();
+        // A mailing's 3,000 category mentions use a few dozen distinct ids: each is looked up
+        // in the taxonomy once.
+        let mut known: HashMap<&str, Option<&'static Category>> = HashMap::new();
+        let mut lookup = |c: &'a str| *known.entry(c).or_insert_with(|| taxonomy::get(c));
         for (primary, categories, score) in papers {
             let mut seen: Vec<&'static str> = Vec::new();
             for c in categories {
-                let Some(cat) = crate::arxiv::taxonomy::get(c) else {
+                let Some(cat) = lookup(c) else {
                     continue;
                 };
                 let id = cat.canonical_id();
@@ -160,7 +165,7 @@ impl Topics {
                     *t.scores.entry(id).or_default() += if score.is_finite() { score } else { 0.0 };
                 }
             }
-            if let Some(cat) = crate::arxiv::taxonomy::get(primary) {
+            if let Some(cat) = lookup(primary) {
                 *t.groups.entry(cat.group.name()).or_default() += 1;
             }
         }

@@ -2,7 +2,7 @@
 //! so that ranking can use the latest value and history is kept.
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::StoreError;
@@ -63,6 +63,11 @@ pub trait SignalStore: Send + Sync + std::fmt::Debug {
 
     /// For each of `papers`, the latest snapshot of every (source, metric).
     async fn latest_signals(&self, papers: &[ArxivId]) -> Result<Vec<Signal>, StoreError>;
+
+    /// For each member of mailing `date`, the latest snapshot of every (source, metric),
+    /// ordered by paper, source and metric: [`SignalStore::latest_signals`] of the whole
+    /// membership without sending its ~1,200 ids to the store.
+    async fn mailing_latest_signals(&self, date: NaiveDate) -> Result<Vec<Signal>, StoreError>;
 
     /// Every stored snapshot of `papers`, ordered by paper, source, metric and time: how their
     /// attention grew (growth on cards, attention charts).

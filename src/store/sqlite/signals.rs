@@ -3,11 +3,12 @@
 use std::collections::BTreeSet;
 
 use async_trait::async_trait;
+use chrono::NaiveDate;
 use sqlx::AssertSqlSafe;
 
 use super::{
-    ID_CHUNK, SqliteStore, corrupt, decode_id, decode_timestamp, encode_timestamp, json_rows,
-    placeholders, query_error,
+    ID_CHUNK, SqliteStore, corrupt, decode_id, decode_timestamp, encode_date, encode_timestamp,
+    json_rows, placeholders, query_error,
 };
 use crate::arxiv::ArxivId;
 use crate::store::{Signal, SignalStore, StoreError};
@@ -63,6 +64,24 @@ impl SignalStore for SqliteStore {
         self.signals_of(papers, latest_signals_sql).await
     }
 
+    async fn mailing_latest_signals(&self, date: NaiveDate) -> Result<Vec<Signal>, StoreError> {
+        // A join from the membership: SQLite walks the mailing's members and searches the
+        // primary key of `attention_snapshots` for each, as with an id list.
+        let doc: String = sqlx::query_scalar(
+            "SELECT json_group_array(json_array(paper_id, source, metric, \
+             printf('%!.17g', value), observed_at) ORDER BY paper_id, source, metric) FROM ( \
+               SELECT s.paper_id, s.source, s.metric, s.value, MAX(s.observed_at) AS observed_at \
+               FROM mailing_papers AS m \
+               JOIN attention_snapshots AS s ON s.paper_id = m.paper_id \
+               WHERE m.mailing_date = ?1 GROUP BY s.paper_id, s.source, s.metric)",
+        )
+        .bind(encode_date(date)?)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(query_error)?;
+        decode_signals(&doc)
+    }
+
     /// Chunked like [`SignalStore::latest_signals`].
     async fn signal_history(&self, papers: &[ArxivId]) -> Result<Vec<Signal>, StoreError> {
         self.signals_of(papers, signal_history_sql).await
@@ -99,27 +118,35 @@ impl SqliteStore {
                 q = q.bind(*key);
             }
             let doc = q.fetch_one(&mut *tx).await.map_err(query_error)?;
-            let rows: Vec<(String, String, String, String, String)> =
-                json_rows(&doc, "attention snapshots")?;
-            for (paper, source, metric, value, observed_at) in rows {
-                let what = || format!("signal {source}.{metric} of {paper}");
-                let value: f64 = value
-                    .parse()
-                    .map_err(|_| corrupt(what(), &format!("value '{value}'")))?;
-                let observed_at =
-                    decode_timestamp(&observed_at).map_err(|e| corrupt(what(), &e.to_string()))?;
-                out.push(Signal {
-                    paper: decode_id(&paper)?,
-                    source,
-                    metric,
-                    value,
-                    observed_at,
-                });
-            }
+            out.extend(decode_signals(&doc)?);
         }
         tx.commit().await.map_err(query_error)?;
         Ok(out)
     }
+}
+
+/// The signals of a JSON document of `[paper, source, metric, value as text, observed_at]`
+/// rows (see `json_rows`).
+fn decode_signals(doc: &str) -> Result<Vec<Signal>, StoreError> {
+    let rows: Vec<(String, String, String, String, String)> =
+        json_rows(doc, "attention snapshots")?;
+    rows.into_iter()
+        .map(|(paper, source, metric, value, observed_at)| {
+            let what = || format!("signal {source}.{metric} of {paper}");
+            let value: f64 = value
+                .parse()
+                .map_err(|_| corrupt(what(), &format!("value '{value}'")))?;
+            let observed_at =
+                decode_timestamp(&observed_at).map_err(|e| corrupt(what(), &e.to_string()))?;
+            Ok(Signal {
+                paper: decode_id(&paper)?,
+                source,
+                metric,
+                value,
+                observed_at,
+            })
+        })
+        .collect()
 }
 
 /// Every snapshot of `n` bound paper ids, in (paper, source, metric, time) order: the primary
@@ -229,5 +256,67 @@ mod tests {
                 |w| (w[0].paper.key(), w[0].observed_at) < (w[1].paper.key(), w[1].observed_at)
             )
         );
+    }
+
+    #[tokio::test]
+    async fn a_mailings_latest_signals_are_its_members_latest_signals() {
+        use crate::arxiv::paper::{AnnounceType, Paper};
+        use crate::store::{MailingRecord, MailingSource, MailingStore, PaperStore};
+        use chrono::TimeZone;
+        let store = SqliteStore::in_memory().await.unwrap();
+        let t = |h| chrono::Utc.with_ymd_and_hms(2021, 7, 2, h, 0, 0).unwrap();
+        let papers: Vec<Paper> = (1..=4)
+            .map(|i| Paper {
+                id: ArxivId::parse(&format!("2107.0000{i}")).unwrap(),
+                version: 1,
+                title: format!("Paper {i}"),
+                abstract_text: "Abstract.".into(),
+                authors: vec![],
+                primary_category: "cs.LG".into(),
+                categories: vec!["cs.LG".into()],
+                published: t(1),
+                updated: t(1),
+                comment: None,
+                journal_ref: None,
+                doi: None,
+                links: vec![],
+            })
+            .collect();
+        store.upsert_papers(&papers).await.unwrap();
+        let record = MailingRecord {
+            date: chrono::NaiveDate::from_ymd_opt(2021, 7, 2).unwrap(),
+            window_start: t(0),
+            window_end: t(1),
+            source: MailingSource::Api,
+            ingested_at: t(2),
+            paper_count: 0,
+        };
+        // Papers 1-3 are members; 4 is not, and 3 has no attention.
+        let members: Vec<(ArxivId, AnnounceType)> = papers[..3]
+            .iter()
+            .map(|p| (p.id.clone(), AnnounceType::New))
+            .collect();
+        store.record_mailing(&record, &members).await.unwrap();
+        let mut signals = Vec::new();
+        for (i, p) in [&papers[0], &papers[1], &papers[3]].into_iter().enumerate() {
+            for (metric, h) in [("likes", 3), ("likes", 5), ("retweets", 4)] {
+                signals.push(Signal {
+                    paper: p.id.clone(),
+                    source: "x".into(),
+                    metric: metric.into(),
+                    value: f64::from(h) + i as f64 / 10.0,
+                    observed_at: t(h),
+                });
+            }
+        }
+        store.record_signals(&signals).await.unwrap();
+        let ids: Vec<ArxivId> = members.iter().map(|m| m.0.clone()).collect();
+        let by_mailing = store.mailing_latest_signals(record.date).await.unwrap();
+        assert_eq!(by_mailing, store.latest_signals(&ids).await.unwrap());
+        assert_eq!(by_mailing.len(), 4);
+        assert_eq!(by_mailing[0].value, 5.0);
+        assert_eq!(by_mailing[0].observed_at, t(5));
+        let none = chrono::NaiveDate::from_ymd_opt(2021, 7, 5).unwrap();
+        assert!(store.mailing_latest_signals(none).await.unwrap().is_empty());
     }
 }
