@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Duration, NaiveDateTime, TimeZone, Utc};
 use wiremock::{Request, Respond, ResponseTemplate};
 
+pub mod discord;
 pub mod sqlite;
 
 /// One paper of the seed post (`tests/fixtures/seed/hot-papers-2021-07-02.md`).
