@@ -3,13 +3,13 @@
 //! Front ends (the CLI, the console, Discord) and the commands call [`App`] and render what it
 //! returns; nothing above this layer touches the store, the sources or the arXiv client
 //! directly. Nothing here knows about terminals or Discord. The operations live here
-//! (`ingest`, `import`, `collect`, `listen`, `paper`, `digest`) and in files by concern:
-//! `daily_post` (a subscription's digest, shared by `/preview` and the scheduler),
+//! (`ingest`, `collect`, `listen`, `paper`, `digest`) and in files by concern: `import`
+//! (Atom files streamed into the store, a batch stored while the next is parsed), `daily_post` (a subscription's digest, shared by `/preview` and the scheduler),
 //! `subscriptions` (the admin commands' changes), `browse` (search and category counts) and
 //! `sources` (building the enabled attention sources from the config).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -20,6 +20,7 @@ pub mod charts;
 mod daily_post;
 mod digests;
 pub mod health;
+mod import;
 mod mailings;
 mod sources;
 mod subscriptions;
@@ -27,7 +28,6 @@ mod summaries;
 
 pub use browse::CategoryRow;
 
-use crate::arxiv::atom::{self, AtomError};
 use crate::arxiv::calendar::NoMailing;
 use crate::arxiv::client::{ArxivError, ArxivOptions};
 use crate::arxiv::id::IdError;
@@ -113,8 +113,13 @@ pub struct IngestReport {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImportReport {
     pub files: usize,
+    /// Distinct papers read.
     pub papers: usize,
+    /// Papers that were not stored before.
     pub inserted: usize,
+    /// Papers whose stored metadata changed. Both counts are the store's, write by write: a
+    /// paper listed again further down (or in a later file) with a newer version counts once
+    /// more, as updated.
     pub updated: usize,
     /// Mailings whose membership was (re)built from the imported papers.
     pub mailings: Vec<NaiveDate>,
@@ -818,102 +823,6 @@ impl App {
         Ok(stale)
     }
 
-    /// Loads arXiv API Atom files (offline backfill). Each paper joins the mailing its v1
-    /// submission time falls in, so imported files can feed digests.
-    pub async fn import(&self, files: &[PathBuf]) -> Result<ImportReport, AppError> {
-        let mut report = ImportReport::default();
-        // File by file: each file's papers are stored before the next file is read, so memory
-        // holds one file at a time whatever their number. What the mailings need is kept per
-        // paper (its newest version's mailing and announce type), a few bytes each.
-        let mut members_of: BTreeMap<ArxivId, (u32, NaiveDate, AnnounceType)> = BTreeMap::new();
-        let mut seen: BTreeSet<ArxivId> = BTreeSet::new();
-        for path in files {
-            let bytes = read_capped(path, self.config.arxiv.max_import_bytes).await?;
-            let feed = atom::parse_feed(&bytes).map_err(|e| import_error(path, &e))?;
-            drop(bytes);
-            for bad in &feed.invalid_utf8 {
-                report.warnings.push(format!("{}: {bad}", path.display()));
-            }
-            for r in &feed.rejected {
-                report.warnings.push(format!(
-                    "{}: skipped entry {}: {}",
-                    path.display(),
-                    r.id.as_deref().unwrap_or("(no id)"),
-                    r.reason
-                ));
-            }
-            // Within a file, the newest version of each paper.
-            let mut papers: BTreeMap<ArxivId, Paper> = BTreeMap::new();
-            for p in feed.entries {
-                let keep = papers.get(&p.id).is_none_or(|old| p.version >= old.version);
-                if keep {
-                    papers.insert(p.id.clone(), p);
-                }
-            }
-            let papers: Vec<Paper> = papers.into_values().collect();
-            let stats = self.store.upsert_papers(&papers).await?;
-            report.inserted += stats.inserted;
-            report.updated += stats.updated;
-            for p in papers.iter() {
-                seen.insert(p.id.versionless());
-                if !self.in_scope(p) {
-                    continue;
-                }
-                let newer = members_of
-                    .get(&p.id.versionless())
-                    .is_none_or(|(v, _, _)| p.version >= *v);
-                if newer {
-                    let date = self.calendar.mailing_for_submission(p.published).date;
-                    members_of.insert(
-                        p.id.versionless(),
-                        (p.version, date, self.announce_type_of(p)),
-                    );
-                }
-            }
-            report.files += 1;
-        }
-        report.papers = seen.len();
-
-        // Group by mailing and add the imported papers to each mailing's membership.
-        let mut by_mailing: BTreeMap<NaiveDate, Vec<(ArxivId, AnnounceType)>> = BTreeMap::new();
-        for (id, (_, date, announce)) in members_of {
-            by_mailing.entry(date).or_default().push((id, announce));
-        }
-        for (date, members) in by_mailing {
-            let mailing = self.calendar.mailing(date)?;
-            let mut all: BTreeMap<ArxivId, AnnounceType> = self
-                .store
-                .mailing_members(date)
-                .await?
-                .into_iter()
-                .collect();
-            for (id, announce) in members {
-                all.entry(id).or_insert(announce);
-            }
-            // A mailing recorded empty was never ingested: the import is its first source.
-            let existing = self
-                .store
-                .mailing(date)
-                .await?
-                .filter(|m| m.paper_count > 0);
-            let record = MailingRecord {
-                date,
-                window_start: mailing.window_start,
-                window_end: mailing.window_end,
-                source: existing
-                    .as_ref()
-                    .map_or(MailingSource::Import, |m| m.source),
-                ingested_at: existing.map_or(self.clock.now(), |m| m.ingested_at),
-                paper_count: u32::try_from(all.len()).unwrap_or(u32::MAX),
-            };
-            let members: Vec<(ArxivId, AnnounceType)> = all.into_iter().collect();
-            self.store.record_mailing(&record, &members).await?;
-            report.mailings.push(date);
-        }
-        self.store.checkpoint().await?;
-        Ok(report)
-    }
-
     /// A paper by any id or URL form: from the store, else fetched from arXiv and cached.
     /// Asking for a version newer than the stored one refetches; a version arXiv does not
     /// have (yet) is [`AppError::VersionNotFound`], naming the latest one.
@@ -1086,45 +995,6 @@ pub fn category_filters(config: &Config) -> Result<Vec<CategoryFilter>, AppError
 fn parse_url(key: &str, value: &str) -> Result<url::Url, AppError> {
     url::Url::parse(value)
         .map_err(|e| AppError::Config(format!("{key}: '{value}' is not a URL: {e}")))
-}
-
-/// The contents of `path`, refused when longer than `cap` bytes. At most `cap + 1` bytes are
-/// read whatever the file is (a pipe, `/dev/zero`, a file still growing): its metadata only
-/// sizes the buffer.
-async fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>, AppError> {
-    use tokio::io::AsyncReadExt as _;
-    let fail = |message: String| AppError::Import {
-        path: path.to_path_buf(),
-        message,
-    };
-    let file = tokio::fs::File::open(path)
-        .await
-        .map_err(|e| fail(e.to_string()))?;
-    let hint = file
-        .metadata()
-        .await
-        .ok()
-        .filter(std::fs::Metadata::is_file)
-        .map_or(0, |m| m.len());
-    let mut bytes = Vec::with_capacity(usize::try_from(hint.min(cap)).unwrap_or(0));
-    file.take(cap.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .await
-        .map_err(|e| fail(e.to_string()))?;
-    if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > cap {
-        return Err(fail(format!(
-            "larger than {cap} bytes, the most import reads from one file ([arxiv] \
-             max_import_bytes); nothing imported"
-        )));
-    }
-    Ok(bytes)
-}
-
-fn import_error(path: &Path, e: &AtomError) -> AppError {
-    AppError::Import {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    }
 }
 
 #[cfg(test)]

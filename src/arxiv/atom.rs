@@ -17,6 +17,7 @@
 //! the body as received and the entry they were in.
 
 use std::borrow::Cow;
+use std::ops::ControlFlow;
 
 use chrono::{DateTime, Utc};
 use quick_xml::NsReader;
@@ -262,17 +263,74 @@ pub(crate) fn error_offset(reader: &NsReader<&[u8]>) -> u64 {
 pub fn parse_feed(body: &[u8]) -> Result<AtomFeed, AtomError> {
     precheck_body(body).map_err(AtomError::NotAtom)?;
     let decoded = Decoded::new(body);
-    parse_decoded(&decoded).map_err(|e| match e {
+    let mut feed = AtomFeed::default();
+    // One "batch" of every entry: nothing is handed out, `feed.entries` keeps them all.
+    // The sink never breaks.
+    let _: ControlFlow<()> = parse_decoded(&decoded, &mut feed, usize::MAX, &mut |_| {
+        ControlFlow::Continue(())
+    })
+    .map_err(|e| body_offsets(&decoded, e))?;
+    Ok(feed)
+}
+
+/// Parses like [`parse_feed`], but hands the papers to `sink` in batches of `batch_size` (the
+/// last one may be smaller; 0 counts as 1) as they are read instead of collecting them: a
+/// large file (`hotpapers import` of a 10,000-entry backfill) then holds one batch of papers at
+/// a time, not all of them, and the caller can store a batch while the next one is parsed.
+///
+/// The returned feed has everything but the entries: the totals, the rejected entries and the
+/// invalid UTF-8 repairs (so its `entries` is empty).
+///
+/// When the body turns out malformed after some entries, the entries completed before the
+/// problem are handed to `sink` first and then the error is returned, so that the caller knows
+/// exactly what it received (every entry closed before the error, none after). `sink`
+/// returning [`ControlFlow::Break`] (its consumer went away) stops the parse, and the feed
+/// returned covers what was read until then.
+pub fn parse_feed_batches(
+    body: &[u8],
+    batch_size: usize,
+    mut sink: impl FnMut(Vec<Paper>) -> ControlFlow<()>,
+) -> Result<AtomFeed, AtomError> {
+    precheck_body(body).map_err(AtomError::NotAtom)?;
+    let decoded = Decoded::new(body);
+    let mut feed = AtomFeed::default();
+    let parsed = parse_decoded(&decoded, &mut feed, batch_size.max(1), &mut sink);
+    let rest = std::mem::take(&mut feed.entries);
+    match parsed {
+        Ok(ControlFlow::Break(())) => {}
+        Ok(ControlFlow::Continue(())) | Err(_) => {
+            if !rest.is_empty() {
+                // Stopping or not, this was the last batch.
+                let _ = sink(rest);
+            }
+        }
+    }
+    // Stopped or not, the feed covers what was read.
+    let _: ControlFlow<()> = parsed.map_err(|e| body_offsets(&decoded, e))?;
+    Ok(feed)
+}
+
+/// An error of [`parse_decoded`] with its position as an offset in the body as received.
+fn body_offsets(decoded: &Decoded<'_>, e: AtomError) -> AtomError {
+    match e {
         AtomError::Xml { position, message } => AtomError::Xml {
             position: decoded.original_offset(position),
             message,
         },
         other => other,
-    })
+    }
 }
 
-/// [`parse_feed`] over the decoded body; error positions are offsets in the decoded text.
-fn parse_decoded(decoded: &Decoded<'_>) -> Result<AtomFeed, AtomError> {
+/// [`parse_feed`] over the decoded body, into `feed`; error positions are offsets in the
+/// decoded text. Whenever `feed.entries` reaches `batch_size` they are handed to `sink`; what
+/// is left at the end (or at an error) stays in `feed.entries`. `Break` means `sink` stopped
+/// the parse.
+fn parse_decoded(
+    decoded: &Decoded<'_>,
+    feed: &mut AtomFeed,
+    batch_size: usize,
+    sink: &mut dyn FnMut(Vec<Paper>) -> ControlFlow<()>,
+) -> Result<ControlFlow<()>, AtomError> {
     let xml = decoded.text.as_bytes();
     let mut repairs = decoded.repairs();
     let mut reader = NsReader::from_str(&decoded.text);
@@ -280,13 +338,14 @@ fn parse_decoded(decoded: &Decoded<'_>) -> Result<AtomFeed, AtomError> {
     // glue the words around an entity together. Whitespace is collapsed per field instead.
     reader.config_mut().trim_text(false);
 
-    let mut feed = AtomFeed::default();
     let mut stack: Vec<Tag> = Vec::with_capacity(8);
     let mut text = String::with_capacity(4096);
     let mut entry = EntryBuilder::default();
     let mut root_done = false;
     // Where the current entry's start tag began, in the decoded text.
     let mut entry_start: u64 = 0;
+    // The entry list never needs to hold more than a batch.
+    let reserve_cap = (xml.len() / MIN_ENTRY_BYTES).min(batch_size);
 
     loop {
         let before = reader.buffer_position();
@@ -319,9 +378,12 @@ fn parse_decoded(decoded: &Decoded<'_>) -> Result<AtomFeed, AtomError> {
                 }
                 start_tag(tag, &start, &mut entry);
                 text.clear();
-                end_tag(tag, &text, &mut entry, &mut feed, xml.len())?;
+                end_tag(tag, &text, &mut entry, feed, reserve_cap)?;
                 if tag == Tag::Entry {
                     repairs.entry(before, reader.buffer_position(), entry.id());
+                    if hand_out(feed, batch_size, sink).is_break() {
+                        break;
+                    }
                 }
                 if tag == Tag::Feed {
                     root_done = true;
@@ -335,9 +397,12 @@ fn parse_decoded(decoded: &Decoded<'_>) -> Result<AtomFeed, AtomError> {
                         message: "closing tag without an open element".into(),
                     });
                 };
-                end_tag(tag, &text, &mut entry, &mut feed, xml.len())?;
+                end_tag(tag, &text, &mut entry, feed, reserve_cap)?;
                 if tag == Tag::Entry {
                     repairs.entry(entry_start, reader.buffer_position(), entry.id());
+                    if hand_out(feed, batch_size, sink).is_break() {
+                        break;
+                    }
                 }
                 if tag == Tag::Feed {
                     root_done = true;
@@ -364,25 +429,41 @@ fn parse_decoded(decoded: &Decoded<'_>) -> Result<AtomFeed, AtomError> {
                         .map_err(|message| xml_error_msg(reader.buffer_position(), message))?;
                 }
             }
-            Event::Eof => break,
+            Event::Eof => {
+                if let Some(open) = stack.last() {
+                    return Err(AtomError::Xml {
+                        position: reader.buffer_position(),
+                        message: format!(
+                            "document ends inside <{}> (truncated body?)",
+                            open.element_name()
+                        ),
+                    });
+                }
+                if !root_done {
+                    return Err(AtomError::NotAtom("no root element".into()));
+                }
+                feed.invalid_utf8 = repairs.finish();
+                return Ok(ControlFlow::Continue(()));
+            }
             Event::Comment(_) | Event::Decl(_) | Event::PI(_) | Event::DocType(_) => {}
         }
     }
-
-    if let Some(open) = stack.last() {
-        return Err(AtomError::Xml {
-            position: reader.buffer_position(),
-            message: format!(
-                "document ends inside <{}> (truncated body?)",
-                open.element_name()
-            ),
-        });
-    }
-    if !root_done {
-        return Err(AtomError::NotAtom("no root element".into()));
-    }
+    // `sink` stopped the parse.
     feed.invalid_utf8 = repairs.finish();
-    Ok(feed)
+    Ok(ControlFlow::Break(()))
+}
+
+/// Hands `feed.entries` to `sink` once they make a full batch.
+fn hand_out(
+    feed: &mut AtomFeed,
+    batch_size: usize,
+    sink: &mut dyn FnMut(Vec<Paper>) -> ControlFlow<()>,
+) -> ControlFlow<()> {
+    if feed.entries.len() < batch_size {
+        return ControlFlow::Continue(());
+    }
+    let full = std::mem::replace(&mut feed.entries, Vec::with_capacity(batch_size));
+    sink(full)
 }
 
 /// The namespaces this parser reads elements from.
@@ -592,18 +673,18 @@ fn end_tag(
     text: &str,
     entry: &mut EntryBuilder,
     feed: &mut AtomFeed,
-    body_len: usize,
+    reserve_cap: usize,
 ) -> Result<(), AtomError> {
     match tag {
         Tag::TotalResults => feed.total_results = parse_count(text),
         Tag::StartIndex => feed.start_index = parse_count(text),
         Tag::ItemsPerPage => {
             feed.items_per_page = parse_count(text);
-            // Size the entry list once. A real entry takes well over MIN_ENTRY_BYTES of XML, so a
-            // lying header in a small body cannot make us reserve much.
+            // Size the entry list once. `reserve_cap` is at most the body's length over
+            // MIN_ENTRY_BYTES (a real entry takes well over that much XML), so a lying header in
+            // a small body cannot make us reserve much, and at most a batch.
             let expected = usize::try_from(feed.items_per_page.unwrap_or(0)).unwrap_or(0);
-            feed.entries
-                .reserve(expected.min(body_len / MIN_ENTRY_BYTES));
+            feed.entries.reserve(expected.min(reserve_cap));
         }
         Tag::Id => {
             if !entry.has_id {
@@ -1659,5 +1740,99 @@ mod tests {
                 Ok(_) => panic!("expected an error"),
             }
         }
+    }
+
+    /// Every batch, in order, from a batched parse, and its result.
+    fn batches(body: &[u8], size: usize) -> (Vec<Vec<Paper>>, Result<AtomFeed, AtomError>) {
+        let mut got = Vec::new();
+        let result = parse_feed_batches(body, size, |b| {
+            got.push(b);
+            ControlFlow::Continue(())
+        });
+        (got, result)
+    }
+
+    #[test]
+    fn batches_concatenate_to_what_parse_feed_returns() {
+        let mut damaged = CURRENT.to_vec();
+        let at = damaged
+            .windows(7)
+            .position(|w| w == b"<title>")
+            .unwrap_or_default();
+        damaged.insert(at + 7, 0xFF);
+        let rejected = feed(&format!(
+            "{}<entry><id>http://arxiv.org/abs/2401.00002v1</id></entry>{}",
+            entry("2401.00001v1", "One", ""),
+            entry("2401.00003v2", "Three", "")
+        ));
+        for body in [CURRENT, LEGACY, &damaged, rejected.as_bytes()] {
+            let whole = match parse_feed(body) {
+                Ok(f) => f,
+                Err(e) => panic!("{e}"),
+            };
+            for size in [0, 1, 2, 4, 5, 6, 1000] {
+                let (got, result) = batches(body, size);
+                let feed = match result {
+                    Ok(f) => f,
+                    Err(e) => panic!("{e}"),
+                };
+                assert!(feed.entries.is_empty());
+                let per = size.max(1);
+                assert!(got.iter().all(|b| !b.is_empty() && b.len() <= per));
+                assert!(got.iter().rev().skip(1).all(|b| b.len() == per));
+                assert_eq!(got.concat(), whole.entries, "batch size {size}");
+                assert_eq!(feed.rejected, whole.rejected);
+                assert_eq!(feed.invalid_utf8, whole.invalid_utf8);
+                assert_eq!(feed.total_results, whole.total_results);
+                assert_eq!(feed.items_per_page, whole.items_per_page);
+            }
+        }
+    }
+
+    /// A body cut inside its fourth entry: the three entries before the cut are handed out,
+    /// then the same error as `parse_feed`'s, at the same byte.
+    #[test]
+    fn a_malformed_body_hands_out_the_entries_before_the_error_then_fails() {
+        let starts: Vec<usize> = CURRENT
+            .windows(7)
+            .enumerate()
+            .filter(|(_, w)| *w == b"<entry>")
+            .map(|(i, _)| i)
+            .collect();
+        let cut = starts.get(3).copied().unwrap_or_default() + 40;
+        let body = &CURRENT[..cut];
+        let expected = match parse_feed(body) {
+            Err(AtomError::Xml { position, .. }) => position,
+            other => panic!("expected an XML error, got {other:?}"),
+        };
+        let whole = parse_feed(CURRENT).map(|f| f.entries).unwrap_or_default();
+        for size in [1, 2, 100] {
+            let (got, result) = batches(body, size);
+            match result {
+                Err(AtomError::Xml { position, .. }) => assert_eq!(position, expected),
+                other => panic!("expected an XML error, got {other:?}"),
+            }
+            assert_eq!(got.concat(), whole[..3], "batch size {size}");
+        }
+        // A mismatched tag after two entries: the same.
+        let broken = feed(&format!(
+            "{}{}<entry><id>x</title></entry>",
+            entry("2401.00001v1", "One", ""),
+            entry("2401.00002v1", "Two", "")
+        ));
+        let (got, result) = batches(broken.as_bytes(), 1);
+        assert!(matches!(result, Err(AtomError::Xml { .. })), "{result:?}");
+        assert_eq!(got.len(), 2);
+    }
+
+    #[test]
+    fn a_sink_that_breaks_stops_the_parse() {
+        let mut calls = 0;
+        let result = parse_feed_batches(CURRENT, 2, |_| {
+            calls += 1;
+            ControlFlow::Break(())
+        });
+        assert!(result.is_ok(), "{result:?}");
+        assert_eq!(calls, 1);
     }
 }
