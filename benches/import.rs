@@ -4,9 +4,12 @@
 //! It writes a deterministic 10,000-entry feed (and four more for the many-files case), then
 //! times, alternately, `python3 -c "feedparser.parse(...)"` and the release binary importing
 //! the file into a fresh store; each is the median of [`RUNS`] runs, wall clock and CPU
-//! (user + system) from `/usr/bin/time`, with the peak RSS. Needs `python3` with
-//! `feedparser` (`pip install feedparser`) and GNU `/usr/bin/time`; without them the peer's
-//! column says so. Run with `cargo bench --bench import`.
+//! (user + system) from `/usr/bin/time`, with the peak RSS. A second peer,
+//! `benches/peers/import_sqlite.py`, parses with feedparser and stores the same rows in the
+//! same schema with Python's sqlite3 (SQLite 3.43+ for the schema's FTS5 options, or
+//! `pip install pysqlite3-binary`). Needs `python3` with `feedparser` (`pip install
+//! feedparser`) and GNU `/usr/bin/time`; without them the peer's row says so. Run with
+//! `cargo bench --bench import`.
 
 use std::path::Path;
 use std::process::Command;
@@ -96,6 +99,18 @@ fn feedparser(file: &Path) -> Command {
     c
 }
 
+/// The storage peer: feedparser parsing and Python's sqlite3 storing the same rows in the same
+/// schema (`benches/peers/import_sqlite.py`), into a fresh store.
+fn python_store(dir: &Path, file: &Path) -> Command {
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(dir.join(format!("peer.db{suffix}")));
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/peers/import_sqlite.py");
+    let mut c = Command::new("python3");
+    c.arg(script).arg(file).arg(dir.join("peer.db"));
+    c
+}
+
 fn import(dir: &Path, files: &[&Path]) -> Command {
     let _ = std::fs::remove_file(dir.join("bench.db"));
     let _ = std::fs::remove_file(dir.join("bench.db-wal"));
@@ -135,10 +150,11 @@ fn main() {
     }
     let mb = feed.len() as f64 / 1e6;
     println!("import bench: {ENTRIES} entries, {mb:.1} MB per file, median of {RUNS} runs");
-    let (mut peer, mut ours) = (Vec::new(), Vec::new());
+    let (mut peer, mut stored, mut ours) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..RUNS {
-        // Alternate, so background load hits both alike.
+        // Alternate, so background load hits all alike.
         peer.extend(timed(feedparser(&one)));
+        stored.extend(timed(python_store(dir.path(), &one)));
         ours.extend(timed(import(dir.path(), &[&one])));
     }
     let mut five = Vec::new();
@@ -146,11 +162,15 @@ fn main() {
         let files: Vec<&Path> = many.iter().map(|p| p.as_path()).collect();
         five.extend(timed(import(dir.path(), &files)));
     }
-    let (peer, ours, five) = (median(peer), median(ours), median(five));
+    let (peer, stored, ours, five) = (median(peer), median(stored), median(ours), median(five));
     println!();
     println!("| what | wall | CPU | peak RSS |");
     println!("|---|---|---|---|");
     println!("{}", row("Python feedparser 6, parse only", peer));
+    println!(
+        "{}",
+        row("Python feedparser + sqlite3, parse + store, 1 file", stored)
+    );
     println!("{}", row("hotpapers import (parse + store), 1 file", ours));
     println!("{}", row("hotpapers import, 5 files", five));
     if let (Some(p), Some(o)) = (peer, ours) {
@@ -167,6 +187,17 @@ fn main() {
         );
     } else {
         println!("\nfeedparser unavailable (pip install feedparser): no ratio");
+    }
+    match (stored, ours) {
+        (Some(p), Some(o)) => println!(
+            "ratio vs Python feedparser + sqlite3 storing the same rows: {:.1}x wall, {:.1}x CPU",
+            p.wall / o.wall,
+            p.cpu / o.cpu.max(1e-9)
+        ),
+        _ => println!(
+            "Python sqlite3 peer unavailable (needs feedparser, and SQLite >= 3.43 or \
+             pip install pysqlite3-binary)"
+        ),
     }
     if let Some(f) = five {
         println!(
