@@ -815,6 +815,339 @@ async fn listen_fails_cleanly_when_the_store_is_unusable() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// A connection lost in the middle of a burst.
+
+/// What an event of a burst leaves in the store.
+#[derive(Clone, Debug)]
+enum Trace {
+    /// Nothing: a real firehose line that links no paper.
+    Nothing,
+    /// A post linking a paper: its URI in `bluesky_posts`.
+    Post(String),
+    /// A like or repost of a stored post: its record (did, collection, rkey) in
+    /// `bluesky_interactions`.
+    Interaction(String, &'static str, String),
+}
+
+struct BurstEvent {
+    t: i64,
+    line: String,
+    trace: Trace,
+}
+
+const BURST_POSTS: usize = 10;
+const LIKES_PER_POST: usize = 3;
+/// Between two events of the burst: 100 ms, so the 2 s replay overlap reaches 20 events back.
+const STEP: i64 = SEC / 10;
+
+/// Paper `i` of the burst.
+fn burst_paper(i: usize) -> String {
+    format!("2107.{:05}", 600 + i)
+}
+
+/// Ten posts each linking a paper, each followed by three likes and a repost, among the real
+/// firehose lines (their `time_us` rewritten so that the stream stays in time order), one event
+/// every 100 ms from `T`.
+fn burst() -> Vec<BurstEvent> {
+    let mut real = EVENTS.lines().cycle();
+    let mut events = Vec::new();
+    let mut t = T;
+    let mut push = |line: String, trace: Trace, t: &mut i64| {
+        events.push(BurstEvent { t: *t, line, trace });
+        *t += STEP;
+    };
+    for i in 0..BURST_POSTS {
+        let author = format!("did:plc:author{i}");
+        let rkey = format!("p{i}");
+        let subject = uri(&author, &rkey);
+        let url = format!("https://arxiv.org/abs/{}", burst_paper(i));
+        let line = post(&author, &rkey, t, facet_post(&url, t));
+        push(line, Trace::Post(subject.clone()), &mut t);
+        for j in 0..LIKES_PER_POST {
+            let mut raw: Value = serde_json::from_str(real.next().unwrap()).unwrap();
+            raw["time_us"] = json!(t);
+            push(raw.to_string(), Trace::Nothing, &mut t);
+            let (fan, rkey) = (format!("did:plc:fan{j}"), format!("l{i}"));
+            let line = like(&fan, &rkey, t, &subject);
+            push(
+                line,
+                Trace::Interaction(fan, "app.bsky.feed.like", rkey),
+                &mut t,
+            );
+        }
+        let (fan, rkey) = ("did:plc:reposter".to_string(), format!("r{i}"));
+        let line = repost(&fan, &rkey, t, &subject);
+        push(
+            line,
+            Trace::Interaction(fan, "app.bsky.feed.repost", rkey),
+            &mut t,
+        );
+    }
+    events
+}
+
+/// Whether the store holds what `trace` says an applied event leaves.
+async fn is_stored(store: &SqliteStore, trace: &Trace) -> bool {
+    let n: i64 = match trace {
+        Trace::Nothing => return true,
+        Trace::Post(uri) => sqlx::query_scalar("SELECT count(*) FROM bluesky_posts WHERE uri = ?")
+            .bind(uri)
+            .fetch_one(store.pool())
+            .await
+            .unwrap(),
+        Trace::Interaction(did, collection, rkey) => sqlx::query_scalar(
+            "SELECT count(*) FROM bluesky_interactions WHERE did = ? AND collection = ? AND rkey = ?",
+        )
+        .bind(did)
+        .bind(*collection)
+        .bind(rkey)
+        .fetch_one(store.pool())
+        .await
+        .unwrap(),
+    };
+    n == 1
+}
+
+/// How a connection of the burst server ends.
+enum Cut {
+    /// After `n` events: the first half of the next one's frame, then the TCP connection is
+    /// closed (FIN) with no close frame: every complete message reaches the client.
+    MidFrame(usize),
+    /// After `n` events, the connection is reset (RST, `SO_LINGER` 0): what the client had not
+    /// read yet is lost with it, so how many of the `n` it applies is up to the scheduler.
+    Reset(usize),
+    /// Everything, then a close frame.
+    Close,
+}
+
+/// The `cursor` query parameter of a subscription path.
+fn cursor_of(path: &str) -> Option<i64> {
+    url::Url::parse(&format!("ws://fake{path}"))
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "cursor")
+        .map(|(_, v)| v.parse().unwrap())
+}
+
+/// A Jetstream fake that behaves like the real one around a burst of `events`: a connection
+/// with a `cursor` gets every event with `time_us` at or after it (Jetstream's replay); one
+/// without gets what happens from now on, i.e. only events it has not yet streamed to anyone
+/// (the firehose moves on while a client is away). Connection `i` ends as `cuts[i]` says;
+/// later ones are held open and silent. Each handshake's path is reported on the channel, and
+/// nothing is sent until the test answers on `go`, so the test sees the store as the client
+/// left it when it reconnected.
+async fn burst_server(
+    events: Vec<(i64, String)>,
+    cuts: Vec<Cut>,
+) -> (
+    String,
+    mpsc::UnboundedReceiver<String>,
+    mpsc::UnboundedSender<()>,
+) {
+    use tokio::io::AsyncWriteExt as _;
+
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}/subscribe", listener.local_addr().unwrap());
+    let (seen_tx, seen_rx) = mpsc::unbounded_channel();
+    let (go_tx, mut go_rx) = mpsc::unbounded_channel::<()>();
+    tokio::spawn(async move {
+        let mut cuts = cuts.into_iter();
+        // Index of the first event no connection has been sent yet ("now" on the firehose).
+        let mut live = 0;
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else {
+                return;
+            };
+            let mut seen = String::new();
+            #[allow(clippy::result_large_err)]
+            let callback = |req: &WsRequest, resp: WsResponse| {
+                seen = req.uri().to_string();
+                Ok(resp)
+            };
+            let Ok(mut ws) = tokio_tungstenite::accept_hdr_async(tcp, callback).await else {
+                continue;
+            };
+            let from = match cursor_of(&seen) {
+                Some(cursor) => events.partition_point(|(t, _)| *t < cursor),
+                None => live,
+            };
+            let _ = seen_tx.send(seen);
+            if go_rx.recv().await.is_none() {
+                return;
+            }
+            let Some(cut) = cuts.next() else {
+                tokio::spawn(async move { while let Some(Ok(_)) = ws.next().await {} });
+                continue;
+            };
+            let replay = &events[from..];
+            let n = match cut {
+                Cut::MidFrame(n) | Cut::Reset(n) => n.min(replay.len()),
+                Cut::Close => replay.len(),
+            };
+            for (_, line) in &replay[..n] {
+                ws.send(Message::Text(line.clone())).await.unwrap();
+            }
+            live = live.max(from + n);
+            match cut {
+                Cut::MidFrame(_) => {
+                    // A server-to-client text frame (FIN, unmasked) announcing the whole next
+                    // line, of which only half follows.
+                    let next = replay[n].1.as_bytes();
+                    let mut frame = vec![0x81];
+                    match u8::try_from(next.len()) {
+                        Ok(len) if len < 126 => frame.push(len),
+                        _ => {
+                            frame.push(126);
+                            let len = u16::try_from(next.len()).unwrap();
+                            frame.extend_from_slice(&len.to_be_bytes());
+                        }
+                    }
+                    frame.extend_from_slice(&next[..next.len() / 2]);
+                    let tcp = ws.get_mut();
+                    tcp.write_all(&frame).await.unwrap();
+                    tcp.flush().await.unwrap();
+                    live += 1;
+                    drop(ws);
+                }
+                Cut::Reset(_) => {
+                    ws.get_ref().set_zero_linger().unwrap();
+                    drop(ws);
+                }
+                Cut::Close => {
+                    let _ = ws.close(None).await;
+                    while let Some(Ok(_)) = ws.next().await {}
+                }
+            }
+        }
+    });
+    (url, seen_rx, go_tx)
+}
+
+/// The connection drops in the middle of a burst of relevant events, first half-way through a
+/// frame (FIN), then, on the replay, by a reset that can take unread events with it. Each
+/// reconnection asks for a `cursor` no later than the last event the store holds (the cursor
+/// saved in the store is that event's `time_us`, and every event up to it is stored, so
+/// nothing lies between what is stored and where the replay starts), and the fake replays from
+/// it as Jetstream does. At the end every post, like and repost of the burst is stored exactly
+/// once and counted once. Backoff waits go through the `FakeClock`: no real sleep.
+///
+/// Fails if a reconnection resumes live or from a cursor past what was applied (events are
+/// lost: a post or like missing at the end, or stored events missing below the cursor), or if
+/// replayed events are applied twice (counts above 3 likes and 1 repost).
+#[tokio::test]
+async fn a_connection_lost_mid_burst_resumes_at_a_stored_event_and_stores_each_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = SqliteStore::open(&dir.path().join("hp.sqlite"))
+        .await
+        .unwrap();
+    let store: Arc<dyn Store> = Arc::new(sqlite.clone());
+    let burst = burst();
+    let times: Vec<(i64, String)> = burst.iter().map(|e| (e.t, e.line.clone())).collect();
+    let (url, mut seen, go) =
+        burst_server(times, vec![Cut::MidFrame(25), Cut::Reset(35), Cut::Close]).await;
+    let clock = FakeClock::new(now());
+    let cfg = BlueskyConfig {
+        jetstream_url: url,
+        ..cfg()
+    };
+    let overlap = i64::try_from(cfg.replay_overlap.as_micros()).unwrap();
+    let running = start(cfg, &store, &clock);
+
+    assert_eq!(
+        next_query(&mut seen).await,
+        format!("/subscribe?{WANTED}"),
+        "a fresh store starts live"
+    );
+    go.send(()).unwrap();
+    for reconnection in 1..=3 {
+        let path = next_query(&mut seen).await;
+        let cursor = cursor_of(&path).unwrap_or_else(|| panic!("no cursor in {path}"));
+        // No gap: every event before the replay's start is stored already.
+        for e in burst.iter().filter(|e| e.t < cursor) {
+            assert!(
+                is_stored(&sqlite, &e.trace).await,
+                "reconnection {reconnection}: {:?} at {} is not stored, yet the replay starts \
+                 at {cursor}",
+                e.trace,
+                e.t
+            );
+        }
+        // The cursor saved in the store is an event's time, that event and every one before it
+        // are stored, and the replay starts at or before it.
+        let saved = store
+            .jetstream_cursor()
+            .await
+            .unwrap()
+            .expect("a saved cursor");
+        assert!(
+            cursor <= saved,
+            "{path} resumes after the saved cursor {saved}"
+        );
+        let last = burst
+            .iter()
+            .position(|e| e.t == saved)
+            .unwrap_or_else(|| panic!("saved cursor {saved} is no event's time"));
+        for e in &burst[..=last] {
+            assert!(
+                is_stored(&sqlite, &e.trace).await,
+                "reconnection {reconnection}: {:?} at {} is not stored, yet the saved cursor is \
+                 {saved}",
+                e.trace,
+                e.t
+            );
+        }
+        if reconnection == 1 {
+            // Every complete message before the half frame was applied, and the replay starts
+            // the configured overlap before the last.
+            assert_eq!(last, 24, "{path}");
+            assert_eq!(cursor, saved - overlap, "{path}");
+        }
+        go.send(()).unwrap();
+    }
+    // The fourth connection was opened after the third ended with its close frame: everything
+    // it replayed is applied.
+    running.stop().await;
+
+    assert_eq!(
+        store.jetstream_cursor().await.unwrap(),
+        Some(burst.last().unwrap().t)
+    );
+    for e in &burst {
+        assert!(is_stored(&sqlite, &e.trace).await, "{:?} lost", e.trace);
+    }
+    let rows: (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM bluesky_posts), (SELECT count(*) FROM bluesky_interactions)",
+    )
+    .fetch_one(sqlite.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        rows,
+        (
+            BURST_POSTS as i64,
+            (BURST_POSTS * (LIKES_PER_POST + 1)) as i64
+        )
+    );
+    for i in 0..BURST_POSTS {
+        let counts = counts_of(&store, &burst_paper(i)).await;
+        assert_eq!(
+            counts,
+            vec![(
+                uri(&format!("did:plc:author{i}"), &format!("p{i}")),
+                BlueskyCounts {
+                    likes: LIKES_PER_POST as u64,
+                    reposts: 1,
+                    quotes: 0,
+                    replies: 0
+                }
+            )],
+            "paper {i}"
+        );
+    }
+    assert_eq!(clock.sleeps().len(), 3, "one backoff per lost connection");
+}
+
+// ---------------------------------------------------------------------------------------------
 // BlueskySource against a wiremock AppView / PDS.
 
 fn http(clock: &FakeClock) -> HttpClient {

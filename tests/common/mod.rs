@@ -1,6 +1,6 @@
 //! Shared test support: the seed post as data, an Atom feed builder in arXiv's current
 //! layout, and a fake arXiv API that pages, filters by `submittedDate` and answers `id_list`
-//! like the real one.
+//! like the real one; [`sqlite`] reaches a store file directly, as another process would.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
@@ -8,6 +8,8 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, NaiveDateTime, TimeZone, Utc};
 use wiremock::{Request, Respond, ResponseTemplate};
+
+pub mod sqlite;
 
 /// One paper of the seed post (`tests/fixtures/seed/hot-papers-2021-07-02.md`).
 #[derive(Clone, Debug)]
