@@ -395,7 +395,7 @@ impl BlueskyPostRow {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{BlueskyInteractionKind, BlueskyPost};
+    use crate::store::{BlueskyInteractionKind, BlueskyOutcome, BlueskyPost, BlueskyWrite};
     use chrono::TimeZone;
 
     fn at(min: u32) -> DateTime<Utc> {
@@ -604,6 +604,130 @@ mod tests {
             1
         );
         assert_eq!(store.bluesky_prune(at(20)).await.unwrap(), 0);
+    }
+
+    /// A batch answers and stores what the single writes do; a reply's second subject counts
+    /// only when the first is not stored; a failing batch stores none of it.
+    #[tokio::test]
+    async fn a_batch_is_the_single_writes_in_one_transaction() {
+        let p = post("a", 1, &["2107.00641"]);
+        let q = post("b", 2, &["2401.04670"]);
+        let reply = BlueskyInteraction {
+            did: "did:plc:r".into(),
+            collection: "app.bsky.feed.post".into(),
+            rkey: "r1".into(),
+            kind: BlueskyInteractionKind::Reply,
+            subject_uri: "at://did:plc:x/app.bsky.feed.post/unknown".into(),
+        };
+        let writes = vec![
+            BlueskyWrite::UpsertPost(p.clone()),
+            BlueskyWrite::UpsertPost(p.clone()),
+            BlueskyWrite::UpsertPost(q.clone()),
+            BlueskyWrite::RecordInteraction {
+                interaction: like("did:plc:l", "1", &p.uri),
+                or_subject: None,
+            },
+            BlueskyWrite::RecordInteraction {
+                interaction: like("did:plc:m", "1", &q.uri),
+                or_subject: None,
+            },
+            BlueskyWrite::RecordInteraction {
+                interaction: reply.clone(),
+                or_subject: Some(p.uri.clone()),
+            },
+            BlueskyWrite::DeleteInteractions {
+                did: "did:plc:l".into(),
+                collection: "app.bsky.feed.like".into(),
+                rkey: "1".into(),
+            },
+            BlueskyWrite::DeletePost(q.uri.clone()),
+            BlueskyWrite::DeletePost(q.uri.clone()),
+            BlueskyWrite::RecordInteraction {
+                interaction: like("did:plc:n", "1", &q.uri),
+                or_subject: None,
+            },
+        ];
+        let batched = SqliteStore::in_memory().await.unwrap();
+        let outcomes = batched.bluesky_apply(&writes).await.unwrap();
+        use BlueskyOutcome::*;
+        assert_eq!(
+            outcomes,
+            vec![
+                PostUpserted(true),
+                PostUpserted(false),
+                PostUpserted(true),
+                InteractionRecorded(true),
+                InteractionRecorded(true),
+                InteractionRecorded(true),
+                InteractionsDeleted(1),
+                PostDeleted(true),
+                PostDeleted(false),
+                InteractionRecorded(false),
+            ]
+        );
+        // The same writes through the single-write methods, each its own transaction.
+        let single = SqliteStore::in_memory().await.unwrap();
+        let mut one_by_one = Vec::new();
+        for write in &writes {
+            one_by_one.push(match write {
+                BlueskyWrite::UpsertPost(post) => {
+                    PostUpserted(single.bluesky_upsert_post(post).await.unwrap())
+                }
+                BlueskyWrite::DeletePost(uri) => {
+                    PostDeleted(single.bluesky_delete_post(uri).await.unwrap())
+                }
+                BlueskyWrite::RecordInteraction {
+                    interaction,
+                    or_subject,
+                } => {
+                    let mut counted = single
+                        .bluesky_record_interaction(interaction)
+                        .await
+                        .unwrap();
+                    if let (false, Some(subject)) = (counted, or_subject) {
+                        let instead = BlueskyInteraction {
+                            subject_uri: subject.clone(),
+                            ..interaction.clone()
+                        };
+                        counted = single.bluesky_record_interaction(&instead).await.unwrap();
+                    }
+                    InteractionRecorded(counted)
+                }
+                BlueskyWrite::DeleteInteractions {
+                    did,
+                    collection,
+                    rkey,
+                } => InteractionsDeleted(
+                    single
+                        .bluesky_delete_interactions(did, collection, rkey)
+                        .await
+                        .unwrap(),
+                ),
+            });
+        }
+        assert_eq!(one_by_one, outcomes);
+        let all =
+            |s: SqliteStore| async move { s.bluesky_posts_in_window(at(0), at(59)).await.unwrap() };
+        let stored = all(batched.clone()).await;
+        assert_eq!(stored, all(single).await);
+        assert_eq!(stored.len(), 1);
+        assert_eq!(
+            stored[0].counts,
+            BlueskyCounts {
+                replies: 1,
+                ..BlueskyCounts::default()
+            },
+            "the reply counted for its second subject"
+        );
+
+        // A post without papers fails the whole batch before anything is written.
+        let bad = vec![
+            BlueskyWrite::UpsertPost(post("c", 3, &["2107.00641"])),
+            BlueskyWrite::UpsertPost(post("d", 4, &[])),
+        ];
+        assert!(batched.bluesky_apply(&bad).await.is_err());
+        assert_eq!(all(batched.clone()).await.len(), 1);
+        assert!(batched.bluesky_apply(&[]).await.unwrap().is_empty());
     }
 
     #[tokio::test]
