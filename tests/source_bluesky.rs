@@ -803,6 +803,58 @@ async fn a_silent_connection_is_reopened_after_the_idle_timeout() {
     assert_eq!(clock.sleeps(), vec![Duration::from_secs(1)]);
 }
 
+/// On a connection that goes quiet, the buffered writes are stored after `FLUSH_IDLE`, while it
+/// is still open: neither the next cursor save nor the end of the connection is waited for.
+#[tokio::test]
+async fn buffered_writes_are_stored_when_the_connection_goes_quiet() {
+    let abs = uri("did:plc:abs", "p");
+    let (url, mut queries) = fake_jetstream(vec![Conn {
+        lines: vec![
+            post(
+                "did:plc:abs",
+                "p",
+                T,
+                facet_post("https://arxiv.org/abs/2107.00641", T),
+            ),
+            like("did:plc:l", "1", T + 1, &abs),
+            like("did:plc:m", "1", T + 2, &abs),
+        ],
+        end: End::Hold,
+    }])
+    .await;
+    let store = store().await;
+    let clock = FakeClock::new(now());
+    let cfg = BlueskyConfig {
+        jetstream_url: url,
+        ..cfg()
+    };
+    let running = start(cfg, &store, &clock);
+    assert_eq!(
+        next_query(&mut queries).await,
+        format!("/subscribe?{WANTED}")
+    );
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let counts = counts_of(&store, PAPER).await;
+        if counts.first().is_some_and(|(_, c)| c.likes == 2) {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not stored within 10 s: {counts:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        store.jetstream_cursor().await.unwrap(),
+        None,
+        "stored before any cursor save (every 1000 events or 10 s)"
+    );
+    assert!(queries.try_recv().is_err(), "still on the first connection");
+    running.stop().await;
+    assert_eq!(store.jetstream_cursor().await.unwrap(), Some(T + 2));
+}
+
 #[tokio::test]
 async fn listen_fails_cleanly_when_the_store_is_unusable() {
     let (url, _queries) = fake_jetstream(Vec::new()).await;
