@@ -171,10 +171,13 @@ async fn write_raw_cursor(store: &SqliteStore, value: &str) {
     .unwrap();
 }
 
+/// Applies `lines`, then flushes the buffered writes (as the listener does when the stream goes
+/// quiet), so that the store and the stats show them.
 async fn apply_all(c: &mut JetstreamConsumer, lines: &[String]) {
     for line in lines {
         c.apply_text(line).await.unwrap();
     }
+    c.flush().await.unwrap();
 }
 
 async fn counts_of(store: &Arc<dyn Store>, paper: &str) -> Vec<(String, BlueskyCounts)> {
@@ -410,9 +413,11 @@ async fn url_forms_interactions_deletes_and_replays() {
     apply_all(&mut c, &lines).await;
     assert_eq!(counts_of(&store, PAPER).await, first);
     // Deleting the quote post removes its quote.
-    c.apply_text(&delete("did:plc:q", "app.bsky.feed.post", "q", t + 30))
-        .await
-        .unwrap();
+    apply_all(
+        &mut c,
+        &[delete("did:plc:q", "app.bsky.feed.post", "q", t + 30)],
+    )
+    .await;
     let quotes = counts_of(&store, PAPER)
         .await
         .into_iter()
@@ -428,6 +433,7 @@ async fn url_forms_interactions_deletes_and_replays() {
     c.apply_text(&like("did:plc:l9", "l9", t + 32, &abs))
         .await
         .unwrap();
+    c.flush().await.unwrap();
     assert!(
         !counts_of(&store, PAPER)
             .await
@@ -797,6 +803,58 @@ async fn a_silent_connection_is_reopened_after_the_idle_timeout() {
     assert_eq!(clock.sleeps(), vec![Duration::from_secs(1)]);
 }
 
+/// On a connection that goes quiet, the buffered writes are stored after `FLUSH_IDLE`, while it
+/// is still open: neither the next cursor save nor the end of the connection is waited for.
+#[tokio::test]
+async fn buffered_writes_are_stored_when_the_connection_goes_quiet() {
+    let abs = uri("did:plc:abs", "p");
+    let (url, mut queries) = fake_jetstream(vec![Conn {
+        lines: vec![
+            post(
+                "did:plc:abs",
+                "p",
+                T,
+                facet_post("https://arxiv.org/abs/2107.00641", T),
+            ),
+            like("did:plc:l", "1", T + 1, &abs),
+            like("did:plc:m", "1", T + 2, &abs),
+        ],
+        end: End::Hold,
+    }])
+    .await;
+    let store = store().await;
+    let clock = FakeClock::new(now());
+    let cfg = BlueskyConfig {
+        jetstream_url: url,
+        ..cfg()
+    };
+    let running = start(cfg, &store, &clock);
+    assert_eq!(
+        next_query(&mut queries).await,
+        format!("/subscribe?{WANTED}")
+    );
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let counts = counts_of(&store, PAPER).await;
+        if counts.first().is_some_and(|(_, c)| c.likes == 2) {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not stored within 10 s: {counts:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        store.jetstream_cursor().await.unwrap(),
+        None,
+        "stored before any cursor save (every 1000 events or 10 s)"
+    );
+    assert!(queries.try_recv().is_err(), "still on the first connection");
+    running.stop().await;
+    assert_eq!(store.jetstream_cursor().await.unwrap(), Some(T + 2));
+}
+
 #[tokio::test]
 async fn listen_fails_cleanly_when_the_store_is_unusable() {
     let (url, _queries) = fake_jetstream(Vec::new()).await;
@@ -1145,6 +1203,229 @@ async fn a_connection_lost_mid_burst_resumes_at_a_stored_event_and_stores_each_o
         );
     }
     assert_eq!(clock.sleeps().len(), 3, "one backoff per lost connection");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Buffered writes.
+
+/// Every row of the Bluesky tables, in a fixed order.
+async fn bluesky_rows(store: &SqliteStore) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT 'post ' || uri || ' ' || author_did || ' ' || created_at FROM bluesky_posts \
+         UNION ALL SELECT 'paper ' || post_uri || ' ' || paper_id FROM bluesky_post_papers \
+         UNION ALL SELECT 'interaction ' || did || ' ' || collection || ' ' || rkey || ' ' || kind \
+         || ' ' || subject_uri FROM bluesky_interactions ORDER BY 1",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap()
+}
+
+/// A post, its likes, a reply to it and one deep in its thread, a replayed like, the delete of
+/// one like, an update of the post (papers changed: counts kept) and of the reply (now to
+/// another post: undo, then apply), and a second post updated to link nothing (deleted) and then
+/// liked (dropped).
+fn mixed_batch() -> Vec<String> {
+    let abs = uri("did:plc:abs", "p");
+    let other = uri("did:plc:other", "o");
+    let t = T;
+    let reply = |rkey: &str, t: i64, parent: &str, root: &str, op: &str| {
+        let record = json!({"$type": "app.bsky.feed.post", "createdAt": iso(t), "text": "yes",
+            "reply": {"parent": {"cid": "b", "uri": parent}, "root": {"cid": "b", "uri": root}}});
+        commit("did:plc:x", t, op, "app.bsky.feed.post", rkey, Some(record))
+    };
+    vec![
+        post(
+            "did:plc:abs",
+            "p",
+            t,
+            facet_post("https://arxiv.org/abs/2107.00641", t),
+        ),
+        like("did:plc:l1", "l1", t + 1, &abs),
+        like("did:plc:l2", "l2", t + 2, &abs),
+        like("did:plc:l3", "l3", t + 3, &abs),
+        like("did:plc:l1", "l1", t + 4, &abs), // replayed
+        repost("did:plc:r1", "r1", t + 5, &abs),
+        reply("x1", t + 6, &abs, &abs, "create"),
+        reply("x2", t + 7, &uri("did:plc:x", "x1"), &abs, "create"),
+        delete("did:plc:l2", "app.bsky.feed.like", "l2", t + 8),
+        commit(
+            "did:plc:abs",
+            t + 9,
+            "update",
+            "app.bsky.feed.post",
+            "p",
+            Some(facet_post("https://arxiv.org/abs/2401.04670", t)),
+        ),
+        post(
+            "did:plc:other",
+            "o",
+            t + 10,
+            facet_post("https://arxiv.org/abs/2107.00641", t + 10),
+        ),
+        like("did:plc:l4", "l4", t + 11, &other),
+        reply("x1", t + 12, &other, &other, "update"),
+        commit(
+            "did:plc:other",
+            t + 13,
+            "update",
+            "app.bsky.feed.post",
+            "o",
+            Some(json!({"$type": "app.bsky.feed.post", "createdAt": iso(t + 10), "text": "gone"})),
+        ),
+        like("did:plc:l5", "l5", t + 14, &other),
+        like("did:plc:l6", "l6", t + 15, &abs),
+    ]
+}
+
+/// One batch stores the same rows and counts the same stats as the writes one event at a time
+/// (a flush after every event, which is what the listener did before it batched).
+#[tokio::test]
+async fn a_batch_stores_and_counts_what_the_writes_one_by_one_do() {
+    let lines = mixed_batch();
+    let one_by_one = SqliteStore::in_memory().await.unwrap();
+    let batched = SqliteStore::in_memory().await.unwrap();
+    let clock = FakeClock::new(now());
+    let mut a = consumer(&(Arc::new(one_by_one.clone()) as _), &clock, &cfg()).await;
+    for line in &lines {
+        a.apply_text(line).await.unwrap();
+        a.flush().await.unwrap();
+    }
+    let mut b = consumer(&(Arc::new(batched.clone()) as _), &clock, &cfg()).await;
+    for line in &lines {
+        b.apply_text(line).await.unwrap();
+    }
+    assert!(b.pending() > 10, "{} writes buffered", b.pending());
+    assert_eq!(
+        bluesky_rows(&batched).await.len(),
+        2,
+        "only the first post and its paper, flushed before the prune that follows the first \
+         event; the rest waits for the flush"
+    );
+    b.flush().await.unwrap();
+    assert_eq!(b.pending(), 0);
+
+    assert_eq!(
+        bluesky_rows(&batched).await,
+        bluesky_rows(&one_by_one).await
+    );
+    assert_eq!(b.stats(), a.stats());
+    let stats = b.stats();
+    assert_eq!(
+        (
+            stats.posts_stored,
+            stats.posts_deleted,
+            stats.interactions,
+            stats.interactions_deleted
+        ),
+        (3, 1, 10, 2),
+        "{stats:?}"
+    );
+    let store: Arc<dyn Store> = Arc::new(batched);
+    let abs = uri("did:plc:abs", "p");
+    assert_eq!(
+        counts_of(&store, OTHER).await,
+        vec![(
+            abs,
+            BlueskyCounts {
+                likes: 3,
+                reposts: 1,
+                quotes: 0,
+                replies: 1
+            }
+        )],
+        "l1, l3, l6 (l2 deleted); the x2 reply (x1 moved to the deleted post)"
+    );
+    assert!(counts_of(&store, PAPER).await.is_empty());
+}
+
+/// The listener stops (crashes) with writes buffered after its last cursor save: the saved
+/// cursor is behind them, so the restart's replay brings them back, and nothing the replay
+/// repeats is counted twice. A clean stop (`save_cursor`, as `listen` does on shutdown) stores
+/// what is buffered and saves the last event's time.
+#[tokio::test]
+async fn stopping_mid_buffer_then_resuming_from_the_saved_cursor_loses_and_doubles_nothing() {
+    let sqlite = SqliteStore::in_memory().await.unwrap();
+    let store: Arc<dyn Store> = Arc::new(sqlite.clone());
+    let clock = FakeClock::new(now());
+    let cfg = BlueskyConfig {
+        cursor_save_events: 7,
+        ..cfg()
+    };
+    let burst = burst();
+    let cut = 31;
+    let mut crashed = consumer(&store, &clock, &cfg).await;
+    for e in &burst[..cut] {
+        crashed.apply_text(&e.line).await.unwrap();
+    }
+    assert!(crashed.pending() > 0, "writes buffered at the crash");
+    drop(crashed);
+    let saved = store.jetstream_cursor().await.unwrap().expect("saved");
+    assert_eq!(saved, burst[27].t, "saved after every 7 events");
+    for e in burst.iter().filter(|e| e.t <= saved) {
+        assert!(
+            is_stored(&sqlite, &e.trace).await,
+            "{:?} below the cursor",
+            e.trace
+        );
+    }
+    assert!(
+        !is_stored(&sqlite, &burst[30].trace).await,
+        "{:?} was only buffered",
+        burst[30].trace
+    );
+
+    let mut resumed = consumer(&store, &clock, &cfg).await;
+    let from = resumed.resume_from().expect("a cursor");
+    assert!(from <= saved);
+    // Jetstream replays from the cursor; stop cleanly half-way, then resume again.
+    let replay: Vec<&BurstEvent> = burst.iter().filter(|e| e.t >= from).collect();
+    let half = replay.len() / 2;
+    for e in &replay[..half] {
+        resumed.apply_text(&e.line).await.unwrap();
+    }
+    resumed.save_cursor().await.unwrap();
+    assert_eq!(resumed.pending(), 0);
+    assert_eq!(
+        store.jetstream_cursor().await.unwrap(),
+        Some(replay[half - 1].t)
+    );
+    let mut last = consumer(&store, &clock, &cfg).await;
+    let from = last.resume_from().expect("a cursor");
+    for e in burst.iter().filter(|e| e.t >= from) {
+        last.apply_text(&e.line).await.unwrap();
+    }
+    last.save_cursor().await.unwrap();
+
+    assert_eq!(
+        store.jetstream_cursor().await.unwrap(),
+        Some(burst.last().unwrap().t)
+    );
+    let rows: (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM bluesky_posts), (SELECT count(*) FROM bluesky_interactions)",
+    )
+    .fetch_one(sqlite.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        rows,
+        (
+            BURST_POSTS as i64,
+            (BURST_POSTS * (LIKES_PER_POST + 1)) as i64
+        )
+    );
+    for i in 0..BURST_POSTS {
+        assert_eq!(
+            counts_of(&store, &burst_paper(i)).await[0].1,
+            BlueskyCounts {
+                likes: LIKES_PER_POST as u64,
+                reposts: 1,
+                quotes: 0,
+                replies: 0
+            },
+            "paper {i}"
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -100,6 +100,52 @@ pub struct StoredBlueskyPost {
     pub counts: BlueskyCounts,
 }
 
+/// One write of the Jetstream listener, for [`BlueskyStore::bluesky_apply`].
+///
+/// The listener buffers the writes of many events and hands them over at once: at firehose
+/// speed the cost of a write is its transaction and its round trips to the database, not the
+/// work itself. Each variant does exactly what the single-write method it names does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BlueskyWrite {
+    /// [`BlueskyStore::bluesky_upsert_post`].
+    UpsertPost(BlueskyPost),
+    /// [`BlueskyStore::bluesky_delete_post`] of this URI.
+    DeletePost(String),
+    /// [`BlueskyStore::bluesky_record_interaction`]; when its subject is not stored and
+    /// `or_subject` is set, the same interaction with that subject instead (a reply counts for
+    /// its thread's root when its parent is not stored, and which one is stored is only known
+    /// when the write is applied).
+    RecordInteraction {
+        /// The interaction, with its first-choice subject.
+        interaction: BlueskyInteraction,
+        /// The subject to count it for when the first one is not stored.
+        or_subject: Option<String>,
+    },
+    /// [`BlueskyStore::bluesky_delete_interactions`] of the record `did`/`collection`/`rkey`.
+    DeleteInteractions {
+        /// The DID of the account whose record it was.
+        did: String,
+        /// The record's collection.
+        collection: String,
+        /// The record key.
+        rkey: String,
+    },
+}
+
+/// What one [`BlueskyWrite`] did: the value its single-write method returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BlueskyOutcome {
+    /// [`BlueskyWrite::UpsertPost`]: whether anything changed.
+    PostUpserted(bool),
+    /// [`BlueskyWrite::DeletePost`]: whether the post was stored.
+    PostDeleted(bool),
+    /// [`BlueskyWrite::RecordInteraction`]: whether it was counted (for its subject or, failing
+    /// that, for `or_subject`).
+    InteractionRecorded(bool),
+    /// [`BlueskyWrite::DeleteInteractions`]: how many interactions were removed.
+    InteractionsDeleted(u64),
+}
+
 /// Stored Bluesky posts and their counted interactions. Every write is idempotent, so replayed
 /// events change nothing.
 #[async_trait]
@@ -129,6 +175,54 @@ pub trait BlueskyStore: Send + Sync + std::fmt::Debug {
         collection: &str,
         rkey: &str,
     ) -> Result<u64, StoreError>;
+
+    /// Bluesky: applies `writes` in order, as the single-write methods would one after the
+    /// other, and returns what each did (one outcome per write, same order).
+    ///
+    /// Stores that can should apply them atomically, in one transaction: the listener batches
+    /// its writes this way because a transaction per event costs more than the event. The
+    /// default applies them one by one (not atomically; an error leaves the earlier ones
+    /// applied, which is harmless because every write is idempotent and the listener's cursor
+    /// is only saved after a batch succeeded).
+    async fn bluesky_apply(
+        &self,
+        writes: &[BlueskyWrite],
+    ) -> Result<Vec<BlueskyOutcome>, StoreError> {
+        let mut outcomes = Vec::with_capacity(writes.len());
+        for write in writes {
+            outcomes.push(match write {
+                BlueskyWrite::UpsertPost(post) => {
+                    BlueskyOutcome::PostUpserted(self.bluesky_upsert_post(post).await?)
+                }
+                BlueskyWrite::DeletePost(uri) => {
+                    BlueskyOutcome::PostDeleted(self.bluesky_delete_post(uri).await?)
+                }
+                BlueskyWrite::RecordInteraction {
+                    interaction,
+                    or_subject,
+                } => {
+                    let mut counted = self.bluesky_record_interaction(interaction).await?;
+                    if !counted && let Some(subject) = or_subject {
+                        let instead = BlueskyInteraction {
+                            subject_uri: subject.clone(),
+                            ..interaction.clone()
+                        };
+                        counted = self.bluesky_record_interaction(&instead).await?;
+                    }
+                    BlueskyOutcome::InteractionRecorded(counted)
+                }
+                BlueskyWrite::DeleteInteractions {
+                    did,
+                    collection,
+                    rkey,
+                } => BlueskyOutcome::InteractionsDeleted(
+                    self.bluesky_delete_interactions(did, collection, rkey)
+                        .await?,
+                ),
+            });
+        }
+        Ok(outcomes)
+    }
 
     /// Bluesky: stored posts created in `[since, until)`, with their counted interactions,
     /// oldest first.

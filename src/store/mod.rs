@@ -43,8 +43,8 @@ mod subscriptions;
 mod summaries;
 
 pub use bluesky::{
-    BlueskyCounts, BlueskyInteraction, BlueskyInteractionKind, BlueskyPost, BlueskyStore,
-    StoredBlueskyPost,
+    BlueskyCounts, BlueskyInteraction, BlueskyInteractionKind, BlueskyOutcome, BlueskyPost,
+    BlueskyStore, BlueskyWrite, StoredBlueskyPost,
 };
 pub use cursors::CursorStore;
 pub use mailings::{MailingMember, MailingPaper, MailingRecord, MailingSource, MailingStore};

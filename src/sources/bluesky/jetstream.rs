@@ -2,8 +2,9 @@
 //! keeps the posts linking arXiv and counts their likes, reposts, quotes and replies.
 //!
 //! Jetstream (`wss://jetstream{1,2}.us-{east,west}.bsky.network/subscribe`) needs no key. We
-//! subscribe to posts, likes and reposts; every event is applied to the [`Store`] at once and
-//! forgotten, so memory stays flat however busy the firehose is:
+//! subscribe to posts, likes and reposts; the writes an event calls for are buffered (at most
+//! [`FLUSH_WRITES`] of them, so memory stays flat however busy the firehose is) and applied to
+//! the [`Store`] in one transaction per batch:
 //! - a post whose facets or embeds link arXiv is stored with its papers;
 //! - a like or repost whose subject is a stored post is counted, and so is a post that quotes
 //!   a stored post or replies to one;
@@ -11,8 +12,16 @@
 //!   did + collection + rkey, which is also what makes replays (delivery is at-least-once)
 //!   change nothing.
 //!
+//! Nearly all of the firehose is dropped in memory; what is left was written a transaction per
+//! event, and those transactions (round trips to SQLite's thread, a WAL commit each) were most
+//! of the listener's CPU. Batches are flushed when [`FLUSH_WRITES`] writes are waiting, when
+//! the connection has been quiet for [`FLUSH_IDLE`], before the cursor is saved, before the
+//! stored posts are reloaded or pruned, and when a connection ends.
+//!
 //! The cursor (`time_us` of the last applied event) is saved in the store every
-//! `cursor_save_events` events or `cursor_save_interval`, and on shutdown. A (re)connection
+//! `cursor_save_events` events or `cursor_save_interval`, and on shutdown, always after the
+//! buffered writes are stored: the saved cursor is never ahead of the store, so a crash loses
+//! only writes that the replay from the cursor brings back. A (re)connection
 //! resumes `replay_overlap` before it; Jetstream replays up to about 36 hours. After a dropped
 //! connection the listener waits (1 s, doubling up to `reconnect_max_delay`, through the
 //! [`Clock`]) and reconnects from the cursor.
@@ -35,7 +44,20 @@ use crate::clock::{Clock, saturating_sub};
 use crate::config::BlueskyConfig;
 use crate::http::sanitize_url;
 use crate::sources::SourceError;
-use crate::store::{BlueskyInteraction, BlueskyInteractionKind, BlueskyPost, Store, StoreError};
+use crate::store::{
+    BlueskyInteraction, BlueskyInteractionKind, BlueskyOutcome, BlueskyPost, BlueskyWrite, Store,
+    StoreError,
+};
+
+/// Most writes buffered before they are flushed: large enough that a transaction's cost is
+/// spread thin (at firehose speed 256 writes are a few thousand events), small enough that a
+/// batch holds SQLite's write lock for a few milliseconds only.
+pub const FLUSH_WRITES: usize = 256;
+
+/// How long a connection may be quiet before buffered writes are flushed, so that on a slow
+/// stream what was seen is stored (and visible to commands) within this delay rather than at
+/// the next cursor save.
+pub const FLUSH_IDLE: Duration = Duration::from_millis(50);
 
 /// How often stored posts past `retention` are pruned.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
@@ -54,7 +76,9 @@ pub struct ConsumerStats {
     pub events: u64,
     /// Lines that were not valid events (skipped).
     pub malformed: u64,
-    /// Posts linking arXiv stored or updated.
+    /// Posts linking arXiv stored or updated. This and the other counts of writes (all but
+    /// `events`, `malformed` and `interactions_ignored`) move when buffered writes are
+    /// flushed, from what the store answered.
     pub posts_stored: u64,
     /// Stored posts removed by a delete (or an update that dropped their links).
     pub posts_deleted: u64,
@@ -67,10 +91,12 @@ pub struct ConsumerStats {
     pub interactions_ignored: u64,
 }
 
-/// Applies Jetstream events to the store, one at a time, and keeps the cursor.
+/// Applies Jetstream events to the store, in batches, and keeps the cursor.
 ///
 /// Separate from the websocket so that it can be driven (and tested) with any sequence of
-/// lines. Nothing about an event is kept after [`JetstreamConsumer::apply_text`] returns.
+/// lines. What an event writes is buffered until the next [`JetstreamConsumer::flush`] (which
+/// [`JetstreamConsumer::save_cursor`] does first, and which happens by itself every
+/// [`FLUSH_WRITES`] writes); nothing else about an event is kept.
 #[derive(Debug)]
 pub struct JetstreamConsumer {
     store: Arc<dyn Store>,
@@ -94,6 +120,25 @@ pub struct JetstreamConsumer {
     known_posts: Option<std::collections::HashSet<String>>,
     /// When `known_posts` was loaded.
     known_loaded: Option<DateTime<Utc>>,
+    /// Writes not yet flushed, in event order.
+    pending: Vec<BlueskyWrite>,
+    /// For each of `pending`, what its outcome adds to `stats`.
+    tallies: Vec<Tally>,
+}
+
+/// What a buffered write's outcome adds to [`ConsumerStats`].
+#[derive(Debug, Clone, Copy)]
+enum Tally {
+    /// `interactions_deleted` += removed.
+    InteractionsDeleted,
+    /// `posts_deleted` += 1 when it was stored.
+    PostDeleted,
+    /// `posts_stored` += 1.
+    PostStored,
+    /// `interactions` += 1 when counted; when not, `interactions_ignored` += 1 if
+    /// `fallback_ignored` (a reply whose root was dropped in memory: that counts as ignored
+    /// only once the store says its parent is not stored either).
+    Interaction { fallback_ignored: bool },
 }
 
 /// How often the listener reloads the stored posts' URIs (see `known_posts`).
@@ -117,6 +162,8 @@ impl JetstreamConsumer {
             last_prune: None,
             known_posts: None,
             known_loaded: None,
+            pending: Vec::new(),
+            tallies: Vec::new(),
             stats: ConsumerStats::default(),
         }
     }
@@ -154,9 +201,85 @@ impl JetstreamConsumer {
         self.cursor
     }
 
-    /// What has been applied so far.
+    /// What has been applied so far (writes count once flushed; see [`ConsumerStats`]).
     pub fn stats(&self) -> ConsumerStats {
         self.stats
+    }
+
+    /// How many writes are buffered, waiting for [`JetstreamConsumer::flush`].
+    pub fn pending(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Stores the buffered writes, in order, in one store call (one transaction on SQLite),
+    /// and counts their outcomes in [`JetstreamConsumer::stats`].
+    ///
+    /// On an error nothing is counted and the writes stay buffered (the store rolled them back;
+    /// a later flush tries them again, which is harmless as writes are idempotent), and the
+    /// stored posts are reloaded before the next event: they were kept in step with writes that
+    /// may never land.
+    pub async fn flush(&mut self) -> Result<(), SourceError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let outcomes = match self.store.bluesky_apply(&self.pending).await {
+            Ok(outcomes) => outcomes,
+            Err(e) => {
+                self.known_posts = None;
+                return Err(e.into());
+            }
+        };
+        if outcomes.len() != self.tallies.len() {
+            self.known_posts = None;
+            return Err(StoreError::Query(format!(
+                "the store answered {} outcomes for {} Bluesky writes",
+                outcomes.len(),
+                self.tallies.len()
+            ))
+            .into());
+        }
+        for (tally, outcome) in self.tallies.iter().zip(&outcomes) {
+            let stats = &mut self.stats;
+            match (tally, outcome) {
+                (Tally::InteractionsDeleted, BlueskyOutcome::InteractionsDeleted(n)) => {
+                    stats.interactions_deleted += n;
+                }
+                (Tally::PostDeleted, BlueskyOutcome::PostDeleted(removed)) => {
+                    stats.posts_deleted += u64::from(*removed);
+                }
+                (Tally::PostStored, BlueskyOutcome::PostUpserted(_)) => stats.posts_stored += 1,
+                (
+                    Tally::Interaction { fallback_ignored },
+                    BlueskyOutcome::InteractionRecorded(counted),
+                ) => {
+                    if *counted {
+                        stats.interactions += 1;
+                    } else if *fallback_ignored {
+                        stats.interactions_ignored += 1;
+                    }
+                }
+                (tally, outcome) => {
+                    tracing::warn!(
+                        ?tally,
+                        ?outcome,
+                        "the store answered a Bluesky write out of order"
+                    );
+                }
+            }
+        }
+        self.pending.clear();
+        self.tallies.clear();
+        Ok(())
+    }
+
+    /// Buffers `write`, flushing when [`FLUSH_WRITES`] are waiting.
+    async fn write(&mut self, write: BlueskyWrite, tally: Tally) -> Result<(), SourceError> {
+        self.pending.push(write);
+        self.tallies.push(tally);
+        if self.pending.len() >= FLUSH_WRITES {
+            self.flush().await?;
+        }
+        Ok(())
     }
 
     /// Applies one websocket text message. A malformed line is skipped with a warning; only
@@ -185,6 +308,9 @@ impl JetstreamConsumer {
             .known_loaded
             .is_none_or(|t| now - t >= to_chrono(KNOWN_POSTS_REFRESH));
         if self.known_posts.is_none() || stale {
+            // The set is kept in step with the buffered writes; the store only has them after
+            // a flush.
+            self.flush().await?;
             let uris = self.store.bluesky_post_uris().await?;
             self.known_posts = Some(uris.into_iter().collect());
             self.known_loaded = Some(now);
@@ -203,19 +329,18 @@ impl JetstreamConsumer {
             if commit.operation != Operation::Create {
                 // A delete undoes everything the record did; an update is applied as "undo,
                 // then apply the new version", minus the post itself, whose counts must survive.
-                self.stats.interactions_deleted += self
-                    .store
-                    .bluesky_delete_interactions(did, collection, rkey)
-                    .await?;
+                let write = BlueskyWrite::DeleteInteractions {
+                    did: did.clone(),
+                    collection: collection.clone(),
+                    rkey: rkey.clone(),
+                };
+                self.write(write, Tally::InteractionsDeleted).await?;
             }
             let uri = records::record_uri(did, collection, rkey);
             match (&commit.operation, &commit.record) {
                 (Operation::Delete, _) => {
-                    if collection == POST && self.store.bluesky_delete_post(&uri).await? {
-                        self.stats.posts_deleted += 1;
-                    }
-                    if let Some(known) = self.known_posts.as_mut() {
-                        known.remove(&uri);
+                    if collection == POST {
+                        self.delete_post(uri).await?;
                     }
                 }
                 (_, Some(Record::Post(post))) => {
@@ -227,41 +352,32 @@ impl JetstreamConsumer {
                             created_at: records::effective_created_at(post.created_at, seen),
                             papers,
                         };
-                        self.store.bluesky_upsert_post(&stored).await?;
-                        self.stats.posts_stored += 1;
                         if let Some(known) = self.known_posts.as_mut() {
-                            known.insert(uri.clone());
+                            known.insert(uri);
                         }
+                        self.write(BlueskyWrite::UpsertPost(stored), Tally::PostStored)
+                            .await?;
                     } else if commit.operation == Operation::Update {
-                        if self.store.bluesky_delete_post(&uri).await? {
-                            self.stats.posts_deleted += 1;
-                        }
-                        if let Some(known) = self.known_posts.as_mut() {
-                            known.remove(&uri);
-                        }
+                        self.delete_post(uri).await?;
                     }
                     if let Some(quoted) = &post.quoted_uri {
-                        self.interact(event, BlueskyInteractionKind::Quote, quoted)
+                        self.interact(event, BlueskyInteractionKind::Quote, quoted, None)
                             .await?;
                     }
                     // A reply counts once: for its parent when that is stored, else for the
                     // thread's root (a reply deep under a link post still discusses it).
-                    if let Some(parent) = &post.reply_parent
-                        && !self
-                            .interact(event, BlueskyInteractionKind::Reply, parent)
-                            .await?
-                        && let Some(root) = post.reply_root.as_ref().filter(|r| *r != parent)
-                    {
-                        self.interact(event, BlueskyInteractionKind::Reply, root)
+                    if let Some(parent) = &post.reply_parent {
+                        let root = post.reply_root.as_deref().filter(|r| *r != parent);
+                        self.interact(event, BlueskyInteractionKind::Reply, parent, root)
                             .await?;
                     }
                 }
                 (_, Some(Record::Like { subject_uri })) => {
-                    self.interact(event, BlueskyInteractionKind::Like, subject_uri)
+                    self.interact(event, BlueskyInteractionKind::Like, subject_uri, None)
                         .await?;
                 }
                 (_, Some(Record::Repost { subject_uri })) => {
-                    self.interact(event, BlueskyInteractionKind::Repost, subject_uri)
+                    self.interact(event, BlueskyInteractionKind::Repost, subject_uri, None)
                         .await?;
                 }
                 (_, None) => {}
@@ -277,42 +393,70 @@ impl JetstreamConsumer {
         Ok(())
     }
 
-    /// Counts `event`'s record as a `kind` of `subject`; whether the subject is stored.
+    /// Buffers the delete of the post `uri` (the store tells whether it was stored).
+    async fn delete_post(&mut self, uri: String) -> Result<(), SourceError> {
+        if let Some(known) = self.known_posts.as_mut() {
+            known.remove(&uri);
+        }
+        self.write(BlueskyWrite::DeletePost(uri), Tally::PostDeleted)
+            .await
+    }
+
+    /// Counts `event`'s record as a `kind` of `subject` or, when that is not stored, of
+    /// `or_subject`: buffers the write when one of them is a stored post, else drops the
+    /// interaction in memory.
     async fn interact(
         &mut self,
         event: &Event,
         kind: BlueskyInteractionKind,
         subject: &str,
-    ) -> Result<bool, SourceError> {
+        or_subject: Option<&str>,
+    ) -> Result<(), SourceError> {
         let EventKind::Commit(commit) = &event.kind else {
-            return Ok(false);
+            return Ok(());
         };
         // Nearly every like and repost is of a post that links no paper: dropped here, in
         // memory, without a query.
-        if !self
-            .known_posts
-            .as_ref()
-            .is_none_or(|known| known.contains(subject))
-        {
-            self.stats.interactions_ignored += 1;
-            return Ok(false);
-        }
+        let known = |uri: &str| {
+            self.known_posts
+                .as_ref()
+                .is_none_or(|known| known.contains(uri))
+        };
+        let subject_known = known(subject);
+        let or_known = or_subject.filter(|s| known(s));
+        let fallback_ignored = or_subject.is_some() && or_known.is_none();
+        let (first, or_subject) = match (subject_known, or_known) {
+            (true, or) => (subject, or),
+            (false, Some(or)) => {
+                self.stats.interactions_ignored += 1;
+                (or, None)
+            }
+            (false, None) => {
+                self.stats.interactions_ignored += 1 + u64::from(fallback_ignored);
+                return Ok(());
+            }
+        };
         let interaction = BlueskyInteraction {
             did: event.did.clone(),
             collection: commit.collection.clone(),
             rkey: commit.rkey.clone(),
             kind,
-            subject_uri: subject.to_string(),
+            subject_uri: first.to_string(),
         };
-        let counted = self.store.bluesky_record_interaction(&interaction).await?;
-        if counted {
-            self.stats.interactions += 1;
-        }
-        Ok(counted)
+        let write = BlueskyWrite::RecordInteraction {
+            interaction,
+            or_subject: or_subject.map(str::to_string),
+        };
+        let fallback_ignored = subject_known && fallback_ignored;
+        self.write(write, Tally::Interaction { fallback_ignored })
+            .await
     }
 
-    /// Writes the cursor to the store if it moved since the last save.
+    /// Flushes the buffered writes, then writes the cursor to the store if it moved since the
+    /// last save: the saved cursor never passes an event whose writes are not stored. When the
+    /// flush fails the cursor is not saved.
     pub async fn save_cursor(&mut self) -> Result<(), SourceError> {
+        self.flush().await?;
         if let Some(cursor) = self.cursor
             && self.saved != Some(cursor)
         {
@@ -333,6 +477,8 @@ impl JetstreamConsumer {
             return Ok(());
         }
         self.last_prune = Some(now);
+        // In event order: a buffered post older than the cutoff is pruned too.
+        self.flush().await?;
         // Saturating, and never before 1970 (no Bluesky post is older; the store holds years
         // 0000-9999 only): a huge retention prunes nothing instead of panicking or failing.
         let cutoff = saturating_sub(now, self.retention).max(DateTime::UNIX_EPOCH);
@@ -503,17 +649,27 @@ impl Listener {
         };
         tracing::info!(url = %sanitize_url(url), "connected to Jetstream");
         let mut events = 0u64;
+        let mut last_message = tokio::time::Instant::now();
         loop {
-            let next = tokio::time::timeout(self.cfg.idle_timeout, ws.next());
+            // Measured from the last message, so that flushing on the way does not stretch it.
+            let idle_left = self.cfg.idle_timeout.saturating_sub(last_message.elapsed());
+            let next = tokio::time::timeout(idle_left, ws.next());
+            // Buffered writes wait for a quiet moment (or a full batch, or the cursor's save).
+            let quiet = consumer.pending() > 0;
             let message = tokio::select! {
                 biased;
                 () = shutdown.as_mut() => {
-                    // Best effort: the server may already be gone.
+                    // Best effort: the server may already be gone. The caller flushes.
                     let _ = tokio::time::timeout(Duration::from_secs(2), ws.close(None)).await;
                     return Ok(SessionEnd::Shutdown);
                 }
                 m = next => m,
+                () = tokio::time::sleep(FLUSH_IDLE.min(idle_left)), if quiet => {
+                    consumer.flush().await?;
+                    continue;
+                }
             };
+            last_message = tokio::time::Instant::now();
             match message {
                 Err(_) => {
                     let silent = humantime::format_duration(self.cfg.idle_timeout);

@@ -5,18 +5,19 @@ use std::collections::BTreeSet;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::AssertSqlSafe;
+use sqlx::{AssertSqlSafe, SqliteConnection};
 
 use super::{SqliteStore, corrupt, decode_id, decode_timestamp, encode_timestamp, query_error};
 use crate::arxiv::ArxivId;
 use crate::store::{
-    BlueskyCounts, BlueskyInteraction, BlueskyPost, BlueskyStore, StoreError, StoredBlueskyPost,
+    BlueskyCounts, BlueskyInteraction, BlueskyOutcome, BlueskyPost, BlueskyStore, BlueskyWrite,
+    StoreError, StoredBlueskyPost,
 };
 
 impl SqliteStore {
     /// Whether a Bluesky post is stored (a read, no write lock).
     async fn bluesky_post_stored(&self, uri: &str) -> Result<bool, StoreError> {
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM bluesky_posts WHERE uri = ?1)")
+        sqlx::query_scalar(POST_STORED)
             .bind(uri)
             .fetch_one(&self.pool)
             .await
@@ -24,74 +25,155 @@ impl SqliteStore {
     }
 }
 
+/// Whether a post is stored.
+const POST_STORED: &str = "SELECT EXISTS (SELECT 1 FROM bluesky_posts WHERE uri = ?1)";
+
+/// The paper keys of `post`, version-less and deduplicated; a post with none is an error.
+fn post_papers(post: &BlueskyPost) -> Result<BTreeSet<&str>, StoreError> {
+    let papers: BTreeSet<&str> = post.papers.iter().map(ArxivId::key).collect();
+    if papers.is_empty() {
+        return Err(StoreError::Query(format!(
+            "Bluesky post {} links no paper; only posts that link papers are stored",
+            post.uri
+        )));
+    }
+    Ok(papers)
+}
+
+// The writes themselves, on a connection inside a write transaction: the single-write methods
+// and `bluesky_apply` run the same statements (sqlx caches each prepared statement per
+// connection, keyed on its text), so a batch does exactly what the writes one by one would.
+
+/// [`BlueskyStore::bluesky_upsert_post`] inside a transaction.
+async fn upsert_post_in(
+    conn: &mut SqliteConnection,
+    post: &BlueskyPost,
+) -> Result<bool, StoreError> {
+    let papers = post_papers(post)?;
+    let created_at = encode_timestamp(&post.created_at)?;
+    let stored: Option<(String, String)> =
+        sqlx::query_as("SELECT author_did, created_at FROM bluesky_posts WHERE uri = ?1")
+            .bind(&post.uri)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(query_error)?;
+    let stored_papers: BTreeSet<String> = if stored.is_some() {
+        sqlx::query_scalar("SELECT paper_id FROM bluesky_post_papers WHERE post_uri = ?1")
+            .bind(&post.uri)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(query_error)?
+            .into_iter()
+            .collect()
+    } else {
+        BTreeSet::new()
+    };
+    let same_row = stored
+        .as_ref()
+        .is_some_and(|(did, at)| *did == post.author_did && *at == created_at);
+    let same_papers = stored_papers.len() == papers.len()
+        && stored_papers.iter().zip(&papers).all(|(a, b)| a == b);
+    if same_row && same_papers {
+        return Ok(false);
+    }
+    // Upsert, never REPLACE: a REPLACE deletes the row and would cascade to its interactions.
+    sqlx::query(
+        "INSERT INTO bluesky_posts (uri, author_did, created_at) VALUES (?1, ?2, ?3) \
+         ON CONFLICT (uri) DO UPDATE SET author_did = excluded.author_did, \
+         created_at = excluded.created_at",
+    )
+    .bind(&post.uri)
+    .bind(&post.author_did)
+    .bind(&created_at)
+    .execute(&mut *conn)
+    .await
+    .map_err(query_error)?;
+    if !same_papers {
+        sqlx::query("DELETE FROM bluesky_post_papers WHERE post_uri = ?1")
+            .bind(&post.uri)
+            .execute(&mut *conn)
+            .await
+            .map_err(query_error)?;
+        for key in &papers {
+            sqlx::query("INSERT INTO bluesky_post_papers (post_uri, paper_id) VALUES (?1, ?2)")
+                .bind(&post.uri)
+                .bind(*key)
+                .execute(&mut *conn)
+                .await
+                .map_err(query_error)?;
+        }
+    }
+    Ok(true)
+}
+
+/// [`BlueskyStore::bluesky_delete_post`] inside a transaction.
+async fn delete_post_in(conn: &mut SqliteConnection, uri: &str) -> Result<bool, StoreError> {
+    let removed = sqlx::query("DELETE FROM bluesky_posts WHERE uri = ?1")
+        .bind(uri)
+        .execute(&mut *conn)
+        .await
+        .map_err(query_error)?
+        .rows_affected();
+    Ok(removed > 0)
+}
+
+/// [`BlueskyStore::bluesky_record_interaction`] inside a transaction, with `subject` as the
+/// interaction's subject.
+async fn record_interaction_in(
+    conn: &mut SqliteConnection,
+    interaction: &BlueskyInteraction,
+    subject: &str,
+) -> Result<bool, StoreError> {
+    let stored: bool = sqlx::query_scalar(POST_STORED)
+        .bind(subject)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(query_error)?;
+    if stored {
+        sqlx::query(
+            "INSERT INTO bluesky_interactions (did, collection, rkey, kind, subject_uri) \
+             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (did, collection, rkey, kind) DO NOTHING",
+        )
+        .bind(&interaction.did)
+        .bind(&interaction.collection)
+        .bind(&interaction.rkey)
+        .bind(interaction.kind.as_str())
+        .bind(subject)
+        .execute(&mut *conn)
+        .await
+        .map_err(query_error)?;
+    }
+    Ok(stored)
+}
+
+/// [`BlueskyStore::bluesky_delete_interactions`] inside a transaction.
+async fn delete_interactions_in(
+    conn: &mut SqliteConnection,
+    did: &str,
+    collection: &str,
+    rkey: &str,
+) -> Result<u64, StoreError> {
+    Ok(sqlx::query(
+        "DELETE FROM bluesky_interactions WHERE did = ?1 AND collection = ?2 AND rkey = ?3",
+    )
+    .bind(did)
+    .bind(collection)
+    .bind(rkey)
+    .execute(&mut *conn)
+    .await
+    .map_err(query_error)?
+    .rows_affected())
+}
+
 #[async_trait]
 impl BlueskyStore for SqliteStore {
     /// Papers are stored version-less and deduplicated. An identical post writes nothing.
     async fn bluesky_upsert_post(&self, post: &BlueskyPost) -> Result<bool, StoreError> {
-        let papers: BTreeSet<&str> = post.papers.iter().map(ArxivId::key).collect();
-        if papers.is_empty() {
-            return Err(StoreError::Query(format!(
-                "Bluesky post {} links no paper; only posts that link papers are stored",
-                post.uri
-            )));
-        }
-        let created_at = encode_timestamp(&post.created_at)?;
+        post_papers(post)?;
         let mut tx = self.begin_write().await?;
-        let stored: Option<(String, String)> =
-            sqlx::query_as("SELECT author_did, created_at FROM bluesky_posts WHERE uri = ?1")
-                .bind(&post.uri)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(query_error)?;
-        let stored_papers: BTreeSet<String> = if stored.is_some() {
-            sqlx::query_scalar("SELECT paper_id FROM bluesky_post_papers WHERE post_uri = ?1")
-                .bind(&post.uri)
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(query_error)?
-                .into_iter()
-                .collect()
-        } else {
-            BTreeSet::new()
-        };
-        let same_row = stored
-            .as_ref()
-            .is_some_and(|(did, at)| *did == post.author_did && *at == created_at);
-        let same_papers = stored_papers.len() == papers.len()
-            && stored_papers.iter().zip(&papers).all(|(a, b)| a == b);
-        if same_row && same_papers {
-            tx.commit().await.map_err(query_error)?;
-            return Ok(false);
-        }
-        // Upsert, never REPLACE: a REPLACE deletes the row and would cascade to its interactions.
-        sqlx::query(
-            "INSERT INTO bluesky_posts (uri, author_did, created_at) VALUES (?1, ?2, ?3) \
-             ON CONFLICT (uri) DO UPDATE SET author_did = excluded.author_did, \
-             created_at = excluded.created_at",
-        )
-        .bind(&post.uri)
-        .bind(&post.author_did)
-        .bind(&created_at)
-        .execute(&mut *tx)
-        .await
-        .map_err(query_error)?;
-        if !same_papers {
-            sqlx::query("DELETE FROM bluesky_post_papers WHERE post_uri = ?1")
-                .bind(&post.uri)
-                .execute(&mut *tx)
-                .await
-                .map_err(query_error)?;
-            for key in &papers {
-                sqlx::query("INSERT INTO bluesky_post_papers (post_uri, paper_id) VALUES (?1, ?2)")
-                    .bind(&post.uri)
-                    .bind(*key)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(query_error)?;
-            }
-        }
+        let changed = upsert_post_in(&mut tx, post).await?;
         tx.commit().await.map_err(query_error)?;
-        Ok(true)
+        Ok(changed)
     }
 
     async fn bluesky_delete_post(&self, uri: &str) -> Result<bool, StoreError> {
@@ -100,14 +182,9 @@ impl BlueskyStore for SqliteStore {
             return Ok(false);
         }
         let mut tx = self.begin_write().await?;
-        let removed = sqlx::query("DELETE FROM bluesky_posts WHERE uri = ?1")
-            .bind(uri)
-            .execute(&mut *tx)
-            .await
-            .map_err(query_error)?
-            .rows_affected();
+        let removed = delete_post_in(&mut tx, uri).await?;
         tx.commit().await.map_err(query_error)?;
-        Ok(removed > 0)
+        Ok(removed)
     }
 
     /// The firehose is mostly likes of posts we do not keep: the subject is looked up without
@@ -120,27 +197,8 @@ impl BlueskyStore for SqliteStore {
             return Ok(false);
         }
         let mut tx = self.begin_write().await?;
-        // The subject may have been deleted since the look-up.
-        let stored: bool =
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM bluesky_posts WHERE uri = ?1)")
-                .bind(&interaction.subject_uri)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(query_error)?;
-        if stored {
-            sqlx::query(
-                "INSERT INTO bluesky_interactions (did, collection, rkey, kind, subject_uri) \
-                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (did, collection, rkey, kind) DO NOTHING",
-            )
-            .bind(&interaction.did)
-            .bind(&interaction.collection)
-            .bind(&interaction.rkey)
-            .bind(interaction.kind.as_str())
-            .bind(&interaction.subject_uri)
-            .execute(&mut *tx)
-            .await
-            .map_err(query_error)?;
-        }
+        // The subject may have been deleted since the look-up: asked again under the lock.
+        let stored = record_interaction_in(&mut tx, interaction, &interaction.subject_uri).await?;
         tx.commit().await.map_err(query_error)?;
         Ok(stored)
     }
@@ -165,18 +223,60 @@ impl BlueskyStore for SqliteStore {
             return Ok(0);
         }
         let mut tx = self.begin_write().await?;
-        let removed = sqlx::query(
-            "DELETE FROM bluesky_interactions WHERE did = ?1 AND collection = ?2 AND rkey = ?3",
-        )
-        .bind(did)
-        .bind(collection)
-        .bind(rkey)
-        .execute(&mut *tx)
-        .await
-        .map_err(query_error)?
-        .rows_affected();
+        let removed = delete_interactions_in(&mut tx, did, collection, rkey).await?;
         tx.commit().await.map_err(query_error)?;
         Ok(removed)
+    }
+
+    /// One `BEGIN IMMEDIATE` transaction for the whole batch: all of it is stored or, on an
+    /// error, none of it. Inside it there is no look-up before the lock (the lock is held
+    /// already), so each write is one or two statements. A post without papers fails the
+    /// batch before anything is written.
+    async fn bluesky_apply(
+        &self,
+        writes: &[BlueskyWrite],
+    ) -> Result<Vec<BlueskyOutcome>, StoreError> {
+        if writes.is_empty() {
+            return Ok(Vec::new());
+        }
+        for write in writes {
+            if let BlueskyWrite::UpsertPost(post) = write {
+                post_papers(post)?;
+            }
+        }
+        let mut tx = self.begin_write().await?;
+        let mut outcomes = Vec::with_capacity(writes.len());
+        for write in writes {
+            outcomes.push(match write {
+                BlueskyWrite::UpsertPost(post) => {
+                    BlueskyOutcome::PostUpserted(upsert_post_in(&mut tx, post).await?)
+                }
+                BlueskyWrite::DeletePost(uri) => {
+                    BlueskyOutcome::PostDeleted(delete_post_in(&mut tx, uri).await?)
+                }
+                BlueskyWrite::RecordInteraction {
+                    interaction,
+                    or_subject,
+                } => {
+                    let mut counted =
+                        record_interaction_in(&mut tx, interaction, &interaction.subject_uri)
+                            .await?;
+                    if !counted && let Some(subject) = or_subject {
+                        counted = record_interaction_in(&mut tx, interaction, subject).await?;
+                    }
+                    BlueskyOutcome::InteractionRecorded(counted)
+                }
+                BlueskyWrite::DeleteInteractions {
+                    did,
+                    collection,
+                    rkey,
+                } => BlueskyOutcome::InteractionsDeleted(
+                    delete_interactions_in(&mut tx, did, collection, rkey).await?,
+                ),
+            });
+        }
+        tx.commit().await.map_err(query_error)?;
+        Ok(outcomes)
     }
 
     async fn bluesky_posts_in_window(
@@ -295,7 +395,7 @@ impl BlueskyPostRow {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{BlueskyInteractionKind, BlueskyPost};
+    use crate::store::{BlueskyInteractionKind, BlueskyOutcome, BlueskyPost, BlueskyWrite};
     use chrono::TimeZone;
 
     fn at(min: u32) -> DateTime<Utc> {
@@ -504,6 +604,130 @@ mod tests {
             1
         );
         assert_eq!(store.bluesky_prune(at(20)).await.unwrap(), 0);
+    }
+
+    /// A batch answers and stores what the single writes do; a reply's second subject counts
+    /// only when the first is not stored; a failing batch stores none of it.
+    #[tokio::test]
+    async fn a_batch_is_the_single_writes_in_one_transaction() {
+        let p = post("a", 1, &["2107.00641"]);
+        let q = post("b", 2, &["2401.04670"]);
+        let reply = BlueskyInteraction {
+            did: "did:plc:r".into(),
+            collection: "app.bsky.feed.post".into(),
+            rkey: "r1".into(),
+            kind: BlueskyInteractionKind::Reply,
+            subject_uri: "at://did:plc:x/app.bsky.feed.post/unknown".into(),
+        };
+        let writes = vec![
+            BlueskyWrite::UpsertPost(p.clone()),
+            BlueskyWrite::UpsertPost(p.clone()),
+            BlueskyWrite::UpsertPost(q.clone()),
+            BlueskyWrite::RecordInteraction {
+                interaction: like("did:plc:l", "1", &p.uri),
+                or_subject: None,
+            },
+            BlueskyWrite::RecordInteraction {
+                interaction: like("did:plc:m", "1", &q.uri),
+                or_subject: None,
+            },
+            BlueskyWrite::RecordInteraction {
+                interaction: reply.clone(),
+                or_subject: Some(p.uri.clone()),
+            },
+            BlueskyWrite::DeleteInteractions {
+                did: "did:plc:l".into(),
+                collection: "app.bsky.feed.like".into(),
+                rkey: "1".into(),
+            },
+            BlueskyWrite::DeletePost(q.uri.clone()),
+            BlueskyWrite::DeletePost(q.uri.clone()),
+            BlueskyWrite::RecordInteraction {
+                interaction: like("did:plc:n", "1", &q.uri),
+                or_subject: None,
+            },
+        ];
+        let batched = SqliteStore::in_memory().await.unwrap();
+        let outcomes = batched.bluesky_apply(&writes).await.unwrap();
+        use BlueskyOutcome::*;
+        assert_eq!(
+            outcomes,
+            vec![
+                PostUpserted(true),
+                PostUpserted(false),
+                PostUpserted(true),
+                InteractionRecorded(true),
+                InteractionRecorded(true),
+                InteractionRecorded(true),
+                InteractionsDeleted(1),
+                PostDeleted(true),
+                PostDeleted(false),
+                InteractionRecorded(false),
+            ]
+        );
+        // The same writes through the single-write methods, each its own transaction.
+        let single = SqliteStore::in_memory().await.unwrap();
+        let mut one_by_one = Vec::new();
+        for write in &writes {
+            one_by_one.push(match write {
+                BlueskyWrite::UpsertPost(post) => {
+                    PostUpserted(single.bluesky_upsert_post(post).await.unwrap())
+                }
+                BlueskyWrite::DeletePost(uri) => {
+                    PostDeleted(single.bluesky_delete_post(uri).await.unwrap())
+                }
+                BlueskyWrite::RecordInteraction {
+                    interaction,
+                    or_subject,
+                } => {
+                    let mut counted = single
+                        .bluesky_record_interaction(interaction)
+                        .await
+                        .unwrap();
+                    if let (false, Some(subject)) = (counted, or_subject) {
+                        let instead = BlueskyInteraction {
+                            subject_uri: subject.clone(),
+                            ..interaction.clone()
+                        };
+                        counted = single.bluesky_record_interaction(&instead).await.unwrap();
+                    }
+                    InteractionRecorded(counted)
+                }
+                BlueskyWrite::DeleteInteractions {
+                    did,
+                    collection,
+                    rkey,
+                } => InteractionsDeleted(
+                    single
+                        .bluesky_delete_interactions(did, collection, rkey)
+                        .await
+                        .unwrap(),
+                ),
+            });
+        }
+        assert_eq!(one_by_one, outcomes);
+        let all =
+            |s: SqliteStore| async move { s.bluesky_posts_in_window(at(0), at(59)).await.unwrap() };
+        let stored = all(batched.clone()).await;
+        assert_eq!(stored, all(single).await);
+        assert_eq!(stored.len(), 1);
+        assert_eq!(
+            stored[0].counts,
+            BlueskyCounts {
+                replies: 1,
+                ..BlueskyCounts::default()
+            },
+            "the reply counted for its second subject"
+        );
+
+        // A post without papers fails the whole batch before anything is written.
+        let bad = vec![
+            BlueskyWrite::UpsertPost(post("c", 3, &["2107.00641"])),
+            BlueskyWrite::UpsertPost(post("d", 4, &[])),
+        ];
+        assert!(batched.bluesky_apply(&bad).await.is_err());
+        assert_eq!(all(batched.clone()).await.len(), 1);
+        assert!(batched.bluesky_apply(&[]).await.unwrap().is_empty());
     }
 
     #[tokio::test]
