@@ -447,9 +447,9 @@ async fn main() {
         generate(&store, &app).await
     };
     println!(
-        "store: {} papers, {:.0} MB on disk (with WAL), ready in {:.0} s",
-        ids.len(),
+        "store: {:.0} MB on disk (with WAL), {} ids to pick `/paper` ids from, ready in {:.0} s",
         file_size(&path) as f64 / 1e6,
+        ids.len(),
         t.elapsed().as_secs_f64()
     );
 

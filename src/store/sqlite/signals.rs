@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use sqlx::AssertSqlSafe;
+use sqlx::sqlite::{Sqlite, SqliteArguments};
 
 use super::{
     ID_CHUNK, SqliteStore, corrupt, decode_id, decode_timestamp, encode_date, encode_timestamp,
@@ -101,9 +102,35 @@ impl SqliteStore {
             return Ok(Vec::new());
         }
         let keys: Vec<&str> = keys.into_iter().collect();
+        // One statement sees one snapshot by itself; only several chunks need a read
+        // transaction to agree (BEGIN and COMMIT are two more round trips to sqlx's thread,
+        // which a `/paper` card would pay twice).
+        if keys.len() <= ID_CHUNK {
+            let doc = Self::signals_query(&keys, sql)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(query_error)?;
+            return decode_signals(&doc);
+        }
         let mut tx = self.pool.begin().await.map_err(query_error)?;
         let mut out = Vec::new();
         for chunk in keys.chunks(ID_CHUNK) {
+            let doc = Self::signals_query(chunk, sql)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(query_error)?;
+            out.extend(decode_signals(&doc)?);
+        }
+        tx.commit().await.map_err(query_error)?;
+        Ok(out)
+    }
+
+    /// `sql(keys.len())` over `keys`, as one JSON document of rows.
+    fn signals_query<'q>(
+        keys: &[&'q str],
+        sql: fn(usize) -> String,
+    ) -> sqlx::query::QueryScalar<'q, Sqlite, String, SqliteArguments> {
+        {
             // One JSON row per chunk, not a row per snapshot (see `json_rows`). The value
             // travels as `%!.17g` text: JSON's own rendering of a REAL is not guaranteed to
             // round-trip, and a stored value must come back bit for bit.
@@ -111,17 +138,14 @@ impl SqliteStore {
                 "SELECT json_group_array(json_array(paper_id, source, metric, \
                  printf('%!.17g', value), observed_at) \
                  ORDER BY paper_id, source, metric, observed_at) FROM ({})",
-                sql(chunk.len())
+                sql(keys.len())
             );
             let mut q = sqlx::query_scalar::<_, String>(AssertSqlSafe(sql));
-            for key in chunk {
+            for key in keys {
                 q = q.bind(*key);
             }
-            let doc = q.fetch_one(&mut *tx).await.map_err(query_error)?;
-            out.extend(decode_signals(&doc)?);
+            q
         }
-        tx.commit().await.map_err(query_error)?;
-        Ok(out)
     }
 }
 
