@@ -114,6 +114,16 @@ async fn stored(path: &Path) -> (ImportCounts, BTreeMap<NaiveDate, i64>) {
     (counts, per_mailing)
 }
 
+/// Writes the fixture feed to `dir/feed.xml`, creates the store and returns what importing
+/// the feed must store.
+async fn fixture_feed_and_store(dir: &Path) -> (ImportCounts, BTreeMap<NaiveDate, i64>) {
+    let body = std::fs::read(common::fixture(FIXTURE)).unwrap();
+    std::fs::write(dir.join("feed.xml"), &body).unwrap();
+    let want = expected(std::slice::from_ref(&body));
+    create_store(&db(dir)).await;
+    want
+}
+
 /// An empty store with the full schema at `path`, as a first run leaves it.
 async fn create_store(path: &Path) {
     let store = SqliteStore::open(path).await.expect("create the store");
@@ -152,10 +162,7 @@ fn assert_one_clear_error_line(err: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_held_write_lock_fails_the_import_in_one_line_and_a_rerun_stores_it_exactly() {
     let dir = tempfile::tempdir().unwrap();
-    let body = std::fs::read(common::fixture(FIXTURE)).unwrap();
-    std::fs::write(dir.path().join("feed.xml"), &body).unwrap();
-    let (want, want_per_mailing) = expected(std::slice::from_ref(&body));
-    create_store(&db(dir.path())).await;
+    let (want, want_per_mailing) = fixture_feed_and_store(dir.path()).await;
 
     let lock = WriteLock::take(&db(dir.path())).await;
     let started = Instant::now();
@@ -243,10 +250,7 @@ fn a_thread_sleeps(pid: u32) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_import_waiting_for_the_write_lock_succeeds_once_it_is_released() {
     let dir = tempfile::tempdir().unwrap();
-    let body = std::fs::read(common::fixture(FIXTURE)).unwrap();
-    std::fs::write(dir.path().join("feed.xml"), &body).unwrap();
-    let (want, want_per_mailing) = expected(std::slice::from_ref(&body));
-    create_store(&db(dir.path())).await;
+    let (want, want_per_mailing) = fixture_feed_and_store(dir.path()).await;
 
     let lock = WriteLock::take(&db(dir.path())).await;
     let mut child = import(dir.path(), "60s", &["feed.xml"])

@@ -944,6 +944,39 @@ fn burst() -> Vec<BurstEvent> {
     events
 }
 
+/// Every post of the burst is stored once, with all its likes and its repost counted once.
+async fn assert_burst_stored_once(sqlite: &SqliteStore, store: &Arc<dyn Store>) {
+    let rows: (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM bluesky_posts), (SELECT count(*) FROM bluesky_interactions)",
+    )
+    .fetch_one(sqlite.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        rows,
+        (
+            BURST_POSTS as i64,
+            (BURST_POSTS * (LIKES_PER_POST + 1)) as i64
+        )
+    );
+    for i in 0..BURST_POSTS {
+        let counts = counts_of(store, &burst_paper(i)).await;
+        assert_eq!(
+            counts,
+            vec![(
+                uri(&format!("did:plc:author{i}"), &format!("p{i}")),
+                BlueskyCounts {
+                    likes: LIKES_PER_POST as u64,
+                    reposts: 1,
+                    quotes: 0,
+                    replies: 0
+                }
+            )],
+            "paper {i}"
+        );
+    }
+}
+
 /// Whether the store holds what `trace` says an applied event leaves.
 async fn is_stored(store: &SqliteStore, trace: &Trace) -> bool {
     let n: i64 = match trace {
@@ -1173,35 +1206,7 @@ async fn a_connection_lost_mid_burst_resumes_at_a_stored_event_and_stores_each_o
     for e in &burst {
         assert!(is_stored(&sqlite, &e.trace).await, "{:?} lost", e.trace);
     }
-    let rows: (i64, i64) = sqlx::query_as(
-        "SELECT (SELECT count(*) FROM bluesky_posts), (SELECT count(*) FROM bluesky_interactions)",
-    )
-    .fetch_one(sqlite.pool())
-    .await
-    .unwrap();
-    assert_eq!(
-        rows,
-        (
-            BURST_POSTS as i64,
-            (BURST_POSTS * (LIKES_PER_POST + 1)) as i64
-        )
-    );
-    for i in 0..BURST_POSTS {
-        let counts = counts_of(&store, &burst_paper(i)).await;
-        assert_eq!(
-            counts,
-            vec![(
-                uri(&format!("did:plc:author{i}"), &format!("p{i}")),
-                BlueskyCounts {
-                    likes: LIKES_PER_POST as u64,
-                    reposts: 1,
-                    quotes: 0,
-                    replies: 0
-                }
-            )],
-            "paper {i}"
-        );
-    }
+    assert_burst_stored_once(&sqlite, &store).await;
     assert_eq!(clock.sleeps().len(), 3, "one backoff per lost connection");
 }
 
@@ -1401,31 +1406,7 @@ async fn stopping_mid_buffer_then_resuming_from_the_saved_cursor_loses_and_doubl
         store.jetstream_cursor().await.unwrap(),
         Some(burst.last().unwrap().t)
     );
-    let rows: (i64, i64) = sqlx::query_as(
-        "SELECT (SELECT count(*) FROM bluesky_posts), (SELECT count(*) FROM bluesky_interactions)",
-    )
-    .fetch_one(sqlite.pool())
-    .await
-    .unwrap();
-    assert_eq!(
-        rows,
-        (
-            BURST_POSTS as i64,
-            (BURST_POSTS * (LIKES_PER_POST + 1)) as i64
-        )
-    );
-    for i in 0..BURST_POSTS {
-        assert_eq!(
-            counts_of(&store, &burst_paper(i)).await[0].1,
-            BlueskyCounts {
-                likes: LIKES_PER_POST as u64,
-                reposts: 1,
-                quotes: 0,
-                replies: 0
-            },
-            "paper {i}"
-        );
-    }
+    assert_burst_stored_once(&sqlite, &store).await;
 }
 
 // ---------------------------------------------------------------------------------------------

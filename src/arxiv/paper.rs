@@ -174,25 +174,38 @@ impl Paper {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn with_abstract(text: &str) -> Paper {
-        let t = DateTime::<Utc>::UNIX_EPOCH;
+impl Paper {
+    /// A minimal v1 paper for unit tests anywhere in the crate: `key`, titled "Paper {key}",
+    /// in `categories` (the first is primary), submitted 2021-07-01 12:00 UTC, no authors.
+    pub(crate) fn sample(key: &str, categories: &[&str]) -> Paper {
+        let t = chrono::TimeZone::with_ymd_and_hms(&Utc, 2021, 7, 1, 12, 0, 0).unwrap();
         Paper {
-            id: ArxivId::parse("2107.00641").expect("valid id"),
+            id: ArxivId::parse(key).expect("a valid test id"),
             version: 1,
-            title: "T".into(),
-            abstract_text: text.into(),
+            title: format!("Paper {key}"),
+            abstract_text: "Abstract.".into(),
             authors: vec![],
-            primary_category: "cs.LG".into(),
-            categories: vec!["cs.LG".into()],
+            primary_category: categories.first().map_or("", |c| c).to_string(),
+            categories: categories.iter().map(|c| c.to_string()).collect(),
             published: t,
             updated: t,
             comment: None,
             journal_ref: None,
             doi: None,
             links: vec![],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_abstract(text: &str) -> Paper {
+        Paper {
+            title: "T".into(),
+            abstract_text: text.into(),
+            ..Paper::sample("2107.00641", &["cs.LG"])
         }
     }
 

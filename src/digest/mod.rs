@@ -390,22 +390,7 @@ mod tests {
     use chrono::TimeZone;
 
     fn paper(key: &str, categories: &[&str]) -> Paper {
-        let t = Utc.with_ymd_and_hms(2021, 7, 1, 12, 0, 0).unwrap();
-        Paper {
-            id: ArxivId::parse(key).unwrap(),
-            version: 1,
-            title: format!("Paper {key}"),
-            abstract_text: "Abstract.".into(),
-            authors: vec![],
-            primary_category: categories[0].to_string(),
-            categories: categories.iter().map(|c| c.to_string()).collect(),
-            published: t,
-            updated: t,
-            comment: None,
-            journal_ref: None,
-            doi: None,
-            links: vec![],
-        }
+        Paper::sample(key, categories)
     }
 
     fn member(p: &Paper, announce_type: AnnounceType) -> MailingMember {

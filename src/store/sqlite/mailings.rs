@@ -382,24 +382,12 @@ mod tests {
     }
 
     fn test_paper(key: &str, categories: &[&str]) -> Paper {
-        let at = Utc.with_ymd_and_hms(2021, 7, 1, 12, 0, 0).unwrap();
         Paper {
-            id: ArxivId::parse(key).unwrap(),
-            version: 1,
-            title: format!("Paper {key}"),
-            abstract_text: "Abstract.".into(),
             authors: vec![Author {
                 name: "Ada Lovelace".into(),
                 affiliations: vec![],
             }],
-            primary_category: categories[0].to_string(),
-            categories: categories.iter().map(|c| c.to_string()).collect(),
-            published: at,
-            updated: at,
-            comment: None,
-            journal_ref: None,
-            doi: None,
-            links: vec![],
+            ..Paper::sample(key, categories)
         }
     }
 

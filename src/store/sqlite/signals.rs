@@ -290,21 +290,7 @@ mod tests {
         let store = SqliteStore::in_memory().await.unwrap();
         let t = |h| chrono::Utc.with_ymd_and_hms(2021, 7, 2, h, 0, 0).unwrap();
         let papers: Vec<Paper> = (1..=4)
-            .map(|i| Paper {
-                id: ArxivId::parse(&format!("2107.0000{i}")).unwrap(),
-                version: 1,
-                title: format!("Paper {i}"),
-                abstract_text: "Abstract.".into(),
-                authors: vec![],
-                primary_category: "cs.LG".into(),
-                categories: vec!["cs.LG".into()],
-                published: t(1),
-                updated: t(1),
-                comment: None,
-                journal_ref: None,
-                doi: None,
-                links: vec![],
-            })
+            .map(|i| Paper::sample(&format!("2107.0000{i}"), &["cs.LG"]))
             .collect();
         store.upsert_papers(&papers).await.unwrap();
         let record = MailingRecord {
