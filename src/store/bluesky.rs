@@ -177,52 +177,13 @@ pub trait BlueskyStore: Send + Sync + std::fmt::Debug {
     ) -> Result<u64, StoreError>;
 
     /// Bluesky: applies `writes` in order, as the single-write methods would one after the
-    /// other, and returns what each did (one outcome per write, same order).
-    ///
-    /// Stores that can should apply them atomically, in one transaction: the listener batches
-    /// its writes this way because a transaction per event costs more than the event. The
-    /// default applies them one by one (not atomically; an error leaves the earlier ones
-    /// applied, which is harmless because every write is idempotent and the listener's cursor
-    /// is only saved after a batch succeeded).
+    /// other, atomically, and returns what each did (one outcome per write, same order). The
+    /// listener batches its writes this way because a transaction per event costs more than
+    /// the event.
     async fn bluesky_apply(
         &self,
         writes: &[BlueskyWrite],
-    ) -> Result<Vec<BlueskyOutcome>, StoreError> {
-        let mut outcomes = Vec::with_capacity(writes.len());
-        for write in writes {
-            outcomes.push(match write {
-                BlueskyWrite::UpsertPost(post) => {
-                    BlueskyOutcome::PostUpserted(self.bluesky_upsert_post(post).await?)
-                }
-                BlueskyWrite::DeletePost(uri) => {
-                    BlueskyOutcome::PostDeleted(self.bluesky_delete_post(uri).await?)
-                }
-                BlueskyWrite::RecordInteraction {
-                    interaction,
-                    or_subject,
-                } => {
-                    let mut counted = self.bluesky_record_interaction(interaction).await?;
-                    if !counted && let Some(subject) = or_subject {
-                        let instead = BlueskyInteraction {
-                            subject_uri: subject.clone(),
-                            ..interaction.clone()
-                        };
-                        counted = self.bluesky_record_interaction(&instead).await?;
-                    }
-                    BlueskyOutcome::InteractionRecorded(counted)
-                }
-                BlueskyWrite::DeleteInteractions {
-                    did,
-                    collection,
-                    rkey,
-                } => BlueskyOutcome::InteractionsDeleted(
-                    self.bluesky_delete_interactions(did, collection, rkey)
-                        .await?,
-                ),
-            });
-        }
-        Ok(outcomes)
-    }
+    ) -> Result<Vec<BlueskyOutcome>, StoreError>;
 
     /// Bluesky: stored posts created in `[since, until)`, with their counted interactions,
     /// oldest first.

@@ -5,7 +5,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
-use sqlx::{AssertSqlSafe, Sqlite, Transaction};
+use sqlx::{AssertSqlSafe, Sqlite, SqliteConnection, Transaction};
 
 use super::{
     SqliteStore, corrupt, decode_id, decode_timestamp, encode_timestamp, json_rows, placeholders,
@@ -153,20 +153,8 @@ impl PaperStore for SqliteStore {
                 keys.push(id.key());
             }
         }
-        let mut found: HashMap<String, PaperRow> = HashMap::with_capacity(keys.len());
-        for chunk in keys.chunks(IDS_PER_STATEMENT) {
-            let sql = format!(
-                "{SELECT_PAPERS} WHERE id IN ({})",
-                placeholders(chunk.len())
-            );
-            let mut q = sqlx::query_as::<_, PaperRow>(AssertSqlSafe(sql));
-            for key in chunk {
-                q = q.bind(*key);
-            }
-            for row in q.fetch_all(&self.pool).await.map_err(query_error)? {
-                found.insert(row.id.clone(), row);
-            }
-        }
+        let mut conn = self.pool.acquire().await.map_err(query_error)?;
+        let mut found = stored_rows(&mut conn, &keys).await?;
         keys.iter()
             .filter_map(|k| found.remove(*k))
             .map(PaperRow::decode)
@@ -334,9 +322,10 @@ const IDS_PER_STATEMENT: usize = 900;
 /// Rows per multi-row insert of three values.
 const ROWS_PER_STATEMENT: usize = 900;
 
-/// The stored rows of `ids`, by id, in a few `IN (…)` queries.
+/// The stored rows of `ids`, by id, in a few `IN (…)` queries, on `conn` (a pooled
+/// connection, or a transaction's).
 async fn stored_rows(
-    tx: &mut Transaction<'static, Sqlite>,
+    conn: &mut SqliteConnection,
     ids: &[&str],
 ) -> Result<HashMap<String, PaperRow>, StoreError> {
     let mut out = HashMap::with_capacity(ids.len());
@@ -355,7 +344,7 @@ async fn stored_rows(
         for id in chunk {
             q = q.bind(*id);
         }
-        for row in q.fetch_all(&mut **tx).await.map_err(query_error)? {
+        for row in q.fetch_all(&mut *conn).await.map_err(query_error)? {
             out.insert(row.id.clone(), row);
         }
     }
