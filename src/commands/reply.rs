@@ -147,22 +147,23 @@ pub fn page_range(total: usize, per_page: usize, page: usize) -> std::ops::Range
     start..(start + per_page).min(total)
 }
 
-/// The heading of a `/search` answer: "3 of 6 papers matching", "6 papers matching", "1 paper
-/// matching" (`shown` of `total` matches), the same in every front end. When more papers
-/// match than the store ranks ([`SEARCH_RANK_WINDOW`]), it says the shown ones are the best of
-/// the newest, so nobody takes them for the best of all time.
-pub fn search_heading(shown: usize, total: usize) -> String {
+/// The heading of a `/search` answer for `quoted` (the query as the front end quotes it):
+/// "3 of 6 papers matching "x"", "6 papers matching "x"", "1 paper matching "x"" (`shown` of
+/// `total` matches), the same in every front end. When more papers match than the store ranks
+/// ([`SEARCH_RANK_WINDOW`]), it ends "(best of the newest 5,000)", so nobody takes the shown
+/// ones for the best of all time.
+pub fn search_heading(shown: usize, total: usize, quoted: &str) -> String {
     let total = total.max(shown);
     let noun = if total == 1 { "paper" } else { "papers" };
     let count = crate::number::grouped(total as f64);
     let heading = if shown < total {
-        format!("{shown} of {count} {noun} matching")
+        format!("{shown} of {count} {noun} matching {quoted}")
     } else {
-        format!("{count} {noun} matching")
+        format!("{count} {noun} matching {quoted}")
     };
     if total > SEARCH_RANK_WINDOW {
         let window = crate::number::grouped(SEARCH_RANK_WINDOW as f64);
-        format!("{heading}, best of the newest {window}")
+        format!("{heading} (best of the newest {window})")
     } else {
         heading
     }
@@ -208,14 +209,15 @@ mod tests {
 
     #[test]
     fn search_headings_count_every_match() {
-        assert_eq!(search_heading(3, 6), "3 of 6 papers matching");
-        assert_eq!(search_heading(6, 6), "6 papers matching");
-        assert_eq!(search_heading(1, 1), "1 paper matching");
-        assert_eq!(search_heading(2, 0), "2 papers matching");
-        assert_eq!(search_heading(10, 5_000), "10 of 5,000 papers matching");
+        let h = |shown, total| search_heading(shown, total, "\"x\"");
+        assert_eq!(h(3, 6), "3 of 6 papers matching \"x\"");
+        assert_eq!(h(6, 6), "6 papers matching \"x\"");
+        assert_eq!(h(1, 1), "1 paper matching \"x\"");
+        assert_eq!(h(2, 0), "2 papers matching \"x\"");
+        assert_eq!(h(10, 5_000), "10 of 5,000 papers matching \"x\"");
         assert_eq!(
-            search_heading(10, 298_402),
-            "10 of 298,402 papers matching, best of the newest 5,000"
+            h(10, 298_402),
+            "10 of 298,402 papers matching \"x\" (best of the newest 5,000)"
         );
     }
 }

@@ -155,8 +155,9 @@ fn search(query: &str, hits: &[crate::arxiv::paper::Paper], total: usize) -> Str
             "No stored paper matches \"{query}\". Search covers the papers fetched so far (by /hot or /paper).\n"
         );
     }
-    let heading = crate::commands::reply::search_heading(hits.len(), total);
-    let mut out = format!("{heading} \"{query}\":\n");
+    let heading =
+        crate::commands::reply::search_heading(hits.len(), total, &format!("\"{query}\""));
+    let mut out = format!("{heading}:\n");
     for (i, p) in hits.iter().enumerate() {
         let _ = writeln!(out, "\n{:>3}. {}  {}", i + 1, p.id, one_line(&p.title));
         let mut authors: Vec<&str> = p.author_names().take(4).collect();

@@ -787,10 +787,7 @@ fn search(query: &str, hits: &[Paper], total: usize) -> DiscordReply {
         embeds: vec![
             CreateEmbed::new()
                 .title(truncate_chars(
-                    &format!(
-                        "{} “{q}”",
-                        crate::commands::reply::search_heading(hits.len(), total)
-                    ),
+                    &crate::commands::reply::search_heading(hits.len(), total, &format!("“{q}”")),
                     limits::TITLE,
                 ))
                 .description(truncate_chars(&lines.join("\n"), limits::DESCRIPTION))
