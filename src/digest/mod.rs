@@ -375,6 +375,27 @@ pub fn build(
 }
 
 impl Digest {
+    /// "Hot papers of the arXiv mailing of Fri 2021-07-02" (or "Trending arXiv papers of the
+    /// 7 days up to …"): what every front end heads a digest with, before its filter.
+    pub fn title(&self) -> String {
+        let date = self.date.format("%a %Y-%m-%d");
+        match self.view {
+            View::Mailing => format!("Hot papers of the arXiv mailing of {date}"),
+            View::Trending { days } => {
+                format!("Trending arXiv papers of the {days} days up to {date}")
+            }
+        }
+    }
+
+    /// "top 10 of 1,200": how many papers are shown out of how many were ranked.
+    pub fn shown_of(&self) -> String {
+        format!(
+            "top {} of {}",
+            self.entries.len(),
+            crate::number::grouped(self.candidates as f64)
+        )
+    }
+
     /// Drops the entries scoring below `min_score` (a subscription's `min_score`). Entries are
     /// sorted by score, so this removes a tail and the remaining ranks stay 1..n.
     pub fn retain_min_score(&mut self, min_score: f64) {

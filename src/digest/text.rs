@@ -19,22 +19,7 @@ pub fn render(d: &Digest) -> String {
     } else {
         format!(" in {}", d.categories.join(", "))
     };
-    let heading = match d.view {
-        super::View::Mailing => format!(
-            "Hot papers of the arXiv mailing of {}",
-            d.date.format("%a %Y-%m-%d")
-        ),
-        super::View::Trending { days } => format!(
-            "Trending arXiv papers of the {days} days up to {}",
-            d.date.format("%a %Y-%m-%d")
-        ),
-    };
-    let _ = writeln!(
-        out,
-        "{heading}{filter}: top {} of {}",
-        d.entries.len(),
-        d.candidates
-    );
+    let _ = writeln!(out, "{}{filter}: {}", d.title(), d.shown_of());
     for note in d
         .sources
         .iter()

@@ -9,7 +9,7 @@ use serenity::builder::{CreateAllowedMentions, CreateEmbed, CreateEmbedFooter, C
 
 use super::escape::{escape, truncate_chars};
 use super::{card, limits};
-use crate::digest::{Digest, DigestEntry, SourceStatus, View};
+use crate::digest::{Digest, DigestEntry, SourceStatus};
 
 /// How many authors to name before "et al." (a 500-author paper must stay one line).
 const MAX_AUTHORS: usize = 3;
@@ -169,21 +169,7 @@ fn heading(d: &Digest) -> String {
         let cats: Vec<String> = d.categories.iter().map(|c| escape(c)).collect();
         format!(" in {}", cats.join(", "))
     };
-    let what = match d.view {
-        View::Mailing => format!(
-            "Hot papers of the arXiv mailing of {}",
-            d.date.format("%a %Y-%m-%d")
-        ),
-        View::Trending { days } => format!(
-            "Trending arXiv papers of the {days} days up to {}",
-            d.date.format("%a %Y-%m-%d")
-        ),
-    };
-    format!(
-        "**{what}{filter}**: top {} of {}",
-        d.entries.len(),
-        d.candidates
-    )
+    format!("**{}{filter}**: {}", d.title(), d.shown_of())
 }
 
 /// The text every digest message carries (in its last embed's footer, or in the content of a
@@ -320,7 +306,7 @@ mod tests {
     fn digest(entries: Vec<DigestEntry>) -> Digest {
         Digest {
             date: NaiveDate::from_ymd_opt(2021, 7, 2).unwrap(),
-            view: View::Mailing,
+            view: crate::digest::View::Mailing,
             generated_at: Utc.with_ymd_and_hms(2021, 7, 3, 8, 0, 0).unwrap(),
             categories: vec![],
             candidates: 500,
