@@ -16,7 +16,9 @@
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::{SqliteStore, corrupt, query_error};
+use rusqlite::OptionalExtension;
+
+use super::{SqliteStore, corrupt, query_error, read_error};
 use crate::arxiv::ArxivId;
 use crate::store::{CursorStore, StoreError};
 
@@ -46,12 +48,12 @@ fn parse_time(raw: Option<String>) -> Option<DateTime<Utc>> {
 
 impl SqliteStore {
     /// The value stored under `key`, if any.
-    async fn kv_get(&self, key: &str) -> Result<Option<String>, StoreError> {
-        sqlx::query_scalar::<_, String>("SELECT value FROM kv WHERE key = ?1")
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(query_error)
+    fn kv_get(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.read(|c| {
+            c.prepare_cached("SELECT value FROM kv WHERE key = ?1")
+                .and_then(|mut q| q.query_row([key], |r| r.get(0)).optional())
+                .map_err(read_error)
+        })
     }
 
     /// Stores `value` under `key`, replacing any previous value (an identical value writes
@@ -87,7 +89,7 @@ impl CursorStore for SqliteStore {
 
     /// Surrounding whitespace is ignored.
     async fn jetstream_cursor(&self) -> Result<Option<i64>, StoreError> {
-        let Some(raw) = self.kv_get(JETSTREAM_CURSOR_KEY).await? else {
+        let Some(raw) = self.kv_get(JETSTREAM_CURSOR_KEY)? else {
             return Ok(None);
         };
         raw.trim().parse::<i64>().map(Some).map_err(|_| {
@@ -106,7 +108,7 @@ impl CursorStore for SqliteStore {
     /// Surrounding whitespace is ignored.
     async fn x_requests_used(&self, day: NaiveDate) -> Result<u32, StoreError> {
         let key = x_requests_key(day);
-        let Some(raw) = self.kv_get(&key).await? else {
+        let Some(raw) = self.kv_get(&key)? else {
             return Ok(0);
         };
         raw.trim().parse::<u32>().map_err(|_| {
@@ -126,9 +128,7 @@ impl CursorStore for SqliteStore {
         source: &str,
         mailing: NaiveDate,
     ) -> Result<Option<DateTime<Utc>>, StoreError> {
-        Ok(parse_time(
-            self.kv_get(&collected_key(source, mailing)).await?,
-        ))
+        Ok(parse_time(self.kv_get(&collected_key(source, mailing))?))
     }
 
     async fn set_collected_at(
@@ -146,9 +146,7 @@ impl CursorStore for SqliteStore {
         source: &str,
         paper: &ArxivId,
     ) -> Result<Option<DateTime<Utc>>, StoreError> {
-        Ok(parse_time(
-            self.kv_get(&looked_up_key(source, paper)).await?,
-        ))
+        Ok(parse_time(self.kv_get(&looked_up_key(source, paper))?))
     }
 
     async fn set_looked_up_at(
@@ -199,10 +197,10 @@ mod tests {
     #[tokio::test]
     async fn kv_round_trips_and_overwrites() {
         let store = SqliteStore::in_memory().await.unwrap();
-        assert_eq!(store.kv_get("cursor").await.unwrap(), None);
+        assert_eq!(store.kv_get("cursor").unwrap(), None);
         store.kv_set("cursor", "1").await.unwrap();
         store.kv_set("cursor", "2").await.unwrap();
-        assert_eq!(store.kv_get("cursor").await.unwrap().as_deref(), Some("2"));
+        assert_eq!(store.kv_get("cursor").unwrap().as_deref(), Some("2"));
     }
 
     #[test]

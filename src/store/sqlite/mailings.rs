@@ -6,10 +6,12 @@ use async_trait::async_trait;
 use chrono::NaiveDate;
 use sqlx::AssertSqlSafe;
 
+use rusqlite::OptionalExtension;
+
 use super::papers::PaperRow;
 use super::{
     ID_CHUNK, SqliteStore, corrupt, decode_id, decode_timestamp, encode_date, encode_timestamp,
-    json_rows, placeholders, query_error, tuples,
+    placeholders, query_error, read_error, tuples,
 };
 use crate::arxiv::ArxivId;
 use crate::arxiv::paper::AnnounceType;
@@ -150,14 +152,18 @@ impl MailingStore for SqliteStore {
         &self,
         date: NaiveDate,
     ) -> Result<Vec<(ArxivId, AnnounceType)>, StoreError> {
-        let rows: Vec<(String, String)> = sqlx::query_as(
-            "SELECT paper_id, announce_type FROM mailing_papers WHERE mailing_date = ?1 \
-             ORDER BY paper_id",
-        )
-        .bind(encode_date(date)?)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(query_error)?;
+        let day = encode_date(date)?;
+        let rows: Vec<(String, String)> = self.read(|c| {
+            c.prepare_cached(
+                "SELECT paper_id, announce_type FROM mailing_papers WHERE mailing_date = ?1 \
+                 ORDER BY paper_id",
+            )
+            .and_then(|mut q| {
+                q.query_map([&day], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect()
+            })
+            .map_err(read_error)
+        })?;
         rows.into_iter()
             .map(|(id, kind)| {
                 let what = || format!("mailing {date}, paper {id}");
@@ -170,22 +176,20 @@ impl MailingStore for SqliteStore {
     }
 
     async fn mailing_categories(&self, date: NaiveDate) -> Result<Vec<MailingMember>, StoreError> {
-        // One JSON row, not a row per member (see `json_rows`).
-        let doc: String = sqlx::query_scalar(
-            "SELECT json_group_array(json_array(p.id, m.announce_type, p.primary_category, \
-             p.categories) ORDER BY m.paper_id) \
-             FROM mailing_papers AS m \
-             JOIN papers AS p INDEXED BY papers_for_ranking ON p.id = m.paper_id \
-             WHERE m.mailing_date = ?1",
-        )
-        .bind(encode_date(date)?)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(query_error)?;
-        // `categories` stays the stored JSON text inside the document (re-parsing it in SQL
-        // with `json()` costs more than reading it here).
-        let rows: Vec<(String, String, String, String)> =
-            json_rows(&doc, &format!("mailing {date}"))?;
+        let day = encode_date(date)?;
+        let rows: Vec<(String, String, String, String)> = self.read(|c| {
+            c.prepare_cached(
+                "SELECT p.id, m.announce_type, p.primary_category, p.categories \
+                 FROM mailing_papers AS m \
+                 JOIN papers AS p INDEXED BY papers_for_ranking ON p.id = m.paper_id \
+                 WHERE m.mailing_date = ?1 ORDER BY m.paper_id",
+            )
+            .and_then(|mut q| {
+                q.query_map([&day], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+                    .collect()
+            })
+            .map_err(read_error)
+        })?;
         rows.into_iter()
             .map(|(id, kind, primary_category, categories)| {
                 let what = || format!("mailing {date}, paper {id}");
@@ -226,48 +230,50 @@ impl MailingStore for SqliteStore {
     }
 
     async fn mailing(&self, date: NaiveDate) -> Result<Option<MailingRecord>, StoreError> {
-        let row: Option<MailingRow> = sqlx::query_as(
-            "SELECT date, window_start, window_end, source, ingested_at, paper_count \
-             FROM mailings WHERE date = ?1",
-        )
-        .bind(encode_date(date)?)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(query_error)?;
-        row.map(MailingRow::decode).transpose()
+        let day = encode_date(date)?;
+        self.read(|c| {
+            c.prepare_cached(SELECT_MAILING_BY_DATE)
+                .and_then(|mut q| q.query_row([&day], MailingRow::read).optional())
+                .map_err(read_error)
+        })?
+        .map(MailingRow::decode)
+        .transpose()
     }
 
     async fn latest_mailing(&self) -> Result<Option<MailingRecord>, StoreError> {
-        let row: Option<MailingRow> = sqlx::query_as(
-            "SELECT date, window_start, window_end, source, ingested_at, paper_count \
-             FROM mailings WHERE paper_count > 0 ORDER BY date DESC LIMIT 1",
-        )
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(query_error)?;
-        row.map(MailingRow::decode).transpose()
+        self.read(|c| {
+            c.prepare_cached(SELECT_LATEST_MAILING)
+                .and_then(|mut q| q.query_row([], MailingRow::read).optional())
+                .map_err(read_error)
+        })?
+        .map(MailingRow::decode)
+        .transpose()
     }
 
     /// Ordered by id in byte order of the key, the same order as [`ArxivId`]'s `Ord`.
     async fn mailing_papers(&self, date: NaiveDate) -> Result<Vec<MailingPaper>, StoreError> {
-        let rows: Vec<MailingPaperRow> = sqlx::query_as(
-            "SELECT p.id, p.version, p.title, p.abstract, p.authors, p.primary_category, \
-             p.categories, p.published, p.updated, p.comment, p.journal_ref, p.doi, p.links, \
-             m.announce_type \
-             FROM mailing_papers AS m JOIN papers AS p ON p.id = m.paper_id \
-             WHERE m.mailing_date = ?1 ORDER BY m.paper_id",
-        )
-        .bind(encode_date(date)?)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(query_error)?;
+        let day = encode_date(date)?;
+        let rows: Vec<(PaperRow, String)> = self.read(|c| {
+            c.prepare_cached(
+                "SELECT p.id, p.version, p.title, p.abstract, p.authors, p.primary_category, \
+                 p.categories, p.published, p.updated, p.comment, p.journal_ref, p.doi, p.links, \
+                 m.announce_type \
+                 FROM mailing_papers AS m JOIN papers AS p ON p.id = m.paper_id \
+                 WHERE m.mailing_date = ?1 ORDER BY m.paper_id",
+            )
+            .and_then(|mut q| {
+                q.query_map([&day], |r| Ok((PaperRow::read(r)?, r.get(13)?)))?
+                    .collect()
+            })
+            .map_err(read_error)
+        })?;
         rows.into_iter()
-            .map(|r| {
-                let announce_type = r.announce_type.parse::<AnnounceType>().map_err(|e| {
-                    corrupt(format!("mailing {date}, paper {}", r.paper.id), e.as_str())
+            .map(|(paper, announce_type)| {
+                let announce_type = announce_type.parse::<AnnounceType>().map_err(|e| {
+                    corrupt(format!("mailing {date}, paper {}", paper.id), e.as_str())
                 })?;
                 Ok(MailingPaper {
-                    paper: r.paper.decode()?,
+                    paper: paper.decode()?,
                     announce_type,
                 })
             })
@@ -277,16 +283,20 @@ impl MailingStore for SqliteStore {
     /// Counts distinct papers per category with one indexed join (`paper_categories` has one
     /// row per paper and category).
     async fn category_counts(&self, date: NaiveDate) -> Result<BTreeMap<String, u32>, StoreError> {
-        let rows: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT c.category, count(*) FROM mailing_papers AS m \
-             JOIN paper_categories AS c ON c.paper_id = m.paper_id \
-             WHERE m.mailing_date = ?1 AND m.announce_type IN ('new', 'cross') \
-             GROUP BY c.category",
-        )
-        .bind(encode_date(date)?)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(query_error)?;
+        let day = encode_date(date)?;
+        let rows: Vec<(String, i64)> = self.read(|c| {
+            c.prepare_cached(
+                "SELECT c.category, count(*) FROM mailing_papers AS m \
+                 JOIN paper_categories AS c ON c.paper_id = m.paper_id \
+                 WHERE m.mailing_date = ?1 AND m.announce_type IN ('new', 'cross') \
+                 GROUP BY c.category",
+            )
+            .and_then(|mut q| {
+                q.query_map([&day], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect()
+            })
+            .map_err(read_error)
+        })?;
         rows.into_iter()
             .map(|(category, n)| {
                 let n = u32::try_from(n).map_err(|_| {
@@ -304,14 +314,18 @@ impl MailingStore for SqliteStore {
 /// Members per multi-row insert (3 values each; SQLite allows 32,766 variables).
 const MEMBERS_PER_STATEMENT: usize = 900;
 
-#[derive(sqlx::FromRow)]
-struct MailingPaperRow {
-    #[sqlx(flatten)]
-    paper: PaperRow,
-    announce_type: String,
+/// Every column of `mailings`, in [`MailingRow`]'s order.
+macro_rules! select_mailings {
+    () => {
+        "SELECT date, window_start, window_end, source, ingested_at, paper_count FROM mailings"
+    };
 }
+const SELECT_MAILING_BY_DATE: &str = concat!(select_mailings!(), " WHERE date = ?1");
+const SELECT_LATEST_MAILING: &str = concat!(
+    select_mailings!(),
+    " WHERE paper_count > 0 ORDER BY date DESC LIMIT 1"
+);
 
-#[derive(sqlx::FromRow)]
 struct MailingRow {
     date: String,
     window_start: String,
@@ -322,6 +336,18 @@ struct MailingRow {
 }
 
 impl MailingRow {
+    /// The row of `select_mailings!`'s columns, by position.
+    fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<MailingRow> {
+        Ok(MailingRow {
+            date: r.get(0)?,
+            window_start: r.get(1)?,
+            window_end: r.get(2)?,
+            source: r.get(3)?,
+            ingested_at: r.get(4)?,
+            paper_count: r.get(5)?,
+        })
+    }
+
     fn decode(self) -> Result<MailingRecord, StoreError> {
         let what = || format!("mailing {}", self.date);
         let date = NaiveDate::parse_from_str(&self.date, "%Y-%m-%d")

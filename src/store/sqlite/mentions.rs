@@ -3,11 +3,11 @@
 use std::collections::BTreeSet;
 
 use async_trait::async_trait;
-use sqlx::AssertSqlSafe;
+use rusqlite::ToSql;
 
 use super::{
     ID_CHUNK, SqliteStore, corrupt, decode_id, decode_timestamp, encode_timestamp, placeholders,
-    query_error,
+    query_error, read_error,
 };
 use crate::arxiv::ArxivId;
 use crate::store::{Mention, MentionCounts, MentionStore, StoreError};
@@ -106,21 +106,42 @@ impl MentionStore for SqliteStore {
         }
         let keys: Vec<&str> = keys.into_iter().collect();
         let limit = i64::try_from(per_paper).unwrap_or(i64::MAX);
-        let mut tx = self.pool.begin().await.map_err(query_error)?;
-        let mut out = Vec::new();
-        for chunk in keys.chunks(ID_CHUNK) {
-            let sql = top_mentions_sql(chunk.len());
-            let mut q = sqlx::query_as::<_, Row>(AssertSqlSafe(sql));
-            for key in chunk {
-                q = q.bind(*key);
+        let rows: Vec<Row> = self.read_snapshot(|c| {
+            let mut rows = Vec::new();
+            for chunk in keys.chunks(ID_CHUNK) {
+                let mut q = c
+                    .prepare_cached(&top_mentions_sql(chunk.len()))
+                    .map_err(read_error)?;
+                let mut params: Vec<&dyn ToSql> = Vec::with_capacity(chunk.len() + 1);
+                params.extend(chunk.iter().map(|k| k as &dyn ToSql));
+                params.push(&limit);
+                let found = q
+                    .query_map(params.as_slice(), |r| {
+                        Ok((
+                            r.get(0)?,
+                            r.get(1)?,
+                            r.get(2)?,
+                            r.get(3)?,
+                            r.get(4)?,
+                            r.get(5)?,
+                            r.get(6)?,
+                            r.get(7)?,
+                            r.get(8)?,
+                            r.get(9)?,
+                            r.get(10)?,
+                            r.get(11)?,
+                            r.get(12)?,
+                            r.get(13)?,
+                        ))
+                    })
+                    .map_err(read_error)?;
+                for row in found {
+                    rows.push(row.map_err(read_error)?);
+                }
             }
-            q = q.bind(limit);
-            for row in q.fetch_all(&mut *tx).await.map_err(query_error)? {
-                out.push(decode(row)?);
-            }
-        }
-        tx.commit().await.map_err(query_error)?;
-        Ok(out)
+            Ok(rows)
+        })?;
+        rows.into_iter().map(decode).collect()
     }
 }
 
@@ -296,7 +317,7 @@ mod tests {
     async fn top_mentions_reads_the_engagement_index() {
         let store = SqliteStore::in_memory().await.unwrap();
         let sql = format!("EXPLAIN QUERY PLAN {}", top_mentions_sql(2));
-        let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(AssertSqlSafe(sql))
+        let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(3i64)
             .bind("2107.00641")
             .bind("2107.00650")

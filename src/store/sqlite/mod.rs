@@ -25,12 +25,14 @@ mod mailings;
 mod mentions;
 mod papers;
 mod post_log;
+mod reader;
 mod signals;
 mod subscriptions;
 mod summaries;
 
 use std::path::Path;
-use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
@@ -40,6 +42,7 @@ use sqlx::{Sqlite, Transaction};
 
 use super::StoreError;
 use crate::arxiv::ArxivId;
+use reader::read_error;
 
 /// The schema migrations in `migrations/`, embedded at compile time so the binary carries them.
 ///
@@ -71,12 +74,14 @@ const WAL_AUTOCHECKPOINT_PAGES: u32 = 8000;
 /// builds older than 3.32); 500 stays far below either while keeping round trips few.
 const ID_CHUNK: usize = 500;
 
-/// The `SqliteStore` backend: a pool of connections to one SQLite database.
+/// The `SqliteStore` backend: a pool of connections to one SQLite database for writes, and
+/// read connections used on the calling thread (`reader.rs`).
 ///
-/// Cloning is cheap and shares the pool.
+/// Cloning is cheap and shares the connections.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    readers: Arc<reader::Readers>,
 }
 
 impl SqliteStore {
@@ -132,24 +137,38 @@ impl SqliteStore {
                 path: label.clone(),
                 message: describe(&e),
             })?;
-        let store = SqliteStore { pool };
+        let store = SqliteStore {
+            pool,
+            readers: Arc::new(reader::Readers::new(
+                reader::Target::File(path.display().to_string()),
+                busy,
+            )),
+        };
         store.init(&label, true).await?;
         Ok(store)
     }
 
     /// A fresh private in-memory database with the full schema, for tests.
     ///
-    /// It lives in exactly one connection (`max_connections(1)`, never recycled): every
-    /// SQLite in-memory database belongs to its connection, so a second connection would see an
-    /// empty database and a closed one would lose the data.
+    /// It is a `memdb` database under a name of its own, so the read connections share it;
+    /// it lives while a connection to it is open. The pool has exactly one connection, never
+    /// recycled, so the database outlives every read.
     pub async fn in_memory() -> Result<Self, StoreError> {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
         let label = ":memory:";
         let open_error = |e: sqlx::Error| StoreError::Open {
             path: label.into(),
             message: describe(&e),
         };
-        let options = SqliteConnectOptions::from_str("sqlite::memory:")
-            .map_err(open_error)?
+        let name = format!(
+            "/hotpapers-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        let options = SqliteConnectOptions::new()
+            .filename(&name)
+            .vfs("memdb")
+            .create_if_missing(true)
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()
             .max_connections(1)
@@ -159,7 +178,13 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(open_error)?;
-        let store = SqliteStore { pool };
+        let store = SqliteStore {
+            pool,
+            readers: Arc::new(reader::Readers::new(
+                reader::Target::Memory(name),
+                BUSY_TIMEOUT,
+            )),
+        };
         store.init(label, false).await?;
         Ok(store)
     }
@@ -169,6 +194,29 @@ impl SqliteStore {
     /// docs and use [`encode_timestamp`] / [`decode_timestamp`].
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
+    }
+
+    /// Runs the read `f` on a read connection, on this thread (see `reader.rs`). One
+    /// statement sees one snapshot of the database by itself.
+    fn read<T>(
+        &self,
+        f: impl FnOnce(&rusqlite::Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.readers.read(f)
+    }
+
+    /// [`SqliteStore::read`] inside a read transaction, so that all of `f`'s statements (the
+    /// chunks of a long id list, a count and its page) see the same snapshot.
+    fn read_snapshot<T>(
+        &self,
+        f: impl FnOnce(&rusqlite::Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.readers.read(|conn| {
+            let tx = conn.unchecked_transaction().map_err(read_error)?;
+            let out = f(&tx)?;
+            tx.commit().map_err(read_error)?;
+            Ok(out)
+        })
     }
 
     /// Closes every connection, waiting for running queries; WAL content is checkpointed into
@@ -289,16 +337,6 @@ pub(super) fn tuples(rows: usize, width: usize) -> String {
     s
 }
 
-/// The rows of a query written as one JSON document, `json_group_array(json_array(…))`.
-///
-/// sqlx's SQLite driver runs statements on a worker thread and sends the async side each
-/// result row on its own, a thread wake-up per row: a digest's 1,200 members cost ~10 ms in
-/// hand-offs against ~2 ms in SQLite. Aggregated into one JSON array, the rows cross once.
-/// `what` names the query in the error when the document cannot be read.
-fn json_rows<T: serde::de::DeserializeOwned>(doc: &str, what: &str) -> Result<Vec<T>, StoreError> {
-    serde_json::from_str(doc).map_err(|e| corrupt(what.to_string(), &e.to_string()))
-}
-
 /// Why a stored timestamp or date could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("'{value}' is not an RFC 3339 timestamp: {reason}")]
@@ -397,8 +435,12 @@ fn describe(e: &sqlx::Error) -> String {
     let sqlx::Error::Database(db) = e else {
         return one_line(&e.to_string());
     };
-    let message = one_line(db.message());
     let code: Option<i32> = db.code().and_then(|c| c.parse().ok());
+    describe_code(code, one_line(db.message()))
+}
+
+/// What SQLite's result `code` (extended or primary) means for the user, before `message`.
+fn describe_code(code: Option<i32>, message: String) -> String {
     // Extended result codes carry the primary code in their low byte.
     match code.map(|c| c & 0xff) {
         Some(5) => format!(

@@ -4,12 +4,13 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use async_trait::async_trait;
+use rusqlite::{OptionalExtension, params_from_iter};
 use serde::{Deserialize, Serialize};
 use sqlx::{AssertSqlSafe, Sqlite, SqliteConnection, Transaction};
 
 use super::{
-    SqliteStore, corrupt, decode_id, decode_timestamp, encode_timestamp, json_rows, placeholders,
-    query_error, tuples,
+    SqliteStore, corrupt, decode_id, decode_timestamp, encode_timestamp, placeholders, query_error,
+    read_error, tuples,
 };
 use crate::arxiv::ArxivId;
 use crate::arxiv::paper::{Author, Link, Paper};
@@ -137,11 +138,11 @@ impl PaperStore for SqliteStore {
     }
 
     async fn paper(&self, id: &ArxivId) -> Result<Option<Paper>, StoreError> {
-        let row: Option<PaperRow> = sqlx::query_as(SELECT_PAPER_BY_ID)
-            .bind(id.key())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(query_error)?;
+        let row = self.read(|c| {
+            c.prepare_cached(SELECT_PAPER_BY_ID)
+                .and_then(|mut q| q.query_row([id.key()], PaperRow::read).optional())
+                .map_err(read_error)
+        })?;
         row.map(PaperRow::decode).transpose()
     }
 
@@ -153,8 +154,7 @@ impl PaperStore for SqliteStore {
                 keys.push(id.key());
             }
         }
-        let mut conn = self.pool.acquire().await.map_err(query_error)?;
-        let mut found = stored_rows(&mut conn, &keys).await?;
+        let mut found = self.read_snapshot(|c| read_rows(c, &keys))?;
         keys.iter()
             .filter_map(|k| found.remove(*k))
             .map(PaperRow::decode)
@@ -162,13 +162,16 @@ impl PaperStore for SqliteStore {
     }
 
     async fn versions(&self, id: &ArxivId) -> Result<Vec<u32>, StoreError> {
-        let versions: Vec<i64> = sqlx::query_scalar(
-            "SELECT version FROM paper_versions WHERE paper_id = ?1 ORDER BY version",
-        )
-        .bind(id.key())
-        .fetch_all(&self.pool)
-        .await
-        .map_err(query_error)?;
+        let versions: Vec<i64> = self.read(|c| {
+            let mut q = c
+                .prepare_cached(
+                    "SELECT version FROM paper_versions WHERE paper_id = ?1 ORDER BY version",
+                )
+                .map_err(read_error)?;
+            q.query_map([id.key()], |r| r.get(0))
+                .and_then(Iterator::collect)
+                .map_err(read_error)
+        })?;
         versions
             .into_iter()
             .map(|v| {
@@ -219,33 +222,38 @@ impl PaperStore for SqliteStore {
     async fn extras_of(&self, papers: &[ArxivId]) -> Result<Vec<Extra>, StoreError> {
         let keys: BTreeSet<&str> = papers.iter().map(ArxivId::key).collect();
         let keys: Vec<&str> = keys.into_iter().collect();
-        let mut out = Vec::new();
-        for chunk in keys.chunks(IDS_PER_STATEMENT) {
-            // One JSON row per chunk, not a row per extra (see `json_rows`).
-            let sql = format!(
-                "SELECT json_group_array(json_array(paper_id, source, key, value, observed_at) \
-                 ORDER BY paper_id, source, key) FROM paper_extras WHERE paper_id IN ({})",
-                placeholders(chunk.len())
-            );
-            let mut q = sqlx::query_scalar::<_, String>(AssertSqlSafe(sql));
-            for key in chunk {
-                q = q.bind(*key);
+        type Row = (String, String, String, String, String);
+        let rows: Vec<Row> = self.read_snapshot(|c| {
+            let mut rows = Vec::new();
+            for chunk in keys.chunks(IDS_PER_STATEMENT) {
+                let sql = format!(
+                    "SELECT paper_id, source, key, value, observed_at FROM paper_extras \
+                     WHERE paper_id IN ({}) ORDER BY paper_id, source, key",
+                    placeholders(chunk.len())
+                );
+                let mut q = c.prepare_cached(&sql).map_err(read_error)?;
+                let found = q
+                    .query_map(params_from_iter(chunk), |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                    })
+                    .map_err(read_error)?;
+                for row in found {
+                    rows.push(row.map_err(read_error)?);
+                }
             }
-            let doc = q.fetch_one(&self.pool).await.map_err(query_error)?;
-            let rows: Vec<(String, String, String, String, String)> =
-                json_rows(&doc, "paper extras")?;
-            for (paper, source, key, value, observed_at) in rows {
-                let observed_at = decode_timestamp(&observed_at).map_err(|e| {
-                    corrupt(format!("extra {source}.{key} of {paper}"), &e.to_string())
-                })?;
-                out.push(Extra {
-                    paper: decode_id(&paper)?,
-                    source,
-                    key,
-                    value,
-                    observed_at,
-                });
-            }
+            Ok(rows)
+        })?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (paper, source, key, value, observed_at) in rows {
+            let observed_at = decode_timestamp(&observed_at)
+                .map_err(|e| corrupt(format!("extra {source}.{key} of {paper}"), &e.to_string()))?;
+            out.push(Extra {
+                paper: decode_id(&paper)?,
+                source,
+                key,
+                value,
+                observed_at,
+            });
         }
         Ok(out)
     }
@@ -261,39 +269,38 @@ impl PaperStore for SqliteStore {
     /// syntax of its own (column filters, `NEAR`, `^`).
     async fn search(&self, query: &SearchQuery, limit: usize) -> Result<SearchHits, StoreError> {
         let expr = fts_expression(query);
-        let total: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM papers_fts WHERE papers_fts MATCH ?1")
-                .bind(&expr)
-                .fetch_one(&self.pool)
-                .await
-                .map_err(query_error)?;
-        if limit == 0 || total == 0 {
-            return Ok(SearchHits {
-                ids: Vec::new(),
-                total: usize::try_from(total).unwrap_or(0),
-            });
-        }
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let window = i64::try_from(SEARCH_RANK_WINDOW).unwrap_or(i64::MAX);
-        // Inside the FTS index: the newest `window` matches (rowid order, which FTS5 walks
-        // without sorting), the best `limit` of those by bm25, and only those joined to
-        // `papers`. Ranking every match instead costs bm25 and a sort per match: 137 ms for
-        // a word in every abstract of a year of papers, against 7 ms for this.
-        let keys: Vec<String> = sqlx::query_scalar(
-            "SELECT papers.id FROM ( \
-               SELECT rowid, score FROM ( \
-                 SELECT rowid, bm25(papers_fts, 3.0, 1.0, 2.0) AS score FROM papers_fts \
-                 WHERE papers_fts MATCH ?1 ORDER BY rowid DESC LIMIT ?2 \
-               ) ORDER BY score, rowid LIMIT ?3 \
-             ) AS hits JOIN papers ON papers.rowid = hits.rowid \
-             ORDER BY hits.score, hits.rowid",
-        )
-        .bind(&expr)
-        .bind(window)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(query_error)?;
+        let (total, keys) = self.read_snapshot(|c| {
+            let total: i64 = c
+                .prepare_cached("SELECT count(*) FROM papers_fts WHERE papers_fts MATCH ?1")
+                .and_then(|mut q| q.query_row([&expr], |r| r.get(0)))
+                .map_err(read_error)?;
+            if limit == 0 || total == 0 {
+                return Ok((total, Vec::new()));
+            }
+            // Inside the FTS index: the newest `window` matches (rowid order, which FTS5
+            // walks without sorting), the best `limit` of those by bm25, and only those
+            // joined to `papers`. Ranking every match instead costs bm25 and a sort per
+            // match: 137 ms for a word in every abstract of a year of papers, against 7 ms
+            // for this.
+            let mut q = c
+                .prepare_cached(
+                    "SELECT papers.id FROM ( \
+                       SELECT rowid, score FROM ( \
+                         SELECT rowid, bm25(papers_fts, 3.0, 1.0, 2.0) AS score FROM papers_fts \
+                         WHERE papers_fts MATCH ?1 ORDER BY rowid DESC LIMIT ?2 \
+                       ) ORDER BY score, rowid LIMIT ?3 \
+                     ) AS hits JOIN papers ON papers.rowid = hits.rowid \
+                     ORDER BY hits.score, hits.rowid",
+                )
+                .map_err(read_error)?;
+            let keys: Vec<String> = q
+                .query_map(rusqlite::params![expr, window, limit], |r| r.get(0))
+                .and_then(Iterator::collect)
+                .map_err(read_error)?;
+            Ok((total, keys))
+        })?;
         let ids = keys
             .iter()
             .map(|k| decode_id(k))
@@ -322,8 +329,32 @@ const IDS_PER_STATEMENT: usize = 900;
 /// Rows per multi-row insert of three values.
 const ROWS_PER_STATEMENT: usize = 900;
 
-/// The stored rows of `ids`, by id, in a few `IN (…)` queries, on `conn` (a pooled
-/// connection, or a transaction's).
+/// The stored rows of `ids` (distinct), by id, in a few `IN (…)` queries on a read
+/// connection.
+fn read_rows(
+    conn: &rusqlite::Connection,
+    ids: &[&str],
+) -> Result<HashMap<String, PaperRow>, StoreError> {
+    let mut out = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(IDS_PER_STATEMENT) {
+        let sql = format!(
+            "{SELECT_PAPERS} WHERE id IN ({})",
+            placeholders(chunk.len())
+        );
+        let mut q = conn.prepare_cached(&sql).map_err(read_error)?;
+        let rows = q
+            .query_map(params_from_iter(chunk), PaperRow::read)
+            .map_err(read_error)?;
+        for row in rows {
+            let row = row.map_err(read_error)?;
+            out.insert(row.id.clone(), row);
+        }
+    }
+    Ok(out)
+}
+
+/// The stored rows of `ids`, by id, in a few `IN (…)` queries, in the write transaction
+/// `conn` (what an upsert compares its papers with).
 async fn stored_rows(
     conn: &mut SqliteConnection,
     ids: &[&str],
@@ -435,6 +466,25 @@ struct StoredLink {
 }
 
 impl PaperRow {
+    /// The row of a read connection's result with [`SELECT_PAPERS`]'s columns, by position.
+    pub(super) fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<PaperRow> {
+        Ok(PaperRow {
+            id: r.get(0)?,
+            version: r.get(1)?,
+            title: r.get(2)?,
+            abstract_text: r.get(3)?,
+            authors: r.get(4)?,
+            primary_category: r.get(5)?,
+            categories: r.get(6)?,
+            published: r.get(7)?,
+            updated: r.get(8)?,
+            comment: r.get(9)?,
+            journal_ref: r.get(10)?,
+            doi: r.get(11)?,
+            links: r.get(12)?,
+        })
+    }
+
     /// The row for `paper`. The id is stored version-less; `paper.version` is authoritative.
     fn encode(paper: &Paper) -> Result<PaperRow, StoreError> {
         let id = paper.id.key().to_string();

@@ -4,12 +4,11 @@ use std::collections::BTreeSet;
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
-use sqlx::AssertSqlSafe;
-use sqlx::sqlite::{Sqlite, SqliteArguments};
+use rusqlite::params_from_iter;
 
 use super::{
     ID_CHUNK, SqliteStore, corrupt, decode_id, decode_timestamp, encode_date, encode_timestamp,
-    json_rows, placeholders, query_error,
+    placeholders, query_error, read_error,
 };
 use crate::arxiv::ArxivId;
 use crate::store::{Signal, SignalStore, StoreError};
@@ -62,37 +61,38 @@ impl SignalStore for SqliteStore {
     /// `papers` are looked up once; any number of ids is fine (they are queried in chunks,
     /// within one read transaction so all chunks see the same data).
     async fn latest_signals(&self, papers: &[ArxivId]) -> Result<Vec<Signal>, StoreError> {
-        self.signals_of(papers, latest_signals_sql).await
+        self.signals_of(papers, latest_signals_sql)
     }
 
     async fn mailing_latest_signals(&self, date: NaiveDate) -> Result<Vec<Signal>, StoreError> {
+        let date = encode_date(date)?;
         // A join from the membership: SQLite walks the mailing's members and searches the
         // primary key of `attention_snapshots` for each, as with an id list.
-        let doc: String = sqlx::query_scalar(
-            "SELECT json_group_array(json_array(paper_id, source, metric, \
-             printf('%!.17g', value), observed_at) ORDER BY paper_id, source, metric) FROM ( \
-               SELECT s.paper_id, s.source, s.metric, s.value, MAX(s.observed_at) AS observed_at \
-               FROM mailing_papers AS m \
-               JOIN attention_snapshots AS s ON s.paper_id = m.paper_id \
-               WHERE m.mailing_date = ?1 GROUP BY s.paper_id, s.source, s.metric)",
-        )
-        .bind(encode_date(date)?)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(query_error)?;
-        decode_signals(&doc)
+        self.read(|c| {
+            let q = c
+                .prepare_cached(
+                    "SELECT s.paper_id, s.source, s.metric, s.value, MAX(s.observed_at) \
+                     FROM mailing_papers AS m \
+                     JOIN attention_snapshots AS s ON s.paper_id = m.paper_id \
+                     WHERE m.mailing_date = ?1 GROUP BY s.paper_id, s.source, s.metric \
+                     ORDER BY s.paper_id, s.source, s.metric",
+                )
+                .map_err(read_error)?;
+            read_signals(q, [&date])
+        })
     }
 
     /// Chunked like [`SignalStore::latest_signals`].
     async fn signal_history(&self, papers: &[ArxivId]) -> Result<Vec<Signal>, StoreError> {
-        self.signals_of(papers, signal_history_sql).await
+        self.signals_of(papers, signal_history_sql)
     }
 }
 
 impl SqliteStore {
     /// Runs `sql(n)` (a query over `n` bound paper ids returning paper, source, metric, value
-    /// and observed_at) over `papers` in chunks, in one read transaction.
-    async fn signals_of(
+    /// and observed_at) over `papers` in chunks, in one read transaction when there are
+    /// several.
+    fn signals_of(
         &self,
         papers: &[ArxivId],
         sql: fn(usize) -> String,
@@ -102,75 +102,59 @@ impl SqliteStore {
             return Ok(Vec::new());
         }
         let keys: Vec<&str> = keys.into_iter().collect();
-        // One statement sees one snapshot by itself; only several chunks need a read
-        // transaction to agree (BEGIN and COMMIT are two more round trips to sqlx's thread,
-        // which a `/paper` card would pay twice).
-        if keys.len() <= ID_CHUNK {
-            let doc = Self::signals_query(&keys, sql)
-                .fetch_one(&self.pool)
-                .await
-                .map_err(query_error)?;
-            return decode_signals(&doc);
-        }
-        let mut tx = self.pool.begin().await.map_err(query_error)?;
-        let mut out = Vec::new();
-        for chunk in keys.chunks(ID_CHUNK) {
-            let doc = Self::signals_query(chunk, sql)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(query_error)?;
-            out.extend(decode_signals(&doc)?);
-        }
-        tx.commit().await.map_err(query_error)?;
-        Ok(out)
-    }
-
-    /// `sql(keys.len())` over `keys`, as one JSON document of rows.
-    fn signals_query<'q>(
-        keys: &[&'q str],
-        sql: fn(usize) -> String,
-    ) -> sqlx::query::QueryScalar<'q, Sqlite, String, SqliteArguments> {
-        {
-            // One JSON row per chunk, not a row per snapshot (see `json_rows`). The value
-            // travels as `%!.17g` text: JSON's own rendering of a REAL is not guaranteed to
-            // round-trip, and a stored value must come back bit for bit.
-            let sql = format!(
-                "SELECT json_group_array(json_array(paper_id, source, metric, \
-                 printf('%!.17g', value), observed_at) \
-                 ORDER BY paper_id, source, metric, observed_at) FROM ({})",
-                sql(keys.len())
-            );
-            let mut q = sqlx::query_scalar::<_, String>(AssertSqlSafe(sql));
-            for key in keys {
-                q = q.bind(*key);
+        let chunks = |c: &rusqlite::Connection| {
+            let mut out = Vec::new();
+            for chunk in keys.chunks(ID_CHUNK) {
+                let q = c.prepare_cached(&sql(chunk.len())).map_err(read_error)?;
+                out.extend(read_signals(q, params_from_iter(chunk))?);
             }
-            q
+            Ok(out)
+        };
+        // One statement sees one snapshot by itself; only several chunks need a read
+        // transaction to agree.
+        if keys.len() <= ID_CHUNK {
+            self.read(chunks)
+        } else {
+            self.read_snapshot(chunks)
         }
     }
 }
 
-/// The signals of a JSON document of `[paper, source, metric, value as text, observed_at]`
-/// rows (see `json_rows`).
-fn decode_signals(doc: &str) -> Result<Vec<Signal>, StoreError> {
-    let rows: Vec<(String, String, String, String, String)> =
-        json_rows(doc, "attention snapshots")?;
-    rows.into_iter()
-        .map(|(paper, source, metric, value, observed_at)| {
-            let what = || format!("signal {source}.{metric} of {paper}");
-            let value: f64 = value
-                .parse()
-                .map_err(|_| corrupt(what(), &format!("value '{value}'")))?;
-            let observed_at =
-                decode_timestamp(&observed_at).map_err(|e| corrupt(what(), &e.to_string()))?;
-            Ok(Signal {
-                paper: decode_id(&paper)?,
-                source,
-                metric,
-                value,
-                observed_at,
-            })
+/// The signals of `q`'s rows of (paper, source, metric, value, observed_at). The value is
+/// read as the stored REAL, so it comes back bit for bit.
+fn read_signals(
+    mut q: rusqlite::CachedStatement<'_>,
+    params: impl rusqlite::Params,
+) -> Result<Vec<Signal>, StoreError> {
+    let rows = q
+        .query_map(params, |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, f64>(3)?,
+                r.get::<_, String>(4)?,
+            ))
         })
-        .collect()
+        .map_err(read_error)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (paper, source, metric, value, observed_at) = row.map_err(read_error)?;
+        let observed_at = decode_timestamp(&observed_at).map_err(|e| {
+            corrupt(
+                format!("signal {source}.{metric} of {paper}"),
+                &e.to_string(),
+            )
+        })?;
+        out.push(Signal {
+            paper: decode_id(&paper)?,
+            source,
+            metric,
+            value,
+            observed_at,
+        });
+    }
+    Ok(out)
 }
 
 /// Every snapshot of `n` bound paper ids, in (paper, source, metric, time) order: the primary
@@ -220,7 +204,7 @@ mod tests {
     async fn latest_signals_query_uses_the_primary_key() {
         let store = SqliteStore::in_memory().await.unwrap();
         let sql = format!("EXPLAIN QUERY PLAN {}", latest_signals_sql(3));
-        let mut q = sqlx::query_as::<_, (i64, i64, i64, String)>(AssertSqlSafe(sql));
+        let mut q = sqlx::query_as::<_, (i64, i64, i64, String)>(sqlx::AssertSqlSafe(sql));
         for k in ["2107.00001", "2107.00002", "2107.00003"] {
             q = q.bind(k);
         }
