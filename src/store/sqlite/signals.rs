@@ -66,17 +66,14 @@ impl SignalStore for SqliteStore {
 
     async fn mailing_latest_signals(&self, date: NaiveDate) -> Result<Vec<Signal>, StoreError> {
         let date = encode_date(date)?;
-        // A join from the membership: SQLite walks the mailing's members and searches the
-        // primary key of `attention_snapshots` for each, as with an id list.
+        // A join from the membership: SQLite walks the mailing's members in id order and
+        // searches the primary key of `attention_snapshots` for each, as with an id list.
+        // Grouped by the member's id (`m.paper_id`, equal to `s.paper_id`), the groups come
+        // out of the two primary keys in order; grouped by `s.paper_id`, SQLite sorted every
+        // row in a temporary B-tree first (1.4 ms against 0.9 ms for a mailing).
         self.read(|c| {
             let q = c
-                .prepare_cached(
-                    "SELECT s.paper_id, s.source, s.metric, s.value, MAX(s.observed_at) \
-                     FROM mailing_papers AS m \
-                     JOIN attention_snapshots AS s ON s.paper_id = m.paper_id \
-                     WHERE m.mailing_date = ?1 GROUP BY s.paper_id, s.source, s.metric \
-                     ORDER BY s.paper_id, s.source, s.metric",
-                )
+                .prepare_cached(MAILING_LATEST_SIGNALS)
                 .map_err(read_error)?;
             read_signals(q, [&date])
         })
@@ -157,6 +154,13 @@ fn read_signals(
     Ok(out)
 }
 
+/// The latest snapshot of every (paper, source, metric) of the mailing bound as `?1`.
+const MAILING_LATEST_SIGNALS: &str = "SELECT m.paper_id, s.source, s.metric, s.value, \
+     MAX(s.observed_at) FROM mailing_papers AS m \
+     JOIN attention_snapshots AS s ON s.paper_id = m.paper_id \
+     WHERE m.mailing_date = ?1 GROUP BY m.paper_id, s.source, s.metric \
+     ORDER BY m.paper_id, s.source, s.metric";
+
 /// Every snapshot of `n` bound paper ids, in (paper, source, metric, time) order: the primary
 /// key's order, so no sort is needed.
 fn signal_history_sql(n: usize) -> String {
@@ -198,6 +202,24 @@ mod tests {
             .await
             .unwrap_err();
         assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_mailing_s_latest_signals_need_no_sort() {
+        let store = SqliteStore::in_memory().await.unwrap();
+        let plan = store
+            .read(|c| {
+                let mut q = c
+                    .prepare(&format!("EXPLAIN QUERY PLAN {MAILING_LATEST_SIGNALS}"))
+                    .map_err(read_error)?;
+                q.query_map(["2021-07-02"], |r| r.get::<_, String>(3))
+                    .and_then(Iterator::collect::<Result<Vec<_>, _>>)
+                    .map_err(read_error)
+            })
+            .unwrap()
+            .join("\n");
+        assert!(plan.contains("USING PRIMARY KEY (paper_id=?)"), "{plan}");
+        assert!(!plan.contains("TEMP B-TREE"), "{plan}");
     }
 
     #[tokio::test]
