@@ -220,6 +220,24 @@ impl HttpError {
         }
     }
 
+    /// Why the final attempt failed, in a few fixed words with no URL, host or upstream text
+    /// ("HTTP 404", "its host name does not resolve"): safe to show to anyone.
+    pub fn public_reason(&self) -> String {
+        match self.last() {
+            HttpError::Timeout { .. } => "it did not answer in time".to_string(),
+            HttpError::Connect { message, .. } if is_dns_failure(message) => {
+                "its host name does not resolve".to_string()
+            }
+            HttpError::Connect { .. } => "the connection failed".to_string(),
+            HttpError::TooLarge { .. } => "its answer was too large".to_string(),
+            HttpError::Status { status, .. } => format!("HTTP {status}"),
+            HttpError::Rejected { .. } => "its answer was unusable".to_string(),
+            HttpError::Exhausted { .. } | HttpError::Build(_) => {
+                "the request could not be made".to_string()
+            }
+        }
+    }
+
     /// The HTTP status of the final attempt, if it got that far.
     pub fn status(&self) -> Option<u16> {
         match self.last() {

@@ -62,9 +62,15 @@ impl CommandError {
                 warn!(command, error = %e, "arXiv unavailable");
                 Reply::error(ARXIV_DOWN)
             }
-            AppError::Http(e) => {
+            AppError::Http(e) if e.is_transient() => {
                 warn!(command, error = %e, "upstream unavailable");
                 Reply::error(ARXIV_DOWN)
+            }
+            // Not worth retrying: a host name that does not resolve (no network, a typo in a
+            // configured URL) or a 4xx. Said in fixed words, so no URL reaches the reply.
+            AppError::Arxiv(ArxivError::Http(ref e)) | AppError::Http(ref e) => {
+                error!(command, error = %app, "arXiv cannot be used");
+                Reply::error(arxiv_refused(e))
             }
             other => {
                 error!(command, error = %other, "command failed");
@@ -72,6 +78,15 @@ impl CommandError {
             }
         }
     }
+}
+
+/// The reply when arXiv cannot be used and retrying will not help.
+fn arxiv_refused(e: &crate::http::HttpError) -> String {
+    format!(
+        "the bot cannot get this from arXiv ({}); its configuration or network may need \
+         fixing, and the details are in its log",
+        e.public_reason()
+    )
 }
 
 /// Runs one request for `who`. Never panics and never fails: every problem is a
@@ -170,5 +185,47 @@ pub(crate) fn default_count(app: &App) -> u8 {
     match app.config().digest.top {
         0 => MAX_COUNT,
         n => u8::try_from(n).unwrap_or(MAX_COUNT).min(MAX_COUNT),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::HttpError;
+
+    fn reply_text(e: AppError) -> String {
+        match CommandError::App(e).into_reply("hot") {
+            Reply::Error { message, .. } => message,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn arxiv_failures_say_why_without_urls() {
+        let dns = HttpError::Connect {
+            url: "https://export.arxiv.org/api/query?secret".into(),
+            message: "dns error: failed to lookup address information".into(),
+        };
+        let text = reply_text(AppError::Arxiv(ArxivError::Http(dns)));
+        assert!(text.contains("host name does not resolve"), "{text}");
+        let missing = HttpError::Status {
+            url: "https://mirror.example/api".into(),
+            status: 404,
+            snippet: "<html>not here</html>".into(),
+        };
+        let text = reply_text(AppError::Http(missing));
+        assert!(text.contains("(HTTP 404)"), "{text}");
+        for text in [
+            text,
+            reply_text(AppError::Arxiv(ArxivError::Http(HttpError::Timeout {
+                url: "https://export.arxiv.org/x".into(),
+            }))),
+        ] {
+            assert!(
+                !text.contains("http") && !text.contains("arxiv.org"),
+                "{text}"
+            );
+            assert!(!text.contains("<html>"), "{text}");
+        }
     }
 }
