@@ -132,7 +132,6 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
-    use crate::arxiv::ArxivId;
     use crate::arxiv::paper::{AnnounceType, Author, Paper};
     use crate::digest::{DigestEntry, View};
     use crate::ranking::Score;
@@ -143,22 +142,15 @@ mod tests {
         let entry = DigestEntry {
             rank: 1,
             paper: Paper {
-                id: ArxivId::parse("2107.00641").unwrap(),
-                version: 1,
                 title: "Focal Self-attention".into(),
                 abstract_text: "A.".into(),
                 authors: vec![Author {
                     name: "Jianwei Yang".into(),
                     affiliations: vec!["Microsoft".into()],
                 }],
-                primary_category: "cs.CV".into(),
-                categories: vec!["cs.CV".into()],
                 published: t,
                 updated: t,
-                comment: None,
-                journal_ref: None,
-                doi: None,
-                links: vec![],
+                ..Paper::sample("2107.00641", &["cs.CV"])
             },
             announce_type: AnnounceType::New,
             score: Score {

@@ -381,8 +381,6 @@ mod tests {
         DigestEntry {
             rank: 3,
             paper: Paper {
-                id: ArxivId::parse("2107.00630").unwrap(),
-                version: 1,
                 title: "Variational Diffusion Models".into(),
                 abstract_text: "Diffusion-based generative models have demonstrated a capacity."
                     .into(),
@@ -398,14 +396,9 @@ mod tests {
                     affiliations: vec![],
                 })
                 .collect(),
-                primary_category: "cs.LG".into(),
-                categories: vec!["cs.LG".into(), "stat.ML".into()],
                 published: t,
                 updated: t,
-                comment: None,
-                journal_ref: None,
-                doi: None,
-                links: vec![],
+                ..Paper::sample("2107.00630", &["cs.LG", "stat.ML"])
             },
             announce_type: AnnounceType::New,
             score: Score::default(),

@@ -252,7 +252,6 @@ pub fn render(d: &Digest) -> Vec<CreateMessage> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::arxiv::ArxivId;
     use crate::arxiv::paper::{AnnounceType, Author, Paper};
     use crate::digest::SourceStatus;
     use crate::ranking::Score;
@@ -265,8 +264,6 @@ mod tests {
         DigestEntry {
             rank,
             paper: Paper {
-                id: ArxivId::parse(&format!("2107.{:05}", rank)).unwrap(),
-                version: 1,
                 title: title.into(),
                 abstract_text: "abstract".into(),
                 authors: (0..authors)
@@ -275,14 +272,9 @@ mod tests {
                         affiliations: vec![],
                     })
                     .collect(),
-                primary_category: "cs.LG".into(),
-                categories: vec!["cs.LG".into(), "stat.ML".into()],
                 published: t,
                 updated: t,
-                comment: None,
-                journal_ref: None,
-                doi: None,
-                links: vec![],
+                ..Paper::sample(&format!("2107.{:05}", rank), &["cs.LG", "stat.ML"])
             },
             announce_type: AnnounceType::New,
             score: Score::default(),
