@@ -1,70 +1,33 @@
 //! Plain-text and JSON renderings of command results for the terminal. The paper card's text
 //! is shared with the console: `hotpapers::console::paper_card`.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use chrono::{DateTime, Utc};
 use hotpapers::app::{CollectReport, ImportReport, IngestReport, PaperCard};
+use hotpapers::digest::json::JsonPaperFields;
 use serde::Serialize;
 
-/// `hotpapers paper --format json`: the fields of a digest's paper objects, with the same
-/// names and shapes (authors as a list of names, `links` as an object), plus `versions`.
-/// Each key once: the stored `Paper`'s own list of arXiv links is not written (it would be a
-/// second `links`).
+/// `hotpapers paper --format json`: a digest's paper object (the same fields, names and
+/// shapes) plus `versions`. Each key once: the stored `Paper`'s own list of arXiv links is not
+/// written (it would be a second `links`).
 #[derive(Serialize)]
 struct JsonCard<'a> {
-    id: String,
-    version: u32,
-    title: &'a str,
-    authors: Vec<&'a str>,
-    primary_category: &'a str,
-    categories: &'a [String],
-    published: DateTime<Utc>,
-    updated: DateTime<Utc>,
-    #[serde(rename = "abstract")]
-    abstract_text: &'a str,
-    summary: Option<&'a str>,
-    /// Where `summary` came from: `hf`, `semantic_scholar`, `llm` or `extractive`.
-    summary_source: Option<&'static str>,
-    comment: Option<&'a str>,
-    journal_ref: Option<&'a str>,
-    doi: Option<&'a str>,
+    #[serde(flatten)]
+    paper: JsonPaperFields<'a>,
     versions: &'a [u32],
-    #[serde(serialize_with = "hotpapers::number::serialize_json")]
-    score: f64,
-    #[serde(serialize_with = "hotpapers::number::serialize_json_map")]
-    signals: &'a BTreeMap<String, f64>,
-    measured_at: &'a BTreeMap<String, DateTime<Utc>>,
-    contributions: &'a [hotpapers::ranking::Contribution],
-    links: BTreeMap<&'static str, String>,
 }
 
 /// The paper card as JSON (see [`JsonCard`]).
 pub fn paper_json(card: &PaperCard) -> String {
-    let p = &card.paper;
-    let summary = card.extras.summary.as_ref();
     let doc = JsonCard {
-        id: p.id.to_string(),
-        version: p.version,
-        title: &p.title,
-        authors: p.author_names().collect(),
-        primary_category: &p.primary_category,
-        categories: &p.categories,
-        published: p.published,
-        updated: p.updated,
-        abstract_text: &p.abstract_text,
-        summary: summary.map(|s| s.text.as_str()),
-        summary_source: summary.map(|s| s.source.name()),
-        comment: p.comment.as_deref(),
-        journal_ref: p.journal_ref.as_deref(),
-        doi: p.doi.as_deref(),
+        paper: JsonPaperFields::new(
+            &card.paper,
+            card.extras.summary.as_ref(),
+            &card.score,
+            &card.signals,
+            &card.measured_at,
+        ),
         versions: &card.versions,
-        score: card.score.total,
-        signals: &card.signals,
-        measured_at: &card.measured_at,
-        contributions: &card.score.contributions,
-        links: hotpapers::digest::json::links(p),
     };
     serde_json::to_string_pretty(&doc)
         .unwrap_or_else(|e| format!("{{\"error\":\"cannot serialize paper: {e}\"}}"))

@@ -17,7 +17,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use super::{Digest, SourceStatus};
-use crate::ranking::Contribution;
+use crate::arxiv::paper::Paper;
+use crate::ranking::{Contribution, Score};
+use crate::summary::Summary;
 
 #[derive(Serialize)]
 struct JsonDigest<'a> {
@@ -34,13 +36,27 @@ struct JsonDigest<'a> {
 #[derive(Serialize)]
 struct JsonPaper<'a> {
     rank: usize,
+    #[serde(flatten)]
+    paper: JsonPaperFields<'a>,
+    announce_type: &'a str,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::number::serialize_json_option"
+    )]
+    age_hours: Option<f64>,
+}
+
+/// The fields of a paper object in every JSON output: the digest's papers and `hotpapers
+/// paper --format json` (which adds `versions`) write them through this one struct, so the
+/// two keep the same names and shapes: authors as a list of names, `links` as an object.
+#[derive(Serialize)]
+pub struct JsonPaperFields<'a> {
     id: String,
     version: u32,
     title: &'a str,
     authors: Vec<&'a str>,
     primary_category: &'a str,
     categories: &'a [String],
-    announce_type: &'a str,
     published: DateTime<Utc>,
     updated: DateTime<Utc>,
     #[serde(rename = "abstract")]
@@ -57,17 +73,45 @@ struct JsonPaper<'a> {
     signals: &'a BTreeMap<String, f64>,
     measured_at: &'a BTreeMap<String, DateTime<Utc>>,
     contributions: &'a [Contribution],
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "crate::number::serialize_json_option"
-    )]
-    age_hours: Option<f64>,
     links: BTreeMap<&'static str, String>,
+}
+
+impl<'a> JsonPaperFields<'a> {
+    /// The fields of `paper` with its summary and its attention as ranked.
+    pub fn new(
+        paper: &'a Paper,
+        summary: Option<&'a Summary>,
+        score: &'a Score,
+        signals: &'a BTreeMap<String, f64>,
+        measured_at: &'a BTreeMap<String, DateTime<Utc>>,
+    ) -> JsonPaperFields<'a> {
+        JsonPaperFields {
+            id: paper.id.to_string(),
+            version: paper.version,
+            title: &paper.title,
+            authors: paper.author_names().collect(),
+            primary_category: &paper.primary_category,
+            categories: &paper.categories,
+            published: paper.published,
+            updated: paper.updated,
+            abstract_text: &paper.abstract_text,
+            summary: summary.map(|s| s.text.as_str()),
+            summary_source: summary.map(|s| s.source.name()),
+            comment: paper.comment.as_deref(),
+            journal_ref: paper.journal_ref.as_deref(),
+            doi: paper.doi.as_deref(),
+            score: score.total,
+            signals,
+            measured_at,
+            contributions: &score.contributions,
+            links: links(paper),
+        }
+    }
 }
 
 /// A paper's `links` object: `abs`, `pdf`, `html` and, with a publisher DOI, `doi`. The same
 /// in the digest's papers and in `hotpapers paper --format json`.
-pub fn links(p: &crate::arxiv::paper::Paper) -> BTreeMap<&'static str, String> {
+pub fn links(p: &Paper) -> BTreeMap<&'static str, String> {
     let mut links = BTreeMap::new();
     links.insert("abs", p.abs_url());
     links.insert("pdf", p.pdf_url());
@@ -90,33 +134,17 @@ pub fn render(d: &Digest) -> String {
         papers: d
             .entries
             .iter()
-            .map(|e| {
-                let p = &e.paper;
-                let links = links(p);
-                JsonPaper {
-                    rank: e.rank,
-                    id: p.id.to_string(),
-                    version: p.version,
-                    title: &p.title,
-                    authors: p.author_names().collect(),
-                    primary_category: &p.primary_category,
-                    categories: &p.categories,
-                    announce_type: e.announce_type.as_str(),
-                    published: p.published,
-                    updated: p.updated,
-                    abstract_text: &p.abstract_text,
-                    summary: e.summary.as_ref().map(|s| s.text.as_str()),
-                    summary_source: e.summary.as_ref().map(|s| s.source.name()),
-                    comment: p.comment.as_deref(),
-                    journal_ref: p.journal_ref.as_deref(),
-                    doi: p.doi.as_deref(),
-                    score: e.score.total,
-                    signals: &e.signals,
-                    measured_at: &e.measured_at,
-                    contributions: &e.score.contributions,
-                    age_hours: e.age_hours,
-                    links,
-                }
+            .map(|e| JsonPaper {
+                rank: e.rank,
+                paper: JsonPaperFields::new(
+                    &e.paper,
+                    e.summary.as_ref(),
+                    &e.score,
+                    &e.signals,
+                    &e.measured_at,
+                ),
+                announce_type: e.announce_type.as_str(),
+                age_hours: e.age_hours,
             })
             .collect(),
     };
@@ -188,7 +216,7 @@ mod tests {
             "\"engagement\": 2805,",
             "\"points\": 7.94",
             "\"score\": 7.94,",
-            "\"age_hours\": 36,",
+            "\"age_hours\": 36\n",
             "\"authors\": [\n        \"Jianwei Yang\"\n      ],",
         ] {
             assert!(json.contains(want), "{want:?} not in {json}");
