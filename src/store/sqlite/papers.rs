@@ -38,16 +38,19 @@ impl PaperStore for SqliteStore {
         // against what is stored (and what this batch wrote before), as one-by-one upserts
         // would.
         let ids: Vec<&str> = rows.iter().map(|(r, _)| r.id.as_str()).collect();
-        let mut stored = stored_rows(&mut tx, &ids).await?;
+        // What the database holds; this batch's own writes are looked up in `writes` first,
+        // so no row is copied.
+        let stored = stored_rows(&mut tx, &ids).await?;
         let mut writes: Vec<(&PaperRow, &Paper)> = Vec::new();
         let mut written: HashMap<&str, usize> = HashMap::new();
-        // The stored row, before this batch, of every written paper that had one: its index
-        // entry is replaced only when the text it indexes changed (see `fill_search_index`).
-        let mut before_batch: HashMap<&str, PaperRow> = HashMap::new();
         let mut categories: HashMap<&str, &[String]> = HashMap::new();
         let mut clear_categories: HashSet<&str> = HashSet::new();
         for (row, paper) in &rows {
-            let before = stored.get(row.id.as_str());
+            let earlier = written.get(row.id.as_str()).copied();
+            let before = match earlier {
+                Some(i) => Some(writes[i].0),
+                None => stored.get(row.id.as_str()),
+            };
             let write = match before {
                 None => {
                     stats.inserted += 1;
@@ -72,17 +75,11 @@ impl PaperStore for SqliteStore {
                 }
                 categories.insert(row.id.as_str(), &paper.categories);
             }
-            let replaced = stored.insert(row.id.clone(), row.clone());
-            match written.get(row.id.as_str()) {
-                Some(&i) => writes[i] = (row, paper),
+            match earlier {
+                Some(i) => writes[i] = (row, paper),
                 None => {
                     written.insert(row.id.as_str(), writes.len());
                     writes.push((row, paper));
-                    // The first write of a paper in this batch replaces what the database
-                    // holds (later ones replace this batch's own rows).
-                    if let Some(old) = replaced {
-                        before_batch.insert(row.id.as_str(), old);
-                    }
                 }
             }
         }
@@ -90,7 +87,7 @@ impl PaperStore for SqliteStore {
         for chunk in write_rows.chunks(PAPERS_PER_STATEMENT) {
             write_papers(&mut tx, chunk).await?;
         }
-        fill_search_index(&mut tx, &writes, &before_batch).await?;
+        fill_search_index(&mut tx, &writes, &stored).await?;
         let clear: Vec<&str> = clear_categories.into_iter().collect();
         for chunk in clear.chunks(IDS_PER_STATEMENT) {
             let sql = format!(
@@ -408,11 +405,11 @@ async fn write_papers(
 /// transaction, in a few multi-row statements (migration 0008 replaced the per-row triggers
 /// of 0001, which computed the authors column with `json_each` for every row).
 ///
-/// `writes` are the rows written, once each, with the papers they encode; `before_batch` holds
-/// the stored row, before this batch, of every written paper that existed. A new paper gets an
-/// entry; an existing one whose title, abstract or author names changed has its entry replaced
-/// (deleted by rowid, which `contentless_delete` allows, then inserted again); any other update
-/// leaves the index alone. The entry is what the triggers wrote: rowid `papers.rowid`, title,
+/// `writes` are the rows written, once each, with the papers they encode; `stored` holds the
+/// rows the database had before this batch (by id). A new paper gets an entry; an existing one
+/// whose title, abstract or author names changed has its entry replaced (deleted by rowid,
+/// which `contentless_delete` allows, then inserted again); any other update leaves the index
+/// alone. The entry is what the triggers wrote: rowid `papers.rowid`, title,
 /// abstract, and the author names joined by spaces (NULL without authors).
 ///
 /// Entries are inserted in rowid order: FTS5 flushes its pending terms into a new segment
@@ -420,13 +417,13 @@ async fn write_papers(
 async fn fill_search_index(
     tx: &mut Transaction<'static, Sqlite>,
     writes: &[(&PaperRow, &Paper)],
-    before_batch: &HashMap<&str, PaperRow>,
+    stored: &HashMap<String, PaperRow>,
 ) -> Result<(), StoreError> {
     let mut replaced: Vec<&str> = Vec::new();
     let mut entries: Vec<(&str, Option<String>)> = Vec::with_capacity(writes.len());
     for (row, paper) in writes {
         let authors = author_names(paper.authors.iter().map(|a| a.name.as_str()));
-        if let Some(old) = before_batch.get(row.id.as_str()) {
+        if let Some(old) = stored.get(row.id.as_str()) {
             let unchanged = old.title == row.title
                 && old.abstract_text == row.abstract_text
                 && (old.authors == row.authors
@@ -532,28 +529,45 @@ struct StoredLink {
     mime: Option<String>,
 }
 
+/// [`StoredAuthor`] as written: the same keys in the same order, borrowing the paper's text.
+#[derive(Serialize)]
+struct StoredAuthorRef<'a> {
+    name: &'a str,
+    affiliations: &'a [String],
+}
+
+/// [`StoredLink`] as written: the same keys in the same order, borrowing the paper's text.
+#[derive(Serialize)]
+struct StoredLinkRef<'a> {
+    href: &'a str,
+    rel: Option<&'a str>,
+    title: Option<&'a str>,
+    mime: Option<&'a str>,
+}
+
 impl PaperRow {
     /// The row for `paper`. The id is stored version-less; `paper.version` is authoritative.
     fn encode(paper: &Paper) -> Result<PaperRow, StoreError> {
         let id = paper.id.key().to_string();
         let json_error =
             |e: serde_json::Error| StoreError::Query(format!("cannot encode paper {id}: {e}"));
-        let authors: Vec<StoredAuthor> = paper
+        // Borrowed, not cloned: the same JSON as `StoredAuthor` and `StoredLink` write.
+        let authors: Vec<StoredAuthorRef<'_>> = paper
             .authors
             .iter()
-            .map(|a| StoredAuthor {
-                name: a.name.clone(),
-                affiliations: a.affiliations.clone(),
+            .map(|a| StoredAuthorRef {
+                name: &a.name,
+                affiliations: &a.affiliations,
             })
             .collect();
-        let links: Vec<StoredLink> = paper
+        let links: Vec<StoredLinkRef<'_>> = paper
             .links
             .iter()
-            .map(|l| StoredLink {
-                href: l.href.clone(),
-                rel: l.rel.clone(),
-                title: l.title.clone(),
-                mime: l.mime.clone(),
+            .map(|l| StoredLinkRef {
+                href: &l.href,
+                rel: l.rel.as_deref(),
+                title: l.title.as_deref(),
+                mime: l.mime.as_deref(),
             })
             .collect();
         Ok(PaperRow {
@@ -1065,10 +1079,14 @@ mod tests {
             "Kernels.",
             &["Ada Lovelace"],
         );
-        store.upsert_papers(&[a.clone()]).await.unwrap();
+        store.upsert_papers(std::slice::from_ref(&a)).await.unwrap();
         let before = index_bytes(&store).await;
         assert_eq!(
-            store.upsert_papers(&[a.clone()]).await.unwrap().unchanged,
+            store
+                .upsert_papers(std::slice::from_ref(&a))
+                .await
+                .unwrap()
+                .unchanged,
             1
         );
         assert_eq!(index_bytes(&store).await, before);
@@ -1080,5 +1098,37 @@ mod tests {
         assert_eq!(store.upsert_papers(&[b]).await.unwrap().updated, 1);
         assert_eq!(index_bytes(&store).await, before);
         assert_eq!(found(&store, "graph").await, ["2107.00001"]);
+    }
+
+    #[test]
+    fn borrowed_authors_and_links_are_written_as_the_stored_shapes() {
+        let mut p = paper("2107.00641", "T");
+        p.links.push(Link {
+            href: "https://arxiv.org/pdf/2107.00641v2".into(),
+            rel: None,
+            title: Some("pdf".into()),
+            mime: None,
+        });
+        let row = PaperRow::encode(&p).unwrap();
+        let authors: Vec<StoredAuthor> = p
+            .authors
+            .iter()
+            .map(|a| StoredAuthor {
+                name: a.name.clone(),
+                affiliations: a.affiliations.clone(),
+            })
+            .collect();
+        let links: Vec<StoredLink> = p
+            .links
+            .iter()
+            .map(|l| StoredLink {
+                href: l.href.clone(),
+                rel: l.rel.clone(),
+                title: l.title.clone(),
+                mime: l.mime.clone(),
+            })
+            .collect();
+        assert_eq!(row.authors, serde_json::to_string(&authors).unwrap());
+        assert_eq!(row.links, serde_json::to_string(&links).unwrap());
     }
 }
