@@ -1,7 +1,8 @@
 """The Python peer of `hotpapers import`: feedparser parses an arXiv Atom file and Python's
 sqlite3 stores the same rows in the same schema (hotpapers' own migrations), in one
-transaction with `executemany`: papers (with the full-text index the schema's triggers keep),
-versions and categories. No mailing bookkeeping, no validation beyond what feedparser does:
+transaction with `executemany`: papers, their full-text index entries (filled by the importer,
+as hotpapers does since migration 0008 dropped the schema's insert trigger), versions and
+categories. No mailing bookkeeping, no validation beyond what feedparser does:
 a lower bound on what a straightforward Python importer costs.
 
     python3 benches/peers/import_sqlite.py FEED.xml STORE.db
@@ -42,7 +43,7 @@ def main(feed_path: str, db_path: str) -> None:
             db.executescript(f.read())
 
     d = feedparser.parse(feed_path)
-    papers, versions, categories = [], [], []
+    papers, versions, categories, entries = [], [], [], []
     for e in d.entries:
         url = e.id
         key, _, version = url.rsplit("/abs/", 1)[-1].rpartition("v")
@@ -70,6 +71,8 @@ def main(feed_path: str, db_path: str) -> None:
                 json.dumps(links),
             )
         )
+        names = " ".join(a["name"] for a in authors) or None
+        entries.append((names, key))
         versions.append((key, int(version or 1), e.updated))
         categories.extend((key, c, i) for i, c in enumerate(tags))
 
@@ -82,6 +85,11 @@ def main(feed_path: str, db_path: str) -> None:
             "authors = excluded.authors, primary_category = excluded.primary_category, "
             "categories = excluded.categories, updated = excluded.updated",
             papers,
+        )
+        db.executemany(
+            "INSERT INTO papers_fts (rowid, title, abstract, authors) "
+            "SELECT rowid, title, abstract, ? FROM papers WHERE id = ?",
+            entries,
         )
         db.executemany(
             "INSERT OR IGNORE INTO paper_versions (paper_id, version, updated) VALUES (?, ?, ?)",

@@ -79,9 +79,11 @@ impl CursorStore for SqliteStore {
     }
 
     async fn checkpoint(&self) -> Result<(), StoreError> {
-        // A no-op on an in-memory database; busy readers only make it partial, not fail.
+        // A no-op on an in-memory database; busy readers only make it partial, not fail. On
+        // the writer connection: run from another one right after a write transaction, it found
+        // the writer still busy, waited the whole busy timeout and left the log as it was.
         sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(query_error)?;
         Ok(())

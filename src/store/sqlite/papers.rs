@@ -39,13 +39,19 @@ impl PaperStore for SqliteStore {
         // against what is stored (and what this batch wrote before), as one-by-one upserts
         // would.
         let ids: Vec<&str> = rows.iter().map(|(r, _)| r.id.as_str()).collect();
-        let mut stored = stored_rows(&mut tx, &ids).await?;
-        let mut writes: Vec<&PaperRow> = Vec::new();
+        // What the database holds; this batch's own writes are looked up in `writes` first,
+        // so no row is copied.
+        let stored = stored_rows(&mut tx, &ids).await?;
+        let mut writes: Vec<(&PaperRow, &Paper)> = Vec::new();
         let mut written: HashMap<&str, usize> = HashMap::new();
         let mut categories: HashMap<&str, &[String]> = HashMap::new();
         let mut clear_categories: HashSet<&str> = HashSet::new();
         for (row, paper) in &rows {
-            let before = stored.get(row.id.as_str());
+            let earlier = written.get(row.id.as_str()).copied();
+            let before = match earlier {
+                Some(i) => Some(writes[i].0),
+                None => stored.get(row.id.as_str()),
+            };
             let write = match before {
                 None => {
                     stats.inserted += 1;
@@ -70,18 +76,19 @@ impl PaperStore for SqliteStore {
                 }
                 categories.insert(row.id.as_str(), &paper.categories);
             }
-            match written.get(row.id.as_str()) {
-                Some(&i) => writes[i] = row,
+            match earlier {
+                Some(i) => writes[i] = (row, paper),
                 None => {
                     written.insert(row.id.as_str(), writes.len());
-                    writes.push(row);
+                    writes.push((row, paper));
                 }
             }
-            stored.insert(row.id.clone(), row.clone());
         }
-        for chunk in writes.chunks(PAPERS_PER_STATEMENT) {
+        let write_rows: Vec<&PaperRow> = writes.iter().map(|(row, _)| *row).collect();
+        for chunk in write_rows.chunks(PAPERS_PER_STATEMENT) {
             write_papers(&mut tx, chunk).await?;
         }
+        fill_search_index(&mut tx, &writes, &stored).await?;
         let clear: Vec<&str> = clear_categories.into_iter().collect();
         for chunk in clear.chunks(IDS_PER_STATEMENT) {
             let sql = format!(
@@ -96,7 +103,7 @@ impl PaperStore for SqliteStore {
             q.execute(&mut *tx).await.map_err(query_error)?;
         }
         let mut category_rows: Vec<(&str, &str, i64)> = Vec::new();
-        for row in &writes {
+        for (row, _) in &writes {
             if let Some(cats) = categories.get(row.id.as_str()) {
                 for (position, c) in cats.iter().enumerate() {
                     category_rows.push((
@@ -425,6 +432,94 @@ async fn write_papers(
     Ok(())
 }
 
+/// Brings `papers_fts` up to date with the papers `upsert_papers` just wrote, in its
+/// transaction, in a few multi-row statements (migration 0008 replaced the per-row triggers
+/// of 0001, which computed the authors column with `json_each` for every row).
+///
+/// `writes` are the rows written, once each, with the papers they encode; `stored` holds the
+/// rows the database had before this batch (by id). A new paper gets an entry; an existing one
+/// whose title, abstract or author names changed has its entry replaced (deleted by rowid,
+/// which `contentless_delete` allows, then inserted again); any other update leaves the index
+/// alone. The entry is what the triggers wrote: rowid `papers.rowid`, title,
+/// abstract, and the author names joined by spaces (NULL without authors).
+///
+/// Entries are inserted in rowid order: FTS5 flushes its pending terms into a new segment
+/// whenever a write's rowid is lower than the previous one.
+async fn fill_search_index(
+    tx: &mut Transaction<'static, Sqlite>,
+    writes: &[(&PaperRow, &Paper)],
+    stored: &HashMap<String, PaperRow>,
+) -> Result<(), StoreError> {
+    let mut replaced: Vec<&str> = Vec::new();
+    let mut entries: Vec<(&str, Option<String>)> = Vec::with_capacity(writes.len());
+    for (row, paper) in writes {
+        let authors = author_names(paper.authors.iter().map(|a| a.name.as_str()));
+        if let Some(old) = stored.get(row.id.as_str()) {
+            let unchanged = old.title == row.title
+                && old.abstract_text == row.abstract_text
+                && (old.authors == row.authors
+                    || stored_author_names(&old.authors).as_ref() == Some(&authors));
+            if unchanged {
+                continue;
+            }
+            replaced.push(row.id.as_str());
+        }
+        entries.push((row.id.as_str(), authors));
+    }
+    for chunk in replaced.chunks(IDS_PER_STATEMENT) {
+        let sql = format!(
+            "DELETE FROM papers_fts WHERE rowid IN (SELECT rowid FROM papers WHERE id IN ({}))",
+            placeholders(chunk.len())
+        );
+        // Only placeholders are interpolated: the values are bound.
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        q.execute(&mut **tx).await.map_err(query_error)?;
+    }
+    for chunk in entries.chunks(IDS_PER_STATEMENT) {
+        // Title and abstract are read back from the rows just written rather than bound a
+        // second time; the authors column is not in `papers` as text.
+        let sql = format!(
+            "INSERT INTO papers_fts (rowid, title, abstract, authors) \
+             SELECT p.rowid, p.title, p.abstract, v.column2 FROM (VALUES {}) AS v \
+             CROSS JOIN papers AS p ON p.id = v.column1 ORDER BY p.rowid",
+            tuples(chunk.len(), 2)
+        );
+        // Only placeholders are interpolated: the values are bound.
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for (id, authors) in chunk {
+            q = q.bind(*id).bind(authors.as_deref());
+        }
+        q.execute(&mut **tx).await.map_err(query_error)?;
+    }
+    Ok(())
+}
+
+/// The authors column of a paper's search entry: the names joined by single spaces, `None`
+/// (NULL) when there are none, as 0001's trigger computed it with `group_concat`.
+fn author_names<'a>(names: impl Iterator<Item = &'a str>) -> Option<String> {
+    let mut out: Option<String> = None;
+    for name in names {
+        match &mut out {
+            None => out = Some(name.to_string()),
+            Some(s) => {
+                s.push(' ');
+                s.push_str(name);
+            }
+        }
+    }
+    out
+}
+
+/// [`author_names`] of a stored `papers.authors` document; `None` inside when it has no
+/// authors, outer `None` when it cannot be read (the entry is then rewritten).
+fn stored_author_names(authors: &str) -> Option<Option<String>> {
+    let authors: Vec<StoredAuthor> = serde_json::from_str(authors).ok()?;
+    Some(author_names(authors.iter().map(|a| a.name.as_str())))
+}
+
 /// A `papers` row exactly as stored: comparing two rows compares the stored bytes.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub(super) struct PaperRow {
@@ -465,6 +560,22 @@ struct StoredLink {
     mime: Option<String>,
 }
 
+/// [`StoredAuthor`] as written: the same keys in the same order, borrowing the paper's text.
+#[derive(Serialize)]
+struct StoredAuthorRef<'a> {
+    name: &'a str,
+    affiliations: &'a [String],
+}
+
+/// [`StoredLink`] as written: the same keys in the same order, borrowing the paper's text.
+#[derive(Serialize)]
+struct StoredLinkRef<'a> {
+    href: &'a str,
+    rel: Option<&'a str>,
+    title: Option<&'a str>,
+    mime: Option<&'a str>,
+}
+
 impl PaperRow {
     /// The row of a read connection's result with [`SELECT_PAPERS`]'s columns, by position.
     pub(super) fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<PaperRow> {
@@ -490,22 +601,23 @@ impl PaperRow {
         let id = paper.id.key().to_string();
         let json_error =
             |e: serde_json::Error| StoreError::Query(format!("cannot encode paper {id}: {e}"));
-        let authors: Vec<StoredAuthor> = paper
+        // Borrowed, not cloned: the same JSON as `StoredAuthor` and `StoredLink` write.
+        let authors: Vec<StoredAuthorRef<'_>> = paper
             .authors
             .iter()
-            .map(|a| StoredAuthor {
-                name: a.name.clone(),
-                affiliations: a.affiliations.clone(),
+            .map(|a| StoredAuthorRef {
+                name: &a.name,
+                affiliations: &a.affiliations,
             })
             .collect();
-        let links: Vec<StoredLink> = paper
+        let links: Vec<StoredLinkRef<'_>> = paper
             .links
             .iter()
-            .map(|l| StoredLink {
-                href: l.href.clone(),
-                rel: l.rel.clone(),
-                title: l.title.clone(),
-                mime: l.mime.clone(),
+            .map(|l| StoredLinkRef {
+                href: &l.href,
+                rel: l.rel.as_deref(),
+                title: l.title.as_deref(),
+                mime: l.mime.as_deref(),
             })
             .collect();
         Ok(PaperRow {
@@ -812,5 +924,261 @@ mod tests {
         );
         assert_eq!(got[0].value, hostile);
         assert!(store.extras_of(&[]).await.unwrap().is_empty());
+    }
+
+    /// The ids `q` finds, best first.
+    async fn found(store: &SqliteStore, q: &str) -> Vec<String> {
+        let hits = store
+            .search(&SearchQuery::parse(q).unwrap(), 50)
+            .await
+            .unwrap();
+        let mut ids: Vec<String> = hits.ids.iter().map(|id| id.key().to_string()).collect();
+        ids.sort();
+        ids
+    }
+
+    /// (entries in `papers_fts`, papers), after FTS5's own structural check.
+    async fn index_counts(store: &SqliteStore) -> (i64, i64) {
+        sqlx::query("INSERT INTO papers_fts (papers_fts) VALUES ('integrity-check')")
+            .execute(store.pool())
+            .await
+            .expect("FTS index is damaged");
+        sqlx::query_as("SELECT (SELECT count(*) FROM papers_fts), (SELECT count(*) FROM papers)")
+            .fetch_one(store.pool())
+            .await
+            .unwrap()
+    }
+
+    /// Every byte of the FTS index (its segments and their index), to tell whether a write
+    /// touched it.
+    async fn index_bytes(store: &SqliteStore) -> String {
+        sqlx::query_scalar(
+            "SELECT (SELECT group_concat(id || ':' || hex(block), ',') FROM \
+             (SELECT * FROM papers_fts_data ORDER BY id)) || '|' || \
+             (SELECT coalesce(group_concat(segid || ':' || hex(term) || ':' || pgno, ','), '') FROM \
+             (SELECT * FROM papers_fts_idx ORDER BY segid, term))",
+        )
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+    }
+
+    fn authored(key: &str, title: &str, abstract_text: &str, authors: &[&str]) -> Paper {
+        let mut p = paper(key, title);
+        p.abstract_text = abstract_text.into();
+        p.authors = authors
+            .iter()
+            .map(|name| Author {
+                name: (*name).into(),
+                affiliations: vec!["Nowhere".into()],
+            })
+            .collect();
+        p
+    }
+
+    #[tokio::test]
+    async fn batch_inserted_papers_are_found_by_title_abstract_and_author_names() {
+        let store = SqliteStore::in_memory().await.unwrap();
+        let batch = [
+            authored(
+                "2107.00001",
+                "Graph networks",
+                "Sparse attention kernels.",
+                &["Ada Lovelace", "Émile Borel"],
+            ),
+            authored(
+                "2107.00002",
+                "Protein folding",
+                "Diffusion over residues.",
+                &["Alan Turing"],
+            ),
+            authored("2107.00003", "Quiet paper", "No authors at all.", &[]),
+        ];
+        let stats = store.upsert_papers(&batch).await.unwrap();
+        assert_eq!(stats.inserted, 3);
+        assert_eq!(found(&store, "graph").await, ["2107.00001"]);
+        assert_eq!(found(&store, "kernels").await, ["2107.00001"]);
+        // Every author, not only the first; diacritics and stemming as the tokenizer does them.
+        assert_eq!(found(&store, "lovelace").await, ["2107.00001"]);
+        assert_eq!(found(&store, "emile borel").await, ["2107.00001"]);
+        assert_eq!(found(&store, "\"ada lovelace\"").await, ["2107.00001"]);
+        assert_eq!(found(&store, "turing").await, ["2107.00002"]);
+        assert_eq!(found(&store, "folded").await, ["2107.00002"]);
+        assert_eq!(found(&store, "resid*").await, ["2107.00002"]);
+        assert_eq!(found(&store, "quiet").await, ["2107.00003"]);
+        // Affiliations are not indexed.
+        assert!(found(&store, "nowhere").await.is_empty());
+        assert_eq!(index_counts(&store).await, (3, 3));
+        // The entry is the one 0001's trigger wrote: the names joined by spaces, NULL without.
+        let authors: Vec<Option<String>> = sqlx::query_scalar(
+            "SELECT (SELECT group_concat(json_extract(a.value, '$.name'), ' ') \
+             FROM json_each(papers.authors) AS a WHERE a.type = 'object') FROM papers ORDER BY id",
+        )
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+        let ours: Vec<Option<String>> = batch
+            .iter()
+            .map(|p| author_names(p.authors.iter().map(|a| a.name.as_str())))
+            .collect();
+        assert_eq!(authors, ours);
+    }
+
+    #[tokio::test]
+    async fn an_updated_paper_loses_its_old_words_and_is_found_by_the_new_ones() {
+        let store = SqliteStore::in_memory().await.unwrap();
+        let old = authored(
+            "2107.00001",
+            "Graph networks",
+            "Sparse kernels.",
+            &["Ada Lovelace"],
+        );
+        let other = authored("2107.00002", "Graph sampling", "Walks.", &["Alan Turing"]);
+        store.upsert_papers(&[old.clone(), other]).await.unwrap();
+        let mut new = authored(
+            "2107.00001",
+            "Protein folding",
+            "Dense kernels.",
+            &["Grace Hopper"],
+        );
+        new.version = 3;
+        // In one batch with a new paper, after it (a lower rowid written after a higher one).
+        let third = authored("2107.00003", "Graph theory", "Trees.", &["Emmy Noether"]);
+        let stats = store.upsert_papers(&[third, new]).await.unwrap();
+        assert_eq!((stats.inserted, stats.updated), (1, 1));
+        assert_eq!(found(&store, "graph").await, ["2107.00002", "2107.00003"]);
+        assert!(found(&store, "sparse").await.is_empty());
+        assert!(found(&store, "lovelace").await.is_empty());
+        assert_eq!(found(&store, "protein").await, ["2107.00001"]);
+        assert_eq!(found(&store, "dense").await, ["2107.00001"]);
+        assert_eq!(found(&store, "hopper").await, ["2107.00001"]);
+        assert_eq!(found(&store, "kernels").await, ["2107.00001"]);
+        assert_eq!(index_counts(&store).await, (3, 3));
+        // Only an author's name changes: the old name goes.
+        let mut renamed = authored(
+            "2107.00001",
+            "Protein folding",
+            "Dense kernels.",
+            &["Grace Murray"],
+        );
+        renamed.version = 3;
+        assert_eq!(store.upsert_papers(&[renamed]).await.unwrap().updated, 1);
+        assert!(found(&store, "hopper").await.is_empty());
+        assert_eq!(found(&store, "murray").await, ["2107.00001"]);
+        assert_eq!(index_counts(&store).await, (3, 3));
+        // Changed twice within one batch: the last text is indexed, once.
+        let mut a = authored("2107.00002", "First rewrite", "Walks.", &["Alan Turing"]);
+        let mut b = authored("2107.00002", "Second rewrite", "Walks.", &["Alan Turing"]);
+        (a.version, b.version) = (4, 5);
+        store.upsert_papers(&[a, b]).await.unwrap();
+        assert!(found(&store, "first").await.is_empty());
+        assert_eq!(found(&store, "second").await, ["2107.00002"]);
+        assert_eq!(index_counts(&store).await, (3, 3));
+    }
+
+    #[tokio::test]
+    async fn importing_the_same_papers_twice_leaves_one_entry_per_paper() {
+        let store = SqliteStore::in_memory().await.unwrap();
+        let batch: Vec<Paper> = (1..=20)
+            .map(|i| {
+                authored(
+                    &format!("2107.{i:05}"),
+                    &format!("Paper number {i}"),
+                    "Words.",
+                    &["Ada Lovelace"],
+                )
+            })
+            .collect();
+        // A paper listed twice in its first batch is indexed once.
+        let mut first = batch.clone();
+        first.push(batch[3].clone());
+        store.upsert_papers(&first).await.unwrap();
+        assert_eq!(index_counts(&store).await, (20, 20));
+        let stats = store.upsert_papers(&batch).await.unwrap();
+        assert_eq!(stats.unchanged, 20);
+        assert_eq!(index_counts(&store).await, (20, 20));
+        assert_eq!(found(&store, "lovelace").await.len(), 20);
+    }
+
+    #[tokio::test]
+    async fn a_deleted_paper_is_no_longer_found() {
+        let store = SqliteStore::in_memory().await.unwrap();
+        let a = authored(
+            "2107.00001",
+            "Graph networks",
+            "Kernels.",
+            &["Ada Lovelace"],
+        );
+        let b = authored("2107.00002", "Graph sampling", "Walks.", &["Alan Turing"]);
+        store.upsert_papers(&[a, b]).await.unwrap();
+        sqlx::query("DELETE FROM papers WHERE id = '2107.00001'")
+            .execute(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(found(&store, "graph").await, ["2107.00002"]);
+        assert!(found(&store, "lovelace").await.is_empty());
+        assert_eq!(index_counts(&store).await, (1, 1));
+    }
+
+    #[tokio::test]
+    async fn a_rewrite_that_leaves_the_indexed_text_alone_does_not_touch_the_index() {
+        let store = SqliteStore::in_memory().await.unwrap();
+        let a = authored(
+            "2107.00001",
+            "Graph networks",
+            "Kernels.",
+            &["Ada Lovelace"],
+        );
+        store.upsert_papers(std::slice::from_ref(&a)).await.unwrap();
+        let before = index_bytes(&store).await;
+        assert_eq!(
+            store
+                .upsert_papers(std::slice::from_ref(&a))
+                .await
+                .unwrap()
+                .unchanged,
+            1
+        );
+        assert_eq!(index_bytes(&store).await, before);
+        // A new version with the same title, abstract and names (other comment, affiliations).
+        let mut b = a.clone();
+        b.version = 5;
+        b.comment = Some("camera-ready".into());
+        b.authors[0].affiliations = vec!["Elsewhere".into()];
+        assert_eq!(store.upsert_papers(&[b]).await.unwrap().updated, 1);
+        assert_eq!(index_bytes(&store).await, before);
+        assert_eq!(found(&store, "graph").await, ["2107.00001"]);
+    }
+
+    #[test]
+    fn borrowed_authors_and_links_are_written_as_the_stored_shapes() {
+        let mut p = paper("2107.00641", "T");
+        p.links.push(Link {
+            href: "https://arxiv.org/pdf/2107.00641v2".into(),
+            rel: None,
+            title: Some("pdf".into()),
+            mime: None,
+        });
+        let row = PaperRow::encode(&p).unwrap();
+        let authors: Vec<StoredAuthor> = p
+            .authors
+            .iter()
+            .map(|a| StoredAuthor {
+                name: a.name.clone(),
+                affiliations: a.affiliations.clone(),
+            })
+            .collect();
+        let links: Vec<StoredLink> = p
+            .links
+            .iter()
+            .map(|l| StoredLink {
+                href: l.href.clone(),
+                rel: l.rel.clone(),
+                title: l.title.clone(),
+                mime: l.mime.clone(),
+            })
+            .collect();
+        assert_eq!(row.authors, serde_json::to_string(&authors).unwrap());
+        assert_eq!(row.links, serde_json::to_string(&links).unwrap());
     }
 }

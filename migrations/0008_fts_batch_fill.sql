@@ -1,0 +1,25 @@
+-- hotpapers schema: the search index filled a batch at a time by the store (migration 8).
+--
+-- Never edit this file once it has shipped (see 0001_init.sql).
+--
+-- 0001_init.sql filled `papers_fts` with two row triggers, `papers_fts_after_insert` and
+-- `papers_fts_after_update`, each computing the authors column with `json_each` over
+-- `papers.authors` for every row written. The store's `upsert_papers` (src/store/sqlite/papers.rs)
+-- now fills the index itself, in the transaction that writes the papers: it deletes the entries
+-- of updated papers whose title, abstract or authors changed and inserts the entries of new and
+-- changed papers in multi-row statements, the authors column computed in Rust. So every write
+-- of `papers` must go through `upsert_papers`, or fill `papers_fts` the same way.
+--
+-- The entries are exactly those the triggers wrote (rowid = `papers.rowid`; title; abstract;
+-- the authors' names joined by single spaces, NULL for a paper without authors), so an
+-- existing index stays correct as it is: no rebuild is needed. To rebuild it anyway, replace
+-- the trigger's expression in 0001_init.sql's recipe with the one below:
+--   INSERT INTO papers_fts (papers_fts) VALUES ('delete-all');
+--   INSERT INTO papers_fts (rowid, title, abstract, authors) SELECT rowid, title, abstract,
+--     (SELECT group_concat(json_extract(a.value, '$.name'), ' ')
+--      FROM json_each(papers.authors) AS a WHERE a.type = 'object') FROM papers;
+--
+-- `papers_fts_after_delete` stays: deleting a paper (rare, and never in bulk) still removes its
+-- entry by rowid (`contentless_delete`).
+DROP TRIGGER papers_fts_after_insert;
+DROP TRIGGER papers_fts_after_update;
