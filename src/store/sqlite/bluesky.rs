@@ -5,9 +5,12 @@ use std::collections::BTreeSet;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::{AssertSqlSafe, SqliteConnection};
+use rusqlite::{Connection, OptionalExtension};
+use sqlx::AssertSqlSafe;
 
-use super::{SqliteStore, corrupt, decode_id, decode_timestamp, encode_timestamp, query_error};
+use super::{
+    SqliteStore, corrupt, decode_id, decode_timestamp, encode_timestamp, query_error, read_error,
+};
 use crate::arxiv::ArxivId;
 use crate::store::{
     BlueskyCounts, BlueskyInteraction, BlueskyOutcome, BlueskyPost, BlueskyStore, BlueskyWrite,
@@ -16,17 +19,17 @@ use crate::store::{
 
 impl SqliteStore {
     /// Whether a Bluesky post is stored (a read, no write lock).
-    async fn bluesky_post_stored(&self, uri: &str) -> Result<bool, StoreError> {
-        sqlx::query_scalar(POST_STORED)
-            .bind(uri)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(query_error)
+    fn bluesky_post_stored(&self, uri: &str) -> Result<bool, StoreError> {
+        self.read(|c| post_stored(c, uri))
     }
 }
 
-/// Whether a post is stored.
-const POST_STORED: &str = "SELECT EXISTS (SELECT 1 FROM bluesky_posts WHERE uri = ?1)";
+/// Whether a post is stored, on `conn`.
+fn post_stored(conn: &Connection, uri: &str) -> Result<bool, StoreError> {
+    conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM bluesky_posts WHERE uri = ?1)")
+        .and_then(|mut q| q.query_row([uri], |r| r.get(0)))
+        .map_err(read_error)
+}
 
 /// The paper keys of `post`, version-less and deduplicated; a post with none is an error.
 fn post_papers(post: &BlueskyPost) -> Result<BTreeSet<&str>, StoreError> {
@@ -40,31 +43,33 @@ fn post_papers(post: &BlueskyPost) -> Result<BTreeSet<&str>, StoreError> {
     Ok(papers)
 }
 
-// The writes themselves, on a connection inside a write transaction: the single-write methods
-// and `bluesky_apply` run the same statements (sqlx caches each prepared statement per
-// connection, keyed on its text), so a batch does exactly what the writes one by one would.
+// The writes themselves, on the rusqlite connection inside a write transaction
+// (`SqliteStore::write_batch`): the single-write methods and `bluesky_apply` run the same
+// functions, so a batch does exactly what the writes one by one would. Statements stay
+// prepared in the connection's cache.
+
+/// Runs `sql` with `params` on `conn`; the number of rows it changed.
+fn run(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> Result<usize, StoreError> {
+    conn.prepare_cached(sql)
+        .and_then(|mut q| q.execute(params))
+        .map_err(read_error)
+}
 
 /// [`BlueskyStore::bluesky_upsert_post`] inside a transaction.
-async fn upsert_post_in(
-    conn: &mut SqliteConnection,
-    post: &BlueskyPost,
-) -> Result<bool, StoreError> {
+fn upsert_post_in(conn: &Connection, post: &BlueskyPost) -> Result<bool, StoreError> {
     let papers = post_papers(post)?;
     let created_at = encode_timestamp(&post.created_at)?;
-    let stored: Option<(String, String)> =
-        sqlx::query_as("SELECT author_did, created_at FROM bluesky_posts WHERE uri = ?1")
-            .bind(&post.uri)
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(query_error)?;
+    let stored: Option<(String, String)> = conn
+        .prepare_cached("SELECT author_did, created_at FROM bluesky_posts WHERE uri = ?1")
+        .and_then(|mut q| {
+            q.query_row([&post.uri], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()
+        })
+        .map_err(read_error)?;
     let stored_papers: BTreeSet<String> = if stored.is_some() {
-        sqlx::query_scalar("SELECT paper_id FROM bluesky_post_papers WHERE post_uri = ?1")
-            .bind(&post.uri)
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(query_error)?
-            .into_iter()
-            .collect()
+        conn.prepare_cached("SELECT paper_id FROM bluesky_post_papers WHERE post_uri = ?1")
+            .and_then(|mut q| q.query_map([&post.uri], |r| r.get(0))?.collect())
+            .map_err(read_error)?
     } else {
         BTreeSet::new()
     };
@@ -77,92 +82,98 @@ async fn upsert_post_in(
         return Ok(false);
     }
     // Upsert, never REPLACE: a REPLACE deletes the row and would cascade to its interactions.
-    sqlx::query(
+    run(
+        conn,
         "INSERT INTO bluesky_posts (uri, author_did, created_at) VALUES (?1, ?2, ?3) \
          ON CONFLICT (uri) DO UPDATE SET author_did = excluded.author_did, \
          created_at = excluded.created_at",
-    )
-    .bind(&post.uri)
-    .bind(&post.author_did)
-    .bind(&created_at)
-    .execute(&mut *conn)
-    .await
-    .map_err(query_error)?;
+        (&post.uri, &post.author_did, &created_at),
+    )?;
     if !same_papers {
-        sqlx::query("DELETE FROM bluesky_post_papers WHERE post_uri = ?1")
-            .bind(&post.uri)
-            .execute(&mut *conn)
-            .await
-            .map_err(query_error)?;
+        run(
+            conn,
+            "DELETE FROM bluesky_post_papers WHERE post_uri = ?1",
+            [&post.uri],
+        )?;
         for key in &papers {
-            sqlx::query("INSERT INTO bluesky_post_papers (post_uri, paper_id) VALUES (?1, ?2)")
-                .bind(&post.uri)
-                .bind(*key)
-                .execute(&mut *conn)
-                .await
-                .map_err(query_error)?;
+            run(
+                conn,
+                "INSERT INTO bluesky_post_papers (post_uri, paper_id) VALUES (?1, ?2)",
+                (&post.uri, *key),
+            )?;
         }
     }
     Ok(true)
 }
 
 /// [`BlueskyStore::bluesky_delete_post`] inside a transaction.
-async fn delete_post_in(conn: &mut SqliteConnection, uri: &str) -> Result<bool, StoreError> {
-    let removed = sqlx::query("DELETE FROM bluesky_posts WHERE uri = ?1")
-        .bind(uri)
-        .execute(&mut *conn)
-        .await
-        .map_err(query_error)?
-        .rows_affected();
-    Ok(removed > 0)
+fn delete_post_in(conn: &Connection, uri: &str) -> Result<bool, StoreError> {
+    Ok(run(conn, "DELETE FROM bluesky_posts WHERE uri = ?1", [uri])? > 0)
 }
 
 /// [`BlueskyStore::bluesky_record_interaction`] inside a transaction, with `subject` as the
 /// interaction's subject.
-async fn record_interaction_in(
-    conn: &mut SqliteConnection,
+fn record_interaction_in(
+    conn: &Connection,
     interaction: &BlueskyInteraction,
     subject: &str,
 ) -> Result<bool, StoreError> {
-    let stored: bool = sqlx::query_scalar(POST_STORED)
-        .bind(subject)
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(query_error)?;
+    let stored = post_stored(conn, subject)?;
     if stored {
-        sqlx::query(
+        run(
+            conn,
             "INSERT INTO bluesky_interactions (did, collection, rkey, kind, subject_uri) \
              VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (did, collection, rkey, kind) DO NOTHING",
-        )
-        .bind(&interaction.did)
-        .bind(&interaction.collection)
-        .bind(&interaction.rkey)
-        .bind(interaction.kind.as_str())
-        .bind(subject)
-        .execute(&mut *conn)
-        .await
-        .map_err(query_error)?;
+            (
+                &interaction.did,
+                &interaction.collection,
+                &interaction.rkey,
+                interaction.kind.as_str(),
+                subject,
+            ),
+        )?;
     }
     Ok(stored)
 }
 
 /// [`BlueskyStore::bluesky_delete_interactions`] inside a transaction.
-async fn delete_interactions_in(
-    conn: &mut SqliteConnection,
+fn delete_interactions_in(
+    conn: &Connection,
     did: &str,
     collection: &str,
     rkey: &str,
 ) -> Result<u64, StoreError> {
-    Ok(sqlx::query(
+    let removed = run(
+        conn,
         "DELETE FROM bluesky_interactions WHERE did = ?1 AND collection = ?2 AND rkey = ?3",
-    )
-    .bind(did)
-    .bind(collection)
-    .bind(rkey)
-    .execute(&mut *conn)
-    .await
-    .map_err(query_error)?
-    .rows_affected())
+        (did, collection, rkey),
+    )?;
+    Ok(u64::try_from(removed).unwrap_or(u64::MAX))
+}
+
+/// `write` applied on `conn` inside a transaction: what `bluesky_apply` does for each write.
+fn apply_in(conn: &Connection, write: &BlueskyWrite) -> Result<BlueskyOutcome, StoreError> {
+    Ok(match write {
+        BlueskyWrite::UpsertPost(post) => BlueskyOutcome::PostUpserted(upsert_post_in(conn, post)?),
+        BlueskyWrite::DeletePost(uri) => BlueskyOutcome::PostDeleted(delete_post_in(conn, uri)?),
+        BlueskyWrite::RecordInteraction {
+            interaction,
+            or_subject,
+        } => {
+            let mut counted = record_interaction_in(conn, interaction, &interaction.subject_uri)?;
+            if !counted && let Some(subject) = or_subject {
+                counted = record_interaction_in(conn, interaction, subject)?;
+            }
+            BlueskyOutcome::InteractionRecorded(counted)
+        }
+        BlueskyWrite::DeleteInteractions {
+            did,
+            collection,
+            rkey,
+        } => BlueskyOutcome::InteractionsDeleted(delete_interactions_in(
+            conn, did, collection, rkey,
+        )?),
+    })
 }
 
 #[async_trait]
@@ -170,21 +181,17 @@ impl BlueskyStore for SqliteStore {
     /// Papers are stored version-less and deduplicated. An identical post writes nothing.
     async fn bluesky_upsert_post(&self, post: &BlueskyPost) -> Result<bool, StoreError> {
         post_papers(post)?;
-        let mut tx = self.begin_write().await?;
-        let changed = upsert_post_in(&mut tx, post).await?;
-        tx.commit().await.map_err(query_error)?;
-        Ok(changed)
+        let post = post.clone();
+        self.write_batch(move |c| upsert_post_in(c, &post)).await
     }
 
     async fn bluesky_delete_post(&self, uri: &str) -> Result<bool, StoreError> {
         // Most deleted posts never linked a paper: look before taking the write lock.
-        if !self.bluesky_post_stored(uri).await? {
+        if !self.bluesky_post_stored(uri)? {
             return Ok(false);
         }
-        let mut tx = self.begin_write().await?;
-        let removed = delete_post_in(&mut tx, uri).await?;
-        tx.commit().await.map_err(query_error)?;
-        Ok(removed)
+        let uri = uri.to_string();
+        self.write_batch(move |c| delete_post_in(c, &uri)).await
     }
 
     /// The firehose is mostly likes of posts we do not keep: the subject is looked up without
@@ -193,14 +200,13 @@ impl BlueskyStore for SqliteStore {
         &self,
         interaction: &BlueskyInteraction,
     ) -> Result<bool, StoreError> {
-        if !self.bluesky_post_stored(&interaction.subject_uri).await? {
+        if !self.bluesky_post_stored(&interaction.subject_uri)? {
             return Ok(false);
         }
-        let mut tx = self.begin_write().await?;
+        let interaction = interaction.clone();
         // The subject may have been deleted since the look-up: asked again under the lock.
-        let stored = record_interaction_in(&mut tx, interaction, &interaction.subject_uri).await?;
-        tx.commit().await.map_err(query_error)?;
-        Ok(stored)
+        self.write_batch(move |c| record_interaction_in(c, &interaction, &interaction.subject_uri))
+            .await
     }
 
     async fn bluesky_delete_interactions(
@@ -209,23 +215,20 @@ impl BlueskyStore for SqliteStore {
         collection: &str,
         rkey: &str,
     ) -> Result<u64, StoreError> {
-        let stored: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM bluesky_interactions \
-             WHERE did = ?1 AND collection = ?2 AND rkey = ?3)",
-        )
-        .bind(did)
-        .bind(collection)
-        .bind(rkey)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(query_error)?;
+        let stored: bool = self.read(|c| {
+            c.prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM bluesky_interactions \
+                 WHERE did = ?1 AND collection = ?2 AND rkey = ?3)",
+            )
+            .and_then(|mut q| q.query_row((did, collection, rkey), |r| r.get(0)))
+            .map_err(read_error)
+        })?;
         if !stored {
             return Ok(0);
         }
-        let mut tx = self.begin_write().await?;
-        let removed = delete_interactions_in(&mut tx, did, collection, rkey).await?;
-        tx.commit().await.map_err(query_error)?;
-        Ok(removed)
+        let (did, collection, rkey) = (did.to_string(), collection.to_string(), rkey.to_string());
+        self.write_batch(move |c| delete_interactions_in(c, &did, &collection, &rkey))
+            .await
     }
 
     /// One `BEGIN IMMEDIATE` transaction for the whole batch: all of it is stored or, on an
@@ -244,39 +247,9 @@ impl BlueskyStore for SqliteStore {
                 post_papers(post)?;
             }
         }
-        let mut tx = self.begin_write().await?;
-        let mut outcomes = Vec::with_capacity(writes.len());
-        for write in writes {
-            outcomes.push(match write {
-                BlueskyWrite::UpsertPost(post) => {
-                    BlueskyOutcome::PostUpserted(upsert_post_in(&mut tx, post).await?)
-                }
-                BlueskyWrite::DeletePost(uri) => {
-                    BlueskyOutcome::PostDeleted(delete_post_in(&mut tx, uri).await?)
-                }
-                BlueskyWrite::RecordInteraction {
-                    interaction,
-                    or_subject,
-                } => {
-                    let mut counted =
-                        record_interaction_in(&mut tx, interaction, &interaction.subject_uri)
-                            .await?;
-                    if !counted && let Some(subject) = or_subject {
-                        counted = record_interaction_in(&mut tx, interaction, subject).await?;
-                    }
-                    BlueskyOutcome::InteractionRecorded(counted)
-                }
-                BlueskyWrite::DeleteInteractions {
-                    did,
-                    collection,
-                    rkey,
-                } => BlueskyOutcome::InteractionsDeleted(
-                    delete_interactions_in(&mut tx, did, collection, rkey).await?,
-                ),
-            });
-        }
-        tx.commit().await.map_err(query_error)?;
-        Ok(outcomes)
+        let writes = writes.to_vec();
+        self.write_batch(move |c| writes.iter().map(|w| apply_in(c, w)).collect())
+            .await
     }
 
     async fn bluesky_posts_in_window(

@@ -245,6 +245,19 @@ impl SqliteStore {
         })
     }
 
+    /// Runs the write `f` in one `BEGIN IMMEDIATE` transaction on the rusqlite read-write
+    /// connection, on a blocking thread: one hand-off for the whole batch instead of two per
+    /// statement (see `reader.rs`).
+    async fn write_batch<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&rusqlite::Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let readers = Arc::clone(&self.readers);
+        tokio::task::spawn_blocking(move || readers.write(f))
+            .await
+            .map_err(|e| StoreError::Query(format!("the write task failed: {e}")))?
+    }
+
     /// Closes every connection, waiting for running queries; WAL content is checkpointed into
     /// the main file when the last connection closes. Call it on shutdown.
     pub async fn close(&self) {

@@ -11,6 +11,11 @@
 //! lock up front (`BEGIN IMMEDIATE`). Both drivers link the same SQLite (libsqlite3-sys,
 //! bundled once), so in WAL mode a read here sees every commit the pool has made.
 //!
+//! The Bluesky listener's batches are written here too ([`Readers::write`], on a blocking
+//! thread): a batch is hundreds of small statements, and through sqlx each was a hand-off to
+//! its worker thread and back (54,000 context switches and more kernel than user time for a
+//! 200,000-event replay).
+//!
 //! A read blocks the calling task's thread while it runs. Every read of the store is bounded
 //! (an indexed lookup, one mailing's members, a search ranking at most 5,000 matches) and
 //! takes a few milliseconds at most on a year of papers, less than handing it to another
@@ -19,9 +24,9 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
-use super::{describe_code, one_line};
+use super::{WAL_AUTOCHECKPOINT_PAGES, describe_code, one_line};
 use crate::store::StoreError;
 
 /// Idle connections kept for the next read. Reads run on the runtime's worker threads (two
@@ -50,6 +55,9 @@ pub(super) struct Readers {
     target: Target,
     busy: Duration,
     idle: Mutex<Vec<Connection>>,
+    /// The read-write connection of [`Readers::write`], opened on first use; the lock is held
+    /// for the whole write (SQLite has one writer at a time anyway).
+    writer: Mutex<Option<Connection>>,
 }
 
 impl Readers {
@@ -60,7 +68,48 @@ impl Readers {
             target,
             busy,
             idle: Mutex::new(Vec::new()),
+            writer: Mutex::new(None),
         }
+    }
+
+    /// Runs `f` in one `BEGIN IMMEDIATE` transaction on the read-write connection, on this
+    /// thread (call it from a blocking task: it may wait up to the busy timeout for another
+    /// process's lock). `f`'s error rolls everything back. The connection has the pool's
+    /// settings: foreign keys enforced, `synchronous = NORMAL`, the same autocheckpoint.
+    pub(super) fn write<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut slot = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let mut conn = match slot.take() {
+            Some(conn) => conn,
+            None => self.open_writer()?,
+        };
+        let out = (|| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(read_error)?;
+            let out = f(&tx)?;
+            tx.commit().map_err(read_error)?;
+            Ok(out)
+        })();
+        if conn.is_autocommit() {
+            *slot = Some(conn);
+        }
+        out
+    }
+
+    fn open_writer(&self) -> Result<Connection, StoreError> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        let conn = self.open_with(flags)?;
+        conn.execute_batch(&format!(
+            "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
+             PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES};"
+        ))
+        .map_err(read_error)?;
+        Ok(conn)
     }
 
     /// Runs `f` on a read connection, on this thread.
@@ -98,9 +147,14 @@ impl Readers {
     }
 
     fn open(&self) -> Result<Connection, StoreError> {
-        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX
-            | OpenFlags::SQLITE_OPEN_URI;
+        self.open_with(
+            OpenFlags::SQLITE_OPEN_READ_ONLY
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                | OpenFlags::SQLITE_OPEN_URI,
+        )
+    }
+
+    fn open_with(&self, flags: OpenFlags) -> Result<Connection, StoreError> {
         let (opened, label) = match &self.target {
             Target::File(path) => (Connection::open_with_flags(path, flags), path.as_str()),
             Target::Memory(name) => (
