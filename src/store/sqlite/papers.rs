@@ -4,9 +4,8 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use async_trait::async_trait;
-use rusqlite::{OptionalExtension, params_from_iter};
+use rusqlite::{OptionalExtension, ToSql, params_from_iter};
 use serde::{Deserialize, Serialize};
-use sqlx::{AssertSqlSafe, Sqlite, SqliteConnection, Transaction};
 
 use super::{
     SqliteStore, corrupt, decode_id, decode_timestamp, encode_timestamp, placeholders, query_error,
@@ -24,124 +23,19 @@ impl PaperStore for SqliteStore {
     /// is newer counts as unchanged (its metadata stays; its version is still recorded), and a
     /// paper listed twice is handled twice.
     async fn upsert_papers(&self, papers: &[Paper]) -> Result<UpsertStats, StoreError> {
-        let mut stats = UpsertStats::default();
         if papers.is_empty() {
-            return Ok(stats);
+            return Ok(UpsertStats::default());
         }
-        // Encode (and validate) everything before touching the database.
+        // Encode (and validate) everything before touching the database, on this task: the
+        // writer thread then only runs SQL, one batch end to end on the rusqlite connection
+        // (see `reader.rs`), with no hand-off per statement.
         let rows = papers
             .iter()
-            .map(|p| PaperRow::encode(p).map(|row| (row, p)))
+            .map(PaperRow::encode)
             .collect::<Result<Vec<_>, _>>()?;
-        let mut tx = self.begin_write().await?;
-        // A batch is a few statements per few hundred papers, not several per paper: every
-        // statement is a round trip to sqlx's SQLite thread. Decisions are made in order
-        // against what is stored (and what this batch wrote before), as one-by-one upserts
-        // would.
-        let ids: Vec<&str> = rows.iter().map(|(r, _)| r.id.as_str()).collect();
-        // What the database holds; this batch's own writes are looked up in `writes` first,
-        // so no row is copied.
-        let stored = stored_rows(&mut tx, &ids).await?;
-        let mut writes: Vec<(&PaperRow, &Paper)> = Vec::new();
-        let mut written: HashMap<&str, usize> = HashMap::new();
-        let mut categories: HashMap<&str, &[String]> = HashMap::new();
-        let mut clear_categories: HashSet<&str> = HashSet::new();
-        for (row, paper) in &rows {
-            let earlier = written.get(row.id.as_str()).copied();
-            let before = match earlier {
-                Some(i) => Some(writes[i].0),
-                None => stored.get(row.id.as_str()),
-            };
-            let write = match before {
-                None => {
-                    stats.inserted += 1;
-                    true
-                }
-                Some(old) if row.version >= old.version && *row != *old => {
-                    stats.updated += 1;
-                    true
-                }
-                Some(_) => {
-                    stats.unchanged += 1;
-                    false
-                }
-            };
-            if !write {
-                continue;
-            }
-            let categories_changed = before.is_none_or(|old| old.categories != row.categories);
-            if categories_changed {
-                if before.is_some() {
-                    clear_categories.insert(row.id.as_str());
-                }
-                categories.insert(row.id.as_str(), &paper.categories);
-            }
-            match earlier {
-                Some(i) => writes[i] = (row, paper),
-                None => {
-                    written.insert(row.id.as_str(), writes.len());
-                    writes.push((row, paper));
-                }
-            }
-        }
-        let write_rows: Vec<&PaperRow> = writes.iter().map(|(row, _)| *row).collect();
-        for chunk in write_rows.chunks(PAPERS_PER_STATEMENT) {
-            write_papers(&mut tx, chunk).await?;
-        }
-        fill_search_index(&mut tx, &writes, &stored).await?;
-        let clear: Vec<&str> = clear_categories.into_iter().collect();
-        for chunk in clear.chunks(IDS_PER_STATEMENT) {
-            let sql = format!(
-                "DELETE FROM paper_categories WHERE paper_id IN ({})",
-                placeholders(chunk.len())
-            );
-            // Only placeholders are interpolated: the values are bound.
-            let mut q = sqlx::query(AssertSqlSafe(sql));
-            for id in chunk {
-                q = q.bind(*id);
-            }
-            q.execute(&mut *tx).await.map_err(query_error)?;
-        }
-        let mut category_rows: Vec<(&str, &str, i64)> = Vec::new();
-        for (row, _) in &writes {
-            if let Some(cats) = categories.get(row.id.as_str()) {
-                for (position, c) in cats.iter().enumerate() {
-                    category_rows.push((
-                        row.id.as_str(),
-                        c.as_str(),
-                        i64::try_from(position).unwrap_or(i64::MAX),
-                    ));
-                }
-            }
-        }
-        for chunk in category_rows.chunks(ROWS_PER_STATEMENT) {
-            let sql = format!(
-                "INSERT INTO paper_categories (paper_id, category, position) VALUES {} \
-                 ON CONFLICT (paper_id, category) DO NOTHING",
-                tuples(chunk.len(), 3)
-            );
-            // Only placeholders are interpolated: the values are bound.
-            let mut q = sqlx::query(AssertSqlSafe(sql));
-            for (id, c, pos) in chunk {
-                q = q.bind(*id).bind(*c).bind(*pos);
-            }
-            q.execute(&mut *tx).await.map_err(query_error)?;
-        }
-        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-            let sql = format!(
-                "INSERT INTO paper_versions (paper_id, version, updated) VALUES {} \
-                 ON CONFLICT (paper_id, version) DO NOTHING",
-                tuples(chunk.len(), 3)
-            );
-            // Only placeholders are interpolated: the values are bound.
-            let mut q = sqlx::query(AssertSqlSafe(sql));
-            for (row, _) in chunk {
-                q = q.bind(&row.id).bind(row.version).bind(&row.updated);
-            }
-            q.execute(&mut *tx).await.map_err(query_error)?;
-        }
-        tx.commit().await.map_err(query_error)?;
-        Ok(stats)
+        let papers = papers.to_vec();
+        self.write_batch(move |c| upsert_in(c, &rows, &papers))
+            .await
     }
 
     async fn paper(&self, id: &ArxivId) -> Result<Option<Paper>, StoreError> {
@@ -319,6 +213,135 @@ impl PaperStore for SqliteStore {
     }
 }
 
+/// [`PaperStore::upsert_papers`] of `papers`, encoded as `rows` (same order), inside the
+/// write transaction on `conn`.
+fn upsert_in(
+    conn: &rusqlite::Connection,
+    rows: &[PaperRow],
+    papers: &[Paper],
+) -> Result<UpsertStats, StoreError> {
+    let mut stats = UpsertStats::default();
+    let rows: Vec<(&PaperRow, &Paper)> = rows.iter().zip(papers).collect();
+    // A batch is a few statements per few hundred papers, not several per paper. Decisions are made in order
+    // against what is stored (and what this batch wrote before), as one-by-one upserts
+    // would.
+    let ids: Vec<&str> = rows
+        .iter()
+        .map(|(r, _)| r.id.as_str())
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    // What the database holds; this batch's own writes are looked up in `writes` first,
+    // so no row is copied.
+    let stored = read_rows(conn, &ids)?;
+    let mut writes: Vec<(&PaperRow, &Paper)> = Vec::new();
+    let mut written: HashMap<&str, usize> = HashMap::new();
+    let mut categories: HashMap<&str, &[String]> = HashMap::new();
+    let mut clear_categories: HashSet<&str> = HashSet::new();
+    for &(row, paper) in &rows {
+        let earlier = written.get(row.id.as_str()).copied();
+        let before = match earlier {
+            Some(i) => Some(writes[i].0),
+            None => stored.get(row.id.as_str()),
+        };
+        let write = match before {
+            None => {
+                stats.inserted += 1;
+                true
+            }
+            Some(old) if row.version >= old.version && *row != *old => {
+                stats.updated += 1;
+                true
+            }
+            Some(_) => {
+                stats.unchanged += 1;
+                false
+            }
+        };
+        if !write {
+            continue;
+        }
+        let categories_changed = before.is_none_or(|old| old.categories != row.categories);
+        if categories_changed {
+            if before.is_some() {
+                clear_categories.insert(row.id.as_str());
+            }
+            categories.insert(row.id.as_str(), &paper.categories);
+        }
+        match earlier {
+            Some(i) => writes[i] = (row, paper),
+            None => {
+                written.insert(row.id.as_str(), writes.len());
+                writes.push((row, paper));
+            }
+        }
+    }
+    let write_rows: Vec<&PaperRow> = writes.iter().map(|(row, _)| *row).collect();
+    for chunk in write_rows.chunks(PAPERS_PER_STATEMENT) {
+        write_papers(conn, chunk)?;
+    }
+    fill_search_index(conn, &writes, &stored)?;
+    let clear: Vec<&str> = clear_categories.into_iter().collect();
+    for chunk in clear.chunks(IDS_PER_STATEMENT) {
+        let sql = format!(
+            "DELETE FROM paper_categories WHERE paper_id IN ({})",
+            placeholders(chunk.len())
+        );
+        // Only placeholders are interpolated: the values are bound.
+        execute(conn, &sql, params_from_iter(chunk))?;
+    }
+    let mut category_rows: Vec<(&str, &str, i64)> = Vec::new();
+    for (row, _) in &writes {
+        if let Some(cats) = categories.get(row.id.as_str()) {
+            for (position, c) in cats.iter().enumerate() {
+                category_rows.push((
+                    row.id.as_str(),
+                    c.as_str(),
+                    i64::try_from(position).unwrap_or(i64::MAX),
+                ));
+            }
+        }
+    }
+    for chunk in category_rows.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "INSERT INTO paper_categories (paper_id, category, position) VALUES {} \
+                 ON CONFLICT (paper_id, category) DO NOTHING",
+            tuples(chunk.len(), 3)
+        );
+        let mut values: Vec<&dyn ToSql> = Vec::with_capacity(chunk.len() * 3);
+        for (id, c, pos) in chunk {
+            values.extend([id as &dyn ToSql, c, pos]);
+        }
+        // Only placeholders are interpolated: the values are bound.
+        execute(conn, &sql, values.as_slice())?;
+    }
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "INSERT INTO paper_versions (paper_id, version, updated) VALUES {} \
+                 ON CONFLICT (paper_id, version) DO NOTHING",
+            tuples(chunk.len(), 3)
+        );
+        let mut values: Vec<&dyn ToSql> = Vec::with_capacity(chunk.len() * 3);
+        for (row, _) in chunk {
+            values.extend([&row.id as &dyn ToSql, &row.version, &row.updated]);
+        }
+        // Only placeholders are interpolated: the values are bound.
+        execute(conn, &sql, values.as_slice())?;
+    }
+    Ok(stats)
+}
+
+/// Runs `sql` with `params` on `conn`.
+fn execute(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<usize, StoreError> {
+    conn.prepare_cached(sql)
+        .and_then(|mut q| q.execute(params))
+        .map_err(read_error)
+}
+
 /// Every column of `papers`, in [`PaperRow`]'s order (a macro, so `concat!` can extend it).
 macro_rules! select_papers {
     () => {
@@ -360,42 +383,10 @@ fn read_rows(
     Ok(out)
 }
 
-/// The stored rows of `ids`, by id, in a few `IN (…)` queries, in the write transaction
-/// `conn` (what an upsert compares its papers with).
-async fn stored_rows(
-    conn: &mut SqliteConnection,
-    ids: &[&str],
-) -> Result<HashMap<String, PaperRow>, StoreError> {
-    let mut out = HashMap::with_capacity(ids.len());
-    let unique: Vec<&str> = ids
-        .iter()
-        .copied()
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
-    for chunk in unique.chunks(IDS_PER_STATEMENT) {
-        let sql = format!(
-            "{SELECT_PAPERS} WHERE id IN ({})",
-            placeholders(chunk.len())
-        );
-        let mut q = sqlx::query_as::<_, PaperRow>(AssertSqlSafe(sql));
-        for id in chunk {
-            q = q.bind(*id);
-        }
-        for row in q.fetch_all(&mut *conn).await.map_err(query_error)? {
-            out.insert(row.id.clone(), row);
-        }
-    }
-    Ok(out)
-}
-
 /// Writes papers' rows in one multi-row upsert: new rows, or new metadata for existing ones
 /// (the caller has decided that the incoming data should win). `rowid` is kept on update,
 /// which the FTS index relies on.
-async fn write_papers(
-    tx: &mut Transaction<'static, Sqlite>,
-    rows: &[&PaperRow],
-) -> Result<(), StoreError> {
+fn write_papers(conn: &rusqlite::Connection, rows: &[&PaperRow]) -> Result<(), StoreError> {
     if rows.is_empty() {
         return Ok(());
     }
@@ -410,25 +401,26 @@ async fn write_papers(
          links = excluded.links",
         tuples(rows.len(), 13)
     );
-    // Only placeholders are interpolated: the values are bound.
-    let mut q = sqlx::query(AssertSqlSafe(sql));
+    let mut values: Vec<&dyn ToSql> = Vec::with_capacity(rows.len() * 13);
     for row in rows {
-        q = q
-            .bind(&row.id)
-            .bind(row.version)
-            .bind(&row.title)
-            .bind(&row.abstract_text)
-            .bind(&row.authors)
-            .bind(&row.primary_category)
-            .bind(&row.categories)
-            .bind(&row.published)
-            .bind(&row.updated)
-            .bind(&row.comment)
-            .bind(&row.journal_ref)
-            .bind(&row.doi)
-            .bind(&row.links);
+        values.extend([
+            &row.id as &dyn ToSql,
+            &row.version,
+            &row.title,
+            &row.abstract_text,
+            &row.authors,
+            &row.primary_category,
+            &row.categories,
+            &row.published,
+            &row.updated,
+            &row.comment,
+            &row.journal_ref,
+            &row.doi,
+            &row.links,
+        ]);
     }
-    q.execute(&mut **tx).await.map_err(query_error)?;
+    // Only placeholders are interpolated: the values are bound.
+    execute(conn, &sql, values.as_slice())?;
     Ok(())
 }
 
@@ -445,8 +437,8 @@ async fn write_papers(
 ///
 /// Entries are inserted in rowid order: FTS5 flushes its pending terms into a new segment
 /// whenever a write's rowid is lower than the previous one.
-async fn fill_search_index(
-    tx: &mut Transaction<'static, Sqlite>,
+fn fill_search_index(
+    conn: &rusqlite::Connection,
     writes: &[(&PaperRow, &Paper)],
     stored: &HashMap<String, PaperRow>,
 ) -> Result<(), StoreError> {
@@ -472,11 +464,7 @@ async fn fill_search_index(
             placeholders(chunk.len())
         );
         // Only placeholders are interpolated: the values are bound.
-        let mut q = sqlx::query(AssertSqlSafe(sql));
-        for id in chunk {
-            q = q.bind(*id);
-        }
-        q.execute(&mut **tx).await.map_err(query_error)?;
+        execute(conn, &sql, params_from_iter(chunk))?;
     }
     for chunk in entries.chunks(IDS_PER_STATEMENT) {
         // Title and abstract are read back from the rows just written rather than bound a
@@ -487,12 +475,12 @@ async fn fill_search_index(
              CROSS JOIN papers AS p ON p.id = v.column1 ORDER BY p.rowid",
             tuples(chunk.len(), 2)
         );
-        // Only placeholders are interpolated: the values are bound.
-        let mut q = sqlx::query(AssertSqlSafe(sql));
+        let mut values: Vec<&dyn ToSql> = Vec::with_capacity(chunk.len() * 2);
         for (id, authors) in chunk {
-            q = q.bind(*id).bind(authors.as_deref());
+            values.extend([id as &dyn ToSql, authors]);
         }
-        q.execute(&mut **tx).await.map_err(query_error)?;
+        // Only placeholders are interpolated: the values are bound.
+        execute(conn, &sql, values.as_slice())?;
     }
     Ok(())
 }

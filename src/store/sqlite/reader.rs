@@ -26,7 +26,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
-use super::{WAL_AUTOCHECKPOINT_PAGES, describe_code, one_line};
+use super::{WAL_AUTOCHECKPOINT_PAGES, WRITER_CACHE_KIB, describe_code, one_line};
 use crate::store::StoreError;
 
 /// Idle connections kept for the next read. Reads run on the runtime's worker threads (two
@@ -74,8 +74,9 @@ impl Readers {
 
     /// Runs `f` in one `BEGIN IMMEDIATE` transaction on the read-write connection, on this
     /// thread (call it from a blocking task: it may wait up to the busy timeout for another
-    /// process's lock). `f`'s error rolls everything back. The connection has the pool's
-    /// settings: foreign keys enforced, `synchronous = NORMAL`, the same autocheckpoint.
+    /// process's lock). `f`'s error rolls everything back. The connection has the writer's
+    /// settings: foreign keys enforced, `synchronous = NORMAL`, the same autocheckpoint and
+    /// page cache (`WRITER_CACHE_KIB`).
     pub(super) fn write<T>(
         &self,
         f: impl FnOnce(&Connection) -> Result<T, StoreError>,
@@ -106,7 +107,8 @@ impl Readers {
         let conn = self.open_with(flags)?;
         conn.execute_batch(&format!(
             "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
-             PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES};"
+             PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}; \
+             PRAGMA cache_size = -{WRITER_CACHE_KIB};"
         ))
         .map_err(read_error)?;
         Ok(conn)
