@@ -8,6 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use tracing::warn;
@@ -15,7 +16,7 @@ use tracing::warn;
 use crate::arxiv::ArxivId;
 use crate::arxiv::atom::{self, AtomError};
 use crate::arxiv::paper::{AnnounceType, Paper};
-use crate::store::{MailingRecord, MailingSource};
+use crate::store::{MailingRecord, MailingSource, PreparedPapers, StoreError};
 
 use super::{App, AppError, ImportReport};
 
@@ -86,27 +87,40 @@ impl App {
         seen: &mut BTreeSet<ArxivId>,
     ) -> Result<(), AppError> {
         let bytes = read_capped(path, self.config.arxiv.max_import_bytes).await?;
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Paper>>(1);
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<PreparedPapers, StoreError>>(1);
+        let store = Arc::clone(&self.store);
         let parser = tokio::task::spawn_blocking(move || {
             atom::parse_feed_batches(&bytes, batch_size, |batch| {
-                // Fails only once the receiver is gone (a store error): stop parsing.
-                match tx.blocking_send(batch) {
-                    Ok(()) => ControlFlow::Continue(()),
-                    Err(_) => ControlFlow::Break(()),
+                // Encoded here, on the parser's core, while the previous batch is written.
+                let prepared = store.prepare_papers(batch);
+                let failed = prepared.is_err();
+                // Sending fails only once the receiver is gone (a store error): stop parsing.
+                match tx.blocking_send(prepared) {
+                    Ok(()) if !failed => ControlFlow::Continue(()),
+                    _ => ControlFlow::Break(()),
                 }
             })
         });
         // Entries of this file stored so far.
         let mut stored: usize = 0;
-        while let Some(batch) = rx.recv().await {
-            let entries = batch.len();
+        while let Some(prepared) = rx.recv().await {
             // No deduplication here: the store takes papers in order and keeps the newest
             // version of each (an older one never overwrites a newer one, it is only recorded
             // as a version), within a batch as across batches and files. So what is stored
             // does not depend on where batches happen to end.
-            let papers = batch;
-            let stats = match self.store.upsert_papers(&papers).await {
-                Ok(stats) => stats,
+            let written = match prepared {
+                Ok(batch) => {
+                    // What the mailings need of each paper, applied once the batch is stored.
+                    let joined = self.members_to_join(batch.papers());
+                    self.store
+                        .upsert_prepared(batch)
+                        .await
+                        .map(|stats| (stats, joined))
+                }
+                Err(e) => Err(e),
+            };
+            let (stats, joined) = match written {
+                Ok(written) => written,
                 Err(e) => {
                     // Stops the parser at its next batch.
                     drop(rx);
@@ -116,21 +130,12 @@ impl App {
             };
             report.inserted += stats.inserted;
             report.updated += stats.updated;
-            stored += entries;
-            for p in &papers {
-                seen.insert(p.id.versionless());
-                if !self.in_scope(p) {
-                    continue;
-                }
-                let newer = members_of
-                    .get(&p.id.versionless())
-                    .is_none_or(|(v, _, _)| p.version >= *v);
+            stored += joined.entries;
+            seen.extend(joined.ids);
+            for (id, member) in joined.members {
+                let newer = members_of.get(&id).is_none_or(|(v, _, _)| member.0 >= *v);
                 if newer {
-                    let date = self.calendar.mailing_for_submission(p.published).date;
-                    members_of.insert(
-                        p.id.versionless(),
-                        (p.version, date, self.announce_type_of(p)),
-                    );
+                    members_of.insert(id, member);
                 }
             }
         }
@@ -155,6 +160,23 @@ impl App {
             ));
         }
         Ok(())
+    }
+
+    /// What storing `papers` adds to an import's bookkeeping, worked out while they are written.
+    fn members_to_join(&self, papers: &[Paper]) -> Joined {
+        let mut members = Vec::with_capacity(papers.len());
+        for p in papers.iter().filter(|p| self.in_scope(p)) {
+            let date = self.calendar.mailing_for_submission(p.published).date;
+            members.push((
+                p.id.versionless(),
+                (p.version, date, self.announce_type_of(p)),
+            ));
+        }
+        Joined {
+            entries: papers.len(),
+            ids: papers.iter().map(|p| p.id.versionless()).collect(),
+            members,
+        }
     }
 
     /// Adds the imported papers to the membership of their mailings.
@@ -200,6 +222,16 @@ impl App {
         }
         Ok(())
     }
+}
+
+/// A stored batch's share of an import's bookkeeping ([`App::members_to_join`]).
+struct Joined {
+    /// Entries in the batch.
+    entries: usize,
+    /// Every paper's version-less id.
+    ids: Vec<ArxivId>,
+    /// The papers in scope: each one's version, mailing and announce type, in batch order.
+    members: Vec<(ArxivId, (u32, NaiveDate, AnnounceType))>,
 }
 
 /// The contents of `path`, refused when longer than `cap` bytes. At most `cap + 1` bytes are

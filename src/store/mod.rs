@@ -49,7 +49,7 @@ pub use bluesky::{
 pub use cursors::CursorStore;
 pub use mailings::{MailingMember, MailingPaper, MailingRecord, MailingSource, MailingStore};
 pub use mentions::{Mention, MentionCounts, MentionStore};
-pub use papers::{Extra, PaperStore, SEARCH_RANK_WINDOW, SearchHits, UpsertStats};
+pub use papers::{Extra, PaperStore, PreparedPapers, SEARCH_RANK_WINDOW, SearchHits, UpsertStats};
 pub use post_log::{Claim, PostLog, PostRecord, PostState};
 pub use query::{MAX_SEARCH_TERMS, QueryError, SearchQuery};
 pub use signals::{PaperSignals, Signal, SignalStore};

@@ -5,6 +5,8 @@
 //! mailing lists and what attention a paper gets are [`super::MailingStore`] and
 //! [`super::SignalStore`].
 
+use std::any::Any;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -52,6 +54,22 @@ pub trait PaperStore: Send + Sync + std::fmt::Debug {
     /// remembered.
     async fn upsert_papers(&self, papers: &[Paper]) -> Result<UpsertStats, StoreError>;
 
+    /// The first half of [`PaperStore::upsert_papers`], without the database: validates and
+    /// encodes `papers` into the backend's rows on the calling thread. Bulk loaders call it
+    /// away from the writer, so that encoding batch n+1 overlaps writing batch n (`import`
+    /// prepares on its parser thread). Fails as `upsert_papers` would on a paper that cannot
+    /// be stored, before anything is written.
+    fn prepare_papers(&self, papers: Vec<Paper>) -> Result<PreparedPapers, StoreError> {
+        Ok(PreparedPapers::unencoded(papers))
+    }
+
+    /// The second half: [`PaperStore::upsert_papers`] of papers made ready by
+    /// [`PaperStore::prepare_papers`] (of this store or another; what this backend cannot use
+    /// is encoded again).
+    async fn upsert_prepared(&self, batch: PreparedPapers) -> Result<UpsertStats, StoreError> {
+        self.upsert_papers(batch.papers()).await
+    }
+
     /// One paper by id (the version, if any, is ignored).
     async fn paper(&self, id: &ArxivId) -> Result<Option<Paper>, StoreError>;
 
@@ -90,6 +108,51 @@ pub trait PaperStore: Send + Sync + std::fmt::Debug {
     /// stays exact): ranking every match of a word found in every abstract costs a sort of the
     /// whole store, and a reader of such a search wants recent papers anyway.
     async fn search(&self, query: &SearchQuery, limit: usize) -> Result<SearchHits, StoreError>;
+}
+
+/// Papers made ready to store by [`PaperStore::prepare_papers`]: the papers, and what the
+/// backend encoded them into (opaque here; a backend reads back only its own encoding).
+pub struct PreparedPapers {
+    papers: Vec<Paper>,
+    encoded: Option<Box<dyn Any + Send + Sync>>,
+}
+
+impl PreparedPapers {
+    /// `papers` with nothing encoded: the backend encodes them when it writes them.
+    pub fn unencoded(papers: Vec<Paper>) -> PreparedPapers {
+        PreparedPapers {
+            papers,
+            encoded: None,
+        }
+    }
+
+    /// `papers` with the backend's encoding of them (a backend uses it only when it is its
+    /// own and of these papers, and encodes them again otherwise).
+    pub fn encoded(papers: Vec<Paper>, encoded: Box<dyn Any + Send + Sync>) -> PreparedPapers {
+        PreparedPapers {
+            papers,
+            encoded: Some(encoded),
+        }
+    }
+
+    /// The papers, in the order given.
+    pub fn papers(&self) -> &[Paper] {
+        &self.papers
+    }
+
+    /// The papers and the encoding, if any, for the backend that writes them.
+    pub fn into_parts(self) -> (Vec<Paper>, Option<Box<dyn Any + Send + Sync>>) {
+        (self.papers, self.encoded)
+    }
+}
+
+impl std::fmt::Debug for PreparedPapers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PreparedPapers")
+            .field("papers", &self.papers.len())
+            .field("encoded", &self.encoded.is_some())
+            .finish()
+    }
 }
 
 /// How many of the most recently stored matches a search ranks when more match (see

@@ -14,7 +14,8 @@ use super::{
 use crate::arxiv::ArxivId;
 use crate::arxiv::paper::{Author, Link, Paper};
 use crate::store::{
-    Extra, PaperStore, SEARCH_RANK_WINDOW, SearchHits, SearchQuery, StoreError, UpsertStats,
+    Extra, PaperStore, PreparedPapers, SEARCH_RANK_WINDOW, SearchHits, SearchQuery, StoreError,
+    UpsertStats,
 };
 
 #[async_trait]
@@ -26,14 +27,35 @@ impl PaperStore for SqliteStore {
         if papers.is_empty() {
             return Ok(UpsertStats::default());
         }
-        // Encode (and validate) everything before touching the database, on this task: the
-        // writer thread then only runs SQL, one batch end to end on the rusqlite connection
-        // (see `reader.rs`), with no hand-off per statement.
-        let rows = papers
-            .iter()
-            .map(PaperRow::encode)
-            .collect::<Result<Vec<_>, _>>()?;
-        let papers = papers.to_vec();
+        let batch = self.prepare_papers(papers.to_vec())?;
+        self.upsert_prepared(batch).await
+    }
+
+    /// Encodes (and validates) every paper into its `papers` row, so that the writer thread
+    /// only runs SQL.
+    fn prepare_papers(&self, papers: Vec<Paper>) -> Result<PreparedPapers, StoreError> {
+        let rows = encode_rows(&papers)?;
+        Ok(PreparedPapers::encoded(papers, Box::new(rows)))
+    }
+
+    /// One batch end to end on the rusqlite writer connection, on a blocking thread (see
+    /// `reader.rs`), with no hand-off per statement.
+    async fn upsert_prepared(&self, batch: PreparedPapers) -> Result<UpsertStats, StoreError> {
+        let (papers, encoded) = batch.into_parts();
+        if papers.is_empty() {
+            return Ok(UpsertStats::default());
+        }
+        // Rows are used only when they are this backend's and of these papers (the count and
+        // every id match); anything else is encoded again.
+        let rows = match encoded.map(|e| e.downcast::<Vec<PaperRow>>()) {
+            Some(Ok(rows))
+                if rows.len() == papers.len()
+                    && rows.iter().zip(&papers).all(|(r, p)| r.id == p.id.key()) =>
+            {
+                *rows
+            }
+            _ => encode_rows(&papers)?,
+        };
         self.write_batch(move |c| upsert_in(c, &rows, &papers))
             .await
     }
@@ -211,6 +233,11 @@ impl PaperStore for SqliteStore {
             ids,
         })
     }
+}
+
+/// The rows of `papers`, in order; the first paper that cannot be encoded fails them all.
+fn encode_rows(papers: &[Paper]) -> Result<Vec<PaperRow>, StoreError> {
+    papers.iter().map(PaperRow::encode).collect()
 }
 
 /// [`PaperStore::upsert_papers`] of `papers`, encoded as `rows` (same order), inside the
@@ -852,6 +879,59 @@ mod tests {
                 mime: Some("text/html".into()),
             }],
         }
+    }
+
+    /// A batch prepared here is written as `upsert_papers` would write it; one prepared
+    /// elsewhere (nothing encoded) or with an encoding that is not this backend's rows is
+    /// encoded again, never trusted.
+    #[tokio::test]
+    async fn prepared_batches_store_what_upsert_papers_would() {
+        let store = SqliteStore::in_memory().await.unwrap();
+        let one = paper("2107.00001", "One");
+        let prepared = store.prepare_papers(vec![one.clone()]).unwrap();
+        assert_eq!(prepared.papers(), std::slice::from_ref(&one));
+        let stats = store.upsert_prepared(prepared).await.unwrap();
+        assert_eq!(stats.inserted, 1);
+        assert_eq!(store.paper(&one.id).await.unwrap(), Some(one.clone()));
+
+        let two = paper("2107.00002", "Two");
+        let stats = store
+            .upsert_prepared(PreparedPapers::unencoded(vec![two.clone()]))
+            .await
+            .unwrap();
+        assert_eq!(stats.inserted, 1);
+        assert_eq!(store.paper(&two.id).await.unwrap(), Some(two));
+
+        let mut renamed = one.clone();
+        renamed.title = "One, renamed".into();
+        let foreign = PreparedPapers::encoded(vec![renamed.clone()], Box::new("not rows"));
+        let stats = store.upsert_prepared(foreign).await.unwrap();
+        assert_eq!(stats.updated, 1);
+        // Rows of other papers (a stale encoding) are not used either.
+        let mut again = renamed.clone();
+        again.title = "One, renamed again".into();
+        let (_, stale) = store
+            .prepare_papers(vec![one.clone()])
+            .unwrap()
+            .into_parts();
+        let miscounted =
+            PreparedPapers::encoded(vec![again.clone(), again.clone()], stale.unwrap());
+        store.upsert_prepared(miscounted).await.unwrap();
+        assert_eq!(store.paper(&one.id).await.unwrap(), Some(again));
+        let (_, other) = store
+            .prepare_papers(vec![paper("2107.00003", "Three")])
+            .unwrap()
+            .into_parts();
+        let foreign_ids = PreparedPapers::encoded(vec![renamed.clone()], other.unwrap());
+        store.upsert_prepared(foreign_ids).await.unwrap();
+        assert_eq!(store.paper(&one.id).await.unwrap(), Some(renamed));
+        assert_eq!(
+            store
+                .paper(&ArxivId::parse("2107.00003").unwrap())
+                .await
+                .unwrap(),
+            None
+        );
     }
 
     #[tokio::test]
