@@ -18,6 +18,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use rusqlite::OptionalExtension;
 
+use std::sync::Arc;
+
+use super::reader::Checkpoint;
 use super::{SqliteStore, corrupt, query_error, read_error};
 use crate::arxiv::ArxivId;
 use crate::store::{CursorStore, StoreError};
@@ -79,14 +82,12 @@ impl CursorStore for SqliteStore {
     }
 
     async fn checkpoint(&self) -> Result<(), StoreError> {
-        // A no-op on an in-memory database; busy readers only make it partial, not fail. On
-        // the writer connection: run from another one right after a write transaction, it found
-        // the writer still busy, waited the whole busy timeout and left the log as it was.
-        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-            .execute(&self.writer)
+        // On the checkpointer connection, after any background checkpoint still running (a
+        // second checkpoint at the same time would find the log locked and do nothing).
+        let readers = Arc::clone(&self.readers);
+        tokio::task::spawn_blocking(move || readers.checkpoint(Checkpoint::Truncate))
             .await
-            .map_err(query_error)?;
-        Ok(())
+            .map_err(|e| StoreError::Query(format!("the checkpoint task failed: {e}")))?
     }
 
     /// Surrounding whitespace is ignored.

@@ -63,11 +63,11 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// reads (commands, rendering) proceed while an ingest transaction is open (WAL mode).
 const MAX_FILE_CONNECTIONS: u32 = 4;
 
-/// WAL pages after which a commit checkpoints them into the database file (SQLite's default
-/// is 1,000, 4 MB). A batched import commits every few hundred papers; at 1,000 pages nearly
-/// every commit also checkpointed (an fsync and the pages written twice). 8,000 pages (32 MB
-/// of WAL on disk at most between checkpoints) makes checkpoints rare; `import` truncates the
-/// WAL when it is done.
+/// WAL pages after which a commit of a sqlx connection checkpoints them into the database
+/// file (SQLite's default is 1,000, 4 MB; the rusqlite writer checkpoints in the background
+/// instead, see `reader.rs`). When imports committed through sqlx, at 1,000 pages nearly every
+/// commit also checkpointed (an fsync and the pages written twice); 8,000 pages (32 MB of WAL
+/// on disk at most between checkpoints) makes checkpoints rare.
 const WAL_AUTOCHECKPOINT_PAGES: u32 = 8000;
 
 /// The page cache of the writer connection, in KiB (readers keep SQLite's 2,000).
