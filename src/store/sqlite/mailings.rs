@@ -4,7 +4,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
-use sqlx::AssertSqlSafe;
 
 use rusqlite::OptionalExtension;
 
@@ -35,117 +34,27 @@ impl MailingStore for SqliteStore {
         let window_start = encode_timestamp(&record.window_start)?;
         let window_end = encode_timestamp(&record.window_end)?;
         let ingested_at = encode_timestamp(&record.ingested_at)?;
-        let source = record.source.as_str();
+        let source = record.source.as_str().to_string();
 
-        let mut wanted: BTreeMap<&str, AnnounceType> = BTreeMap::new();
+        let mut wanted: BTreeMap<String, AnnounceType> = BTreeMap::new();
         for (id, kind) in members {
             wanted
-                .entry(id.key())
+                .entry(id.key().to_string())
                 .and_modify(|k| *k = (*k).min(*kind))
                 .or_insert(*kind);
         }
-        let paper_count = i64::try_from(wanted.len())
-            .map_err(|_| StoreError::Query(format!("mailing {date} has too many members")))?;
-
-        let mut tx = self.begin_write().await?;
-
-        // Every member must be stored; report one missing id rather than a bare FK failure.
-        let keys: Vec<&str> = wanted.keys().copied().collect();
-        let mut found: BTreeSet<String> = BTreeSet::new();
-        for chunk in keys.chunks(ID_CHUNK) {
-            let sql = format!(
-                "SELECT id FROM papers WHERE id IN ({})",
-                placeholders(chunk.len())
-            );
-            let mut q = sqlx::query_scalar::<_, String>(AssertSqlSafe(sql));
-            for key in chunk {
-                q = q.bind(*key);
-            }
-            found.extend(q.fetch_all(&mut *tx).await.map_err(query_error)?);
-        }
-        let missing: Vec<&str> = keys
-            .iter()
-            .copied()
-            .filter(|k| !found.contains(*k))
-            .collect();
-        if let Some(first) = missing.first() {
-            return Err(StoreError::Query(format!(
-                "cannot record mailing {date}: {} of its papers are not stored (e.g. {first}); \
-                 upsert them first",
-                missing.len()
-            )));
-        }
-
-        let existing: Option<(String, String, String, i64)> = sqlx::query_as(
-            "SELECT window_start, window_end, source, paper_count FROM mailings WHERE date = ?1",
-        )
-        .bind(&date)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(query_error)?;
-        if let Some((ws, we, src, count)) = existing
-            && ws == window_start
-            && we == window_end
-            && src == source
-            && count == paper_count
-        {
-            let stored: Vec<(String, String)> = sqlx::query_as(
-                "SELECT paper_id, announce_type FROM mailing_papers WHERE mailing_date = ?1 \
-                 ORDER BY paper_id",
-            )
-            .bind(&date)
-            .fetch_all(&mut *tx)
+        let row = NewMailing {
+            date,
+            window_start,
+            window_end,
+            source,
+            ingested_at,
+        };
+        // One transaction on the rusqlite writer connection, on a blocking thread: a
+        // mailing of a few thousand members is a few statements, none handed to another
+        // thread one by one.
+        self.write_batch(move |c| record_mailing_in(c, &row, &wanted))
             .await
-            .map_err(query_error)?;
-            let same_members = stored.len() == wanted.len()
-                && stored
-                    .iter()
-                    .zip(&wanted)
-                    .all(|((sid, skind), (wid, wkind))| sid == wid && skind == wkind.as_str());
-            if same_members {
-                // Identical data: change nothing, not even `ingested_at`.
-                return tx.commit().await.map_err(query_error);
-            }
-        }
-
-        // Upsert, never REPLACE: a REPLACE deletes the row and would cascade to its digests.
-        sqlx::query(
-            "INSERT INTO mailings (date, window_start, window_end, source, ingested_at, paper_count) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
-             ON CONFLICT (date) DO UPDATE SET window_start = excluded.window_start, \
-             window_end = excluded.window_end, source = excluded.source, \
-             ingested_at = excluded.ingested_at, paper_count = excluded.paper_count",
-        )
-        .bind(&date)
-        .bind(&window_start)
-        .bind(&window_end)
-        .bind(source)
-        .bind(&ingested_at)
-        .bind(paper_count)
-        .execute(&mut *tx)
-        .await
-        .map_err(query_error)?;
-        sqlx::query("DELETE FROM mailing_papers WHERE mailing_date = ?1")
-            .bind(&date)
-            .execute(&mut *tx)
-            .await
-            .map_err(query_error)?;
-        // A few multi-row inserts, not one statement per member: each statement is a round
-        // trip to sqlx's SQLite thread.
-        let members: Vec<(&str, AnnounceType)> = wanted.into_iter().collect();
-        for chunk in members.chunks(MEMBERS_PER_STATEMENT) {
-            let values = tuples(chunk.len(), 3);
-            let sql = format!(
-                "INSERT INTO mailing_papers (mailing_date, paper_id, announce_type) VALUES {values}"
-            );
-            // Only placeholders are interpolated: the values are bound.
-            let mut q = sqlx::query(AssertSqlSafe(sql));
-            for (key, kind) in chunk {
-                q = q.bind(&date).bind(*key).bind(kind.as_str());
-            }
-            q.execute(&mut *tx).await.map_err(query_error)?;
-        }
-        tx.commit().await.map_err(query_error)
     }
 
     async fn mailing_members(
@@ -313,6 +222,135 @@ impl MailingStore for SqliteStore {
 
 /// Members per multi-row insert (3 values each; SQLite allows 32,766 variables).
 const MEMBERS_PER_STATEMENT: usize = 900;
+
+/// A mailing's own columns, encoded, as [`record_mailing_in`] writes them.
+struct NewMailing {
+    date: String,
+    window_start: String,
+    window_end: String,
+    source: String,
+    ingested_at: String,
+}
+
+/// [`MailingStore::record_mailing`] of `mailing` with the members `wanted` (version-less keys,
+/// each with the announce type kept), inside the write transaction on `conn`.
+fn record_mailing_in(
+    conn: &rusqlite::Connection,
+    mailing: &NewMailing,
+    wanted: &BTreeMap<String, AnnounceType>,
+) -> Result<(), StoreError> {
+    let date = &mailing.date;
+    let paper_count = i64::try_from(wanted.len())
+        .map_err(|_| StoreError::Query(format!("mailing {date} has too many members")))?;
+
+    // Every member must be stored; report one missing id rather than a bare FK failure.
+    let keys: Vec<&str> = wanted.keys().map(String::as_str).collect();
+    let mut found: BTreeSet<String> = BTreeSet::new();
+    for chunk in keys.chunks(ID_CHUNK) {
+        let sql = format!(
+            "SELECT id FROM papers WHERE id IN ({})",
+            placeholders(chunk.len())
+        );
+        let mut q = conn.prepare_cached(&sql).map_err(read_error)?;
+        let ids = q
+            .query_map(rusqlite::params_from_iter(chunk), |r| r.get::<_, String>(0))
+            .map_err(read_error)?;
+        for id in ids {
+            found.insert(id.map_err(read_error)?);
+        }
+    }
+    let missing: Vec<&str> = keys
+        .iter()
+        .copied()
+        .filter(|k| !found.contains(*k))
+        .collect();
+    if let Some(first) = missing.first() {
+        return Err(StoreError::Query(format!(
+            "cannot record mailing {date}: {} of its papers are not stored (e.g. {first}); \
+             upsert them first",
+            missing.len()
+        )));
+    }
+
+    let existing: Option<(String, String, String, i64)> = conn
+        .prepare_cached(
+            "SELECT window_start, window_end, source, paper_count FROM mailings WHERE date = ?1",
+        )
+        .and_then(|mut q| {
+            q.query_row([date], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+                .optional()
+        })
+        .map_err(read_error)?;
+    if let Some((ws, we, src, count)) = existing
+        && ws == mailing.window_start
+        && we == mailing.window_end
+        && src == mailing.source
+        && count == paper_count
+    {
+        let stored: Vec<(String, String)> = conn
+            .prepare_cached(
+                "SELECT paper_id, announce_type FROM mailing_papers WHERE mailing_date = ?1 \
+                 ORDER BY paper_id",
+            )
+            .and_then(|mut q| {
+                q.query_map([date], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect()
+            })
+            .map_err(read_error)?;
+        let same_members = stored.len() == wanted.len()
+            && stored
+                .iter()
+                .zip(wanted)
+                .all(|((sid, skind), (wid, wkind))| sid == wid && skind == wkind.as_str());
+        if same_members {
+            // Identical data: change nothing, not even `ingested_at`.
+            return Ok(());
+        }
+    }
+
+    // Upsert, never REPLACE: a REPLACE deletes the row and would cascade to its digests.
+    conn.prepare_cached(
+        "INSERT INTO mailings (date, window_start, window_end, source, ingested_at, paper_count) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+         ON CONFLICT (date) DO UPDATE SET window_start = excluded.window_start, \
+         window_end = excluded.window_end, source = excluded.source, \
+         ingested_at = excluded.ingested_at, paper_count = excluded.paper_count",
+    )
+    .and_then(|mut q| {
+        q.execute(rusqlite::params![
+            date,
+            mailing.window_start,
+            mailing.window_end,
+            mailing.source,
+            mailing.ingested_at,
+            paper_count
+        ])
+    })
+    .map_err(read_error)?;
+    conn.prepare_cached("DELETE FROM mailing_papers WHERE mailing_date = ?1")
+        .and_then(|mut q| q.execute([date]))
+        .map_err(read_error)?;
+    // A few multi-row inserts, not one statement per member.
+    let members: Vec<(&str, &str)> = wanted
+        .iter()
+        .map(|(key, kind)| (key.as_str(), kind.as_str()))
+        .collect();
+    for chunk in members.chunks(MEMBERS_PER_STATEMENT) {
+        let sql = format!(
+            "INSERT INTO mailing_papers (mailing_date, paper_id, announce_type) VALUES {}",
+            tuples(chunk.len(), 3)
+        );
+        let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(chunk.len() * 3);
+        for (key, kind) in chunk {
+            values.extend([date as &dyn rusqlite::ToSql, key, kind]);
+        }
+        // Only placeholders are interpolated: the values are bound.
+        conn.prepare_cached(&sql)
+            .and_then(|mut q| q.execute(values.as_slice()))
+            .map_err(read_error)?;
+    }
+    Ok(())
+}
 
 /// Every column of `mailings`, in [`MailingRow`]'s order.
 macro_rules! select_mailings {
