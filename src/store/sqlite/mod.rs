@@ -70,6 +70,15 @@ const MAX_FILE_CONNECTIONS: u32 = 4;
 /// on disk at most between checkpoints) makes checkpoints rare.
 const WAL_AUTOCHECKPOINT_PAGES: u32 = 8000;
 
+/// Bytes per page of a new database; an existing file keeps the size it was created with (a
+/// change takes a `VACUUM` outside WAL mode). SQLite's default is 4,096. A paper's row is
+/// ~3 KB (the abstract, JSON authors and links), so at 4 KB most pages held one row and a
+/// bulk write was mostly page splits and WAL frames (two `pwrite`s each). Importing 10,000
+/// papers, four runs each side by side: 4,096 took 0.74–0.99 s wall (0.26–0.44 s in the
+/// kernel), 8,192 0.68–0.82 s, 16,384 0.66–0.69 s (0.17–0.24 s in the kernel). Page caches
+/// are sized in KiB, so memory is the same.
+const PAGE_SIZE: u32 = 16_384;
+
 /// The page cache of the writer connection, in KiB (readers keep SQLite's 2,000).
 ///
 /// Every write transaction ([`SqliteStore::begin_write`]) runs on one dedicated connection, so
@@ -144,6 +153,7 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(busy)
             .synchronous(SqliteSynchronous::Normal)
+            .page_size(PAGE_SIZE)
             // A connection setting only: nothing is written to the file. (Readers keep SQLite's
             // 2 MiB page cache; the writer connection has a larger one, see `WRITER_CACHE_KIB`.)
             .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES.to_string());
@@ -517,6 +527,38 @@ mod tests {
     use super::*;
     use crate::store::{MailingStore, Signal, SignalStore};
     use chrono::TimeZone;
+
+    /// A new store gets [`PAGE_SIZE`] pages; a store created with SQLite's default keeps its
+    /// 4 KB pages, opens, migrates and takes writes as before.
+    #[tokio::test]
+    async fn new_stores_get_large_pages_and_old_ones_keep_theirs() {
+        use crate::store::PaperStore;
+        let page_size = |path: &Path| {
+            let c = rusqlite::Connection::open(path).unwrap();
+            c.query_row("PRAGMA page_size", [], |r| r.get::<_, i64>(0))
+                .unwrap()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let new = dir.path().join("new.sqlite");
+        drop(SqliteStore::open(&new).await.unwrap());
+        assert_eq!(page_size(&new), i64::from(PAGE_SIZE));
+
+        let old = dir.path().join("old.sqlite");
+        {
+            let c = rusqlite::Connection::open(&old).unwrap();
+            // Switching to WAL writes the header, which fixes the page size.
+            c.execute_batch("PRAGMA page_size = 4096; PRAGMA journal_mode = WAL;")
+                .unwrap();
+        }
+        let store = SqliteStore::open(&old).await.unwrap();
+        let paper = crate::arxiv::paper::Paper::sample("2107.00641", &["cs.LG"]);
+        store
+            .upsert_papers(std::slice::from_ref(&paper))
+            .await
+            .unwrap();
+        assert_eq!(store.paper(&paper.id).await.unwrap(), Some(paper));
+        assert_eq!(page_size(&old), 4096);
+    }
 
     #[tokio::test]
     async fn sqlite_build_supports_the_schema() {
