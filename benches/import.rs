@@ -9,7 +9,9 @@
 //! same schema with Python's sqlite3 (SQLite 3.43+ for the schema's FTS5 options, or
 //! `pip install pysqlite3-binary`). Needs `python3` with `feedparser` (`pip install
 //! feedparser`) and GNU `/usr/bin/time`; without them the peer's row says so. Run with
-//! `cargo bench --bench import`.
+//! `cargo bench --bench import`; `IMPORT_BENCH_FEED=/tmp/feed10k.xml cargo bench --bench import`
+//! only writes the 10,000-entry feed there (and the four others of the many-files case as
+//! `.1` to `.4`), for profiling the binary by hand.
 
 use std::path::Path;
 use std::process::Command;
@@ -141,6 +143,18 @@ fn main() {
     let feed = feed::generate_feed(ENTRIES);
     let one = dir.path().join("feed-0.xml");
     std::fs::write(&one, &feed).expect("write the feed");
+    // For profiling by hand: `IMPORT_BENCH_FEED=/tmp/feed10k.xml` only writes the feeds (the
+    // four others as `/tmp/feed10k.xml.1` to `.4`).
+    if let Some(keep) = std::env::var_os("IMPORT_BENCH_FEED") {
+        let keep = Path::new(&keep);
+        std::fs::write(keep, &feed).expect("write the kept feed");
+        for k in 1..5 {
+            let path = format!("{}.{k}", keep.display());
+            std::fs::write(&path, feed::generate_feed_variant(ENTRIES, k)).expect("write a feed");
+        }
+        println!("feeds written to {} and .1 to .4", keep.display());
+        return;
+    }
     // Four more files with other ids, for the many-files case.
     let mut many = vec![one.clone()];
     for k in 1..5 {
