@@ -130,7 +130,7 @@ impl App {
             };
             report.inserted += stats.inserted;
             report.updated += stats.updated;
-            stored += joined.entries;
+            stored += joined.ids.len();
             seen.extend(joined.ids);
             for (id, member) in joined.members {
                 let newer = members_of.get(&id).is_none_or(|(v, _, _)| member.0 >= *v);
@@ -173,7 +173,6 @@ impl App {
             ));
         }
         Joined {
-            entries: papers.len(),
             ids: papers.iter().map(|p| p.id.versionless()).collect(),
             members,
         }
@@ -226,9 +225,7 @@ impl App {
 
 /// A stored batch's share of an import's bookkeeping ([`App::members_to_join`]).
 struct Joined {
-    /// Entries in the batch.
-    entries: usize,
-    /// Every paper's version-less id.
+    /// Every paper's version-less id, one per entry of the batch.
     ids: Vec<ArxivId>,
     /// The papers in scope: each one's version, mailing and announce type, in batch order.
     members: Vec<(ArxivId, (u32, NaiveDate, AnnounceType))>,

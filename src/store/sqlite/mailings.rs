@@ -10,7 +10,7 @@ use rusqlite::OptionalExtension;
 use super::papers::PaperRow;
 use super::{
     ID_CHUNK, SqliteStore, corrupt, decode_id, decode_timestamp, encode_date, encode_timestamp,
-    placeholders, query_error, read_error, tuples,
+    query_error, query_in, read_error, tuples,
 };
 use crate::arxiv::ArxivId;
 use crate::arxiv::paper::AnnounceType;
@@ -245,20 +245,15 @@ fn record_mailing_in(
 
     // Every member must be stored; report one missing id rather than a bare FK failure.
     let keys: Vec<&str> = wanted.keys().map(String::as_str).collect();
-    let mut found: BTreeSet<String> = BTreeSet::new();
-    for chunk in keys.chunks(ID_CHUNK) {
-        let sql = format!(
-            "SELECT id FROM papers WHERE id IN ({})",
-            placeholders(chunk.len())
-        );
-        let mut q = conn.prepare_cached(&sql).map_err(read_error)?;
-        let ids = q
-            .query_map(rusqlite::params_from_iter(chunk), |r| r.get::<_, String>(0))
-            .map_err(read_error)?;
-        for id in ids {
-            found.insert(id.map_err(read_error)?);
-        }
-    }
+    let found: BTreeSet<String> = query_in(
+        conn,
+        "SELECT id FROM papers WHERE id IN ({})",
+        &keys,
+        ID_CHUNK,
+        |r| r.get(0),
+    )?
+    .into_iter()
+    .collect();
     let missing: Vec<&str> = keys
         .iter()
         .copied()

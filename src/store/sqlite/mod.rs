@@ -359,6 +359,30 @@ impl SqliteStore {
     }
 }
 
+/// The rows of `sql` over `keys`, `chunk` keys per statement, each read by `read`, in
+/// statement order: `sql` has one `{}` where the `IN (…)` list's placeholders go (only they
+/// are interpolated; the keys are bound). For reads on a rusqlite connection inside a write.
+fn query_in<T>(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    keys: &[&str],
+    chunk: usize,
+    mut read: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Vec<T>, StoreError> {
+    let mut out = Vec::with_capacity(keys.len());
+    for part in keys.chunks(chunk) {
+        let sql = sql.replacen("{}", &placeholders(part.len()), 1);
+        let mut q = conn.prepare_cached(&sql).map_err(read_error)?;
+        let rows = q
+            .query_map(rusqlite::params_from_iter(part), &mut read)
+            .map_err(read_error)?;
+        for row in rows {
+            out.push(row.map_err(read_error)?);
+        }
+    }
+    Ok(out)
+}
+
 /// `?, ?, ?` with `n` placeholders.
 fn placeholders(n: usize) -> String {
     let mut s = String::with_capacity(n * 3);

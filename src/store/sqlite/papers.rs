@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     SqliteStore, corrupt, decode_id, decode_timestamp, encode_timestamp, placeholders, query_error,
-    read_error, tuples,
+    query_in, read_error, tuples,
 };
 use crate::arxiv::ArxivId;
 use crate::arxiv::paper::{Author, Link, Paper};
@@ -376,7 +376,6 @@ macro_rules! select_papers {
          updated, comment, journal_ref, doi, links FROM papers"
     };
 }
-const SELECT_PAPERS: &str = select_papers!();
 const SELECT_PAPER_BY_ID: &str = concat!(select_papers!(), " WHERE id = ?1");
 
 /// Papers per multi-row upsert (13 values each; SQLite allows 32,766 variables).
@@ -392,22 +391,14 @@ fn read_rows(
     conn: &rusqlite::Connection,
     ids: &[&str],
 ) -> Result<HashMap<String, PaperRow>, StoreError> {
-    let mut out = HashMap::with_capacity(ids.len());
-    for chunk in ids.chunks(IDS_PER_STATEMENT) {
-        let sql = format!(
-            "{SELECT_PAPERS} WHERE id IN ({})",
-            placeholders(chunk.len())
-        );
-        let mut q = conn.prepare_cached(&sql).map_err(read_error)?;
-        let rows = q
-            .query_map(params_from_iter(chunk), PaperRow::read)
-            .map_err(read_error)?;
-        for row in rows {
-            let row = row.map_err(read_error)?;
-            out.insert(row.id.clone(), row);
-        }
-    }
-    Ok(out)
+    let rows = query_in(
+        conn,
+        concat!(select_papers!(), " WHERE id IN ({})"),
+        ids,
+        IDS_PER_STATEMENT,
+        PaperRow::read,
+    )?;
+    Ok(rows.into_iter().map(|row| (row.id.clone(), row)).collect())
 }
 
 /// Writes papers' rows in one multi-row upsert: new rows, or new metadata for existing ones
@@ -592,7 +583,7 @@ struct StoredLinkRef<'a> {
 }
 
 impl PaperRow {
-    /// The row of a read connection's result with [`SELECT_PAPERS`]'s columns, by position.
+    /// The row of a read connection's result with `select_papers!`'s columns, by position.
     pub(super) fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<PaperRow> {
         Ok(PaperRow {
             id: r.get(0)?,
